@@ -1,0 +1,278 @@
+"""Naming constraints: case, prefix, suffix, length, patterns of declared names."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from ..model import Violation
+from ..params import ParamSpec
+from ..registry import NotApplicable, constraint_type
+from ..source import Source
+from ..languages.view import Name
+
+ROLE_CHOICES = ("function", "method", "class", "variable", "parameter", "constant", "field", "any")
+CASES: dict[str, re.Pattern[str]] = {
+    "snake_case": re.compile(r"^_*[a-z][a-z0-9]*(?:_+[a-z0-9]+)*_*$"),
+    "camelCase": re.compile(r"^_*[a-z][a-zA-Z0-9]*$"),
+    "PascalCase": re.compile(r"^_*[A-Z][a-zA-Z0-9]*$"),
+    "UPPER_CASE": re.compile(r"^_*[A-Z][A-Z0-9]*(?:_+[A-Z0-9]+)*_*$"),
+    "kebab-case": re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"),
+    "lowercase": re.compile(r"^[^A-Z]*[a-z][^A-Z]*$"),
+    "uppercase": re.compile(r"^[^a-z]*[A-Z][^a-z]*$"),
+}
+
+
+def role_param(default: str = "any") -> ParamSpec:
+    return ParamSpec("role", "str", "Which declared names: " + ", ".join(ROLE_CHOICES)
+                     + " (`function` includes methods).", default=default, choices=ROLE_CHOICES)
+
+
+def declared_names(src: Source, role: str) -> list[Name]:
+    """Names in a role, without names the language or a convention forces (dunders, `_`)."""
+    view = src.view
+    roles = {"any": ("function", "method", "class", "variable", "parameter", "constant", "field"),
+             "function": ("function", "method")}.get(role, (role,))
+    if not any(view.role_supported(r) for r in roles):
+        raise NotApplicable(f"{src.profile.display_name} has no {role} declarations heedful can see")
+    class_names = {c.name for c in view.classes}
+    out = []
+    for r in roles:
+        for name in view.names(r):
+            text = name.text
+            if text == "_" or (text.startswith("__") and text.endswith("__")):
+                continue
+            if r == "method" and text in class_names:
+                continue  # constructors are named after their class
+            out.append(name)
+    out.sort(key=lambda n: (n.range.start.line, n.range.start.character))
+    return out
+
+
+def split_words(name: str) -> list[str]:
+    """`parseHTTPResponse_v2` → ['parse', 'http', 'response', 'v2']."""
+    parts = re.split(r"[_\-\s]+", name.strip("_-"))
+    words: list[str] = []
+    for part in parts:
+        words += [w.lower() for w in re.findall(r"[A-Z]+(?=[A-Z][a-z]|\d|\b)|[A-Z]?[a-z]+|[A-Z]+|\d+", part)]
+    return [w for w in words if w]
+
+
+def convert_case(name: str, case: str) -> str:
+    words = split_words(name) or [name]
+    if case == "snake_case":
+        return "_".join(words)
+    if case == "camelCase":
+        return words[0] + "".join(w.capitalize() for w in words[1:])
+    if case == "PascalCase":
+        return "".join(w.capitalize() for w in words)
+    if case == "UPPER_CASE":
+        return "_".join(words).upper()
+    if case == "kebab-case":
+        return "-".join(words)
+    if case == "lowercase":
+        return name.lower()
+    return name.upper()
+
+
+@constraint_type(
+    id="naming.case",
+    instruction="{role} names must be {case}.",
+    params=[
+        role_param("any"),
+        ParamSpec("case", "str", "The required case.", required=True, choices=tuple(CASES)),
+        ParamSpec("ignore", "list[str]", "Names exempt from the rule.", default=()),
+    ],
+    anchors=("MultiCodeIF code_convention/naming_convention", "IFCodeBench check_variable_naming_convention",
+             "IFCodeBench check_variable_case"),
+)
+def naming_case(src: Source, role: str, case: str, ignore: tuple[str, ...]) -> Iterable[Violation]:
+    """Declared names of a role follow one letter case.
+
+    What it checks:
+    Every declared name of the role (functions and methods, classes, variables, parameters,
+    constants, fields, or all of them) matches the case: `snake_case`, `camelCase`,
+    `PascalCase`, `UPPER_CASE`, `kebab-case`, `lowercase` or `uppercase`. Leading and trailing
+    underscores are allowed; dunder names, `_`, and constructors named after their class are
+    exempt. Each name is reported once per scope, where it is first bound.
+
+    Why it matters:
+    Naming conventions are the most common style instruction given to assistants, and the one
+    they most often drop after a few turns (MultiCodeIF, IFCodeBench).
+    """
+    pattern = CASES[case]
+    for name in declared_names(src, role):
+        if name.text in ignore or pattern.match(name.text):
+            continue
+        suggestion = convert_case(name.text, case)
+        yield Violation(name.range, f"{name.role} name '{name.text}' is not {case}",
+                        fix_hint=f"rename to '{suggestion}'" if suggestion != name.text else None)
+
+
+@constraint_type(
+    id="naming.prefix",
+    instruction="{role} names must start with '{prefix}'.",
+    params=[role_param("variable"), ParamSpec("prefix", "str", "The required prefix.", required=True)],
+    anchors=("IFCodeBench check_variable_prefix",),
+)
+def naming_prefix(src: Source, role: str, prefix: str) -> Iterable[Violation]:
+    """Declared names of a role start with a given prefix.
+
+    What it checks:
+    Every declared name of the role begins with `prefix` (case-sensitive), e.g. `num_` for
+    variables or `I` for interfaces.
+
+    Why it matters:
+    Team conventions such as Hungarian-style prefixes are instructions a reviewer can verify at
+    a glance; an assistant that forgets them produces code that fails review.
+    """
+    for name in declared_names(src, role):
+        if not name.text.startswith(prefix):
+            yield Violation(name.range, f"{name.role} name '{name.text}' does not start with '{prefix}'",
+                            fix_hint=f"rename to '{prefix}{name.text}'")
+
+
+@constraint_type(
+    id="naming.suffix",
+    instruction="{role} names must end with '{suffix}'.",
+    params=[role_param("variable"), ParamSpec("suffix", "str", "The required suffix.", required=True)],
+    anchors=("IFCodeBench check_variable_suffix",),
+)
+def naming_suffix(src: Source, role: str, suffix: str) -> Iterable[Violation]:
+    """Declared names of a role end with a given suffix.
+
+    What it checks:
+    Every declared name of the role ends with `suffix` (case-sensitive), e.g. `_flag` for
+    booleans or `Service` for classes.
+
+    Why it matters:
+    Suffix conventions carry meaning (kind or unit of a value); they are easy to state and
+    easy to forget turn after turn.
+    """
+    for name in declared_names(src, role):
+        if not name.text.endswith(suffix):
+            yield Violation(name.range, f"{name.role} name '{name.text}' does not end with '{suffix}'",
+                            fix_hint=f"rename to '{name.text}{suffix}'")
+
+
+@constraint_type(
+    id="naming.min_length",
+    instruction="{role} names must be at least {min} characters long.",
+    params=[role_param("variable"),
+            ParamSpec("min", "int", "Minimum length in characters.", required=True, minimum=1),
+            ParamSpec("ignore", "list[str]", "Names exempt (e.g. loop counters i, j).", default=())],
+    anchors=("IFCodeBench check_variable_name_length (should)",
+             "IFCodeBench check_variable_name_length_including_loops (should)"),
+)
+def naming_min_length(src: Source, role: str, min: int, ignore: tuple[str, ...]) -> Iterable[Violation]:
+    """Declared names are not shorter than a minimum.
+
+    What it checks:
+    Every declared name of the role has at least `min` characters (names in `ignore` are
+    exempt). Loop variables count as variables.
+
+    Why it matters:
+    Short names hide intent; "use descriptive names" instructions are commonly stated as a
+    minimum length.
+    """
+    for name in declared_names(src, role):
+        if len(name.text) < min and name.text not in ignore:
+            yield Violation(name.range, f"{name.role} name '{name.text}' has {len(name.text)} characters (at least {min})")
+
+
+@constraint_type(
+    id="naming.max_length",
+    instruction="{role} names must be at most {max} characters long.",
+    params=[role_param("variable"), ParamSpec("max", "int", "Maximum length in characters.", required=True, minimum=1)],
+    anchors=("IFCodeBench check_variable_name_length (should not)",
+             "IFCodeBench check_variable_name_length_including_loops (should not)"),
+)
+def naming_max_length(src: Source, role: str, max: int) -> Iterable[Violation]:
+    """Declared names do not exceed a maximum length.
+
+    What it checks:
+    Every declared name of the role has at most `max` characters. Loop variables count as
+    variables.
+
+    Why it matters:
+    Very long names make code hard to read and are a common "keep names short" instruction.
+    """
+    for name in declared_names(src, role):
+        if len(name.text) > max:
+            yield Violation(name.range, f"{name.role} name '{name.text}' has {len(name.text)} characters (at most {max})")
+
+
+@constraint_type(
+    id="naming.pattern",
+    instruction="{role} names must match the pattern {pattern}.",
+    params=[role_param("any"), ParamSpec("pattern", "regex", "A regular expression the whole name must match.",
+                                         required=True)],
+)
+def naming_pattern(src: Source, role: str, pattern: str) -> Iterable[Violation]:
+    """Declared names match a regular expression.
+
+    What it checks:
+    Every declared name of the role fully matches `pattern` (Python `re` syntax), for naming
+    rules no fixed case expresses.
+
+    Why it matters:
+    Project conventions (test names `test_*`, interface names `I*`) are easiest to state as a
+    pattern, and the pattern makes the instruction unambiguous.
+    """
+    compiled = re.compile(pattern)
+    for name in declared_names(src, role):
+        if not compiled.fullmatch(name.text):
+            yield Violation(name.range, f"{name.role} name '{name.text}' does not match {pattern}")
+
+
+@constraint_type(
+    id="naming.contains_digit",
+    instruction="{role} names must contain at least one digit.",
+    params=[role_param("variable")],
+    anchors=("IFCodeBench check_variable_naming_with_digit (with naming.case)",),
+)
+def naming_contains_digit(src: Source, role: str) -> Iterable[Violation]:
+    """Declared names contain a digit.
+
+    What it checks:
+    Every declared name of the role contains at least one decimal digit.
+
+    Why it matters:
+    An unusual but verifiable instruction from IFCodeBench, useful to see whether an
+    assistant follows arbitrary rules rather than habits.
+    """
+    for name in declared_names(src, role):
+        if not any(ch.isdigit() for ch in name.text):
+            yield Violation(name.range, f"{name.role} name '{name.text}' contains no digit")
+
+
+GENERIC_NAMES = ("data", "tmp", "temp", "foo", "bar", "baz", "obj", "val", "var", "thing", "stuff", "res", "ret")
+
+
+@constraint_type(
+    id="naming.descriptive",
+    instruction="Use descriptive names: no single-letter or generic {role} names.",
+    params=[role_param("any"),
+            ParamSpec("allowed", "list[str]", "Short names still allowed (loop counters, coordinates).",
+                      default=("i", "j", "k", "x", "y", "z", "n", "e", "_")),
+            ParamSpec("generic", "list[str]", "Names considered not descriptive.", default=GENERIC_NAMES)],
+    anchors=("MultiCodeIF code_convention/declaration_style descriptiveNames",),
+)
+def naming_descriptive(src: Source, role: str, allowed: tuple[str, ...], generic: tuple[str, ...]) -> Iterable[Violation]:
+    """Names say what they hold: no single letters (except allowed ones) and no generic words.
+
+    What it checks:
+    No declared name of the role is a single character (unless in `allowed`) or one of the
+    `generic` words (`data`, `tmp`, `foo`, ...), compared case-insensitively.
+
+    Why it matters:
+    "Use descriptive names" is a frequent instruction; this is its decidable core.
+    """
+    generic_set = {g.lower() for g in generic}
+    for name in declared_names(src, role):
+        if name.text in allowed:
+            continue
+        if len(name.text.strip("_")) <= 1:
+            yield Violation(name.range, f"{name.role} name '{name.text}' is a single character")
+        elif name.text.lower().strip("_") in generic_set:
+            yield Violation(name.range, f"{name.role} name '{name.text}' is generic; say what it holds")

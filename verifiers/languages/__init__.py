@@ -1,0 +1,80 @@
+"""The languages heedful parses, detection by file extension, and their profiles.
+
+Each language lives in its own module (`python.py`, `java.py`, ...) with one profile class;
+grammars come from the per-language tree-sitter wheels, loaded on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from functools import lru_cache
+
+from ..errors import SourceError
+from .profile import CAPTURES, CommentSyntax, LanguageProfile
+
+# language name -> module defining PROFILE; names are what users write in `--language`.
+_MODULES: dict[str, str] = {
+    "python": "python",
+    "java": "java",
+    "javascript": "javascript",
+    "typescript": "typescript",
+    "go": "go",
+    "rust": "rust",
+    "c": "c",
+    "cpp": "cpp",
+    "csharp": "csharp",
+    "kotlin": "kotlin",
+    "php": "php",
+    "ruby": "ruby",
+    "scala": "scala",
+    "swift": "swift",
+}
+LANGUAGES: tuple[str, ...] = tuple(_MODULES)
+
+# Other spellings people and benchmarks use (MultiCodeIF writes "C++", "Cpp", "C#", "js").
+ALIASES: dict[str, str] = {
+    "py": "python", "python3": "python", "js": "javascript", "node": "javascript", "jsx": "javascript",
+    "ts": "typescript", "tsx": "typescript", "golang": "go", "rs": "rust", "c++": "cpp", "cxx": "cpp",
+    "cc": "cpp", "c#": "csharp", "cs": "csharp", "c-sharp": "csharp", "kt": "kotlin", "kts": "kotlin",
+    "rb": "ruby", "sc": "scala",
+}
+
+
+def normalise_language(name: str) -> str:
+    """Map a user's or benchmark's spelling of a language to heedful's name, or raise."""
+    key = name.strip().lower()
+    key = ALIASES.get(key, key)
+    if key not in _MODULES:
+        raise SourceError(f"unsupported language {name!r}; heedful knows: {', '.join(LANGUAGES)}")
+    return key
+
+
+@lru_cache(maxsize=None)
+def get_profile(name: str) -> LanguageProfile:
+    key = normalise_language(name)
+    module = importlib.import_module(f"{__name__}.{_MODULES[key]}")
+    return module.PROFILE
+
+
+@lru_cache(maxsize=None)
+def _extension_map() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in LANGUAGES:
+        for ext in get_profile(name).extensions:
+            out[ext] = name
+    return out
+
+
+def detect_language(path: str) -> str:
+    """The language of a file from its extension, or a SourceError that says how to fix it."""
+    ext = os.path.splitext(path)[1].lower()
+    language = _extension_map().get(ext)
+    if language is None:
+        raise SourceError(f"{path}: cannot tell the language from the extension {ext or '(none)'!r}; "
+                          f"pass --language (one of: {', '.join(LANGUAGES)})")
+    return language
+
+
+__all__ = ["CAPTURES", "LANGUAGES", "CommentSyntax", "LanguageProfile", "detect_language",
+           "get_profile", "normalise_language"]

@@ -1,0 +1,185 @@
+"""What heedful knows about one language, kept in one small table per language.
+
+A profile is a tree-sitter query whose capture names come from one fixed vocabulary
+(`CAPTURES` below), plus a few hooks for what a query cannot say (the name of a C function
+hides in its declarator, a Python docstring is a first statement). Constraint checks never
+name a node type: they ask the language-neutral view (`view.py`), which reads these captures.
+Adding a language means writing one profile and its examples, not touching any check.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable, Iterable
+
+from tree_sitter import Language, Node, Parser, Query
+
+# The capture vocabulary. A profile may capture any subset; what it does not capture, the view
+# reports as "not supported in <language>" so a check can answer `n/a` instead of a false pass.
+CAPTURES: dict[str, str] = {
+    # definitions
+    "function": "a named function, method or constructor definition",
+    "lambda": "an anonymous function: lambda, arrow function, closure, block literal",
+    "class": "a type definition: class, struct, interface, enum, trait, record, object",
+    "parameter": "one formal parameter (of a function or lambda)",
+    "parameter.name": "the identifier a parameter binds",
+    "variable.name": "an identifier bound by a variable declaration or assignment",
+    "constant.name": "an identifier declared constant (const, final, static final, ...)",
+    "field.name": "an identifier declared as a field or property of a type",
+    # control flow
+    "loop.for": "a for-family loop: C-style for, for-each, for-in/of, range loop",
+    "loop.while": "a while-family loop: while, do-while, until, infinite loop",
+    "conditional.if": "an if statement, or an elif / else-if link of a chain",
+    "conditional.switch": "a switch / match / when / case statement or expression",
+    "conditional.ternary": "a conditional expression (a ? b : c, x if c else y)",
+    "case": "one arm of a switch/match (counts as a decision point)",
+    "boolean_operator": "a short-circuit && / || / and / or operation",
+    "try": "a try / begin-rescue block",
+    "catch": "an exception handler clause",
+    "throw": "a throw / raise / panic statement",
+    "return": "a return statement",
+    "nesting": "another block that deepens nesting (with, using, synchronized, unsafe...)",
+    # text-ish nodes
+    "comment": "a comment of any style (doc comments included)",
+    "import": "an import / include / use / require directive",
+    "call": "a function or method call",
+    "string": "a string literal",
+    "number": "a numeric literal",
+    "type": "a type name used in a type position",
+    "operator": "a binary operator token (for spacing checks)",
+    "assignment": "an assignment or variable declaration statement",
+}
+CONSTRUCT_PREFIX = "construct."  # construct.<name>: language features for syntax.construct
+
+
+@dataclass(frozen=True)
+class CommentSyntax:
+    """How comments are written, for text-level checks (style, ratio, language)."""
+
+    line: tuple[str, ...] = ("//",)
+    block: tuple[tuple[str, str], ...] = (("/*", "*/"),)
+    doc: tuple[str, ...] = ("/**",)  # prefixes that make a comment a documentation comment
+
+
+class LanguageProfile:
+    """Base profile: subclasses set the class attributes and override hooks where needed."""
+
+    name: str = ""
+    display_name: str = ""
+    extensions: tuple[str, ...] = ()
+    family: str = ""  # examples and docs group languages by family
+    comments: CommentSyntax = CommentSyntax()
+    query_source: str = ""
+    # node types whose body opens a block for brace-style checks; empty if no braces
+    uses_braces: bool = True
+    # Python-like languages where a string first statement documents the definition
+    docstrings: bool = False
+    # Constructs this language supports by construct-name -> capture names (besides query).
+    _local = threading.local()
+
+    def language(self) -> Language:  # pragma: no cover - each profile overrides
+        raise NotImplementedError
+
+    @cached_property
+    def ts_language(self) -> Language:
+        return self.language()
+
+    def parser(self) -> Parser:
+        """One parser per thread: tree-sitter parsers are not safe to share across threads."""
+        cache = getattr(self._local, "parsers", None)
+        if cache is None:
+            cache = self._local.parsers = {}
+        parser = cache.get(self.name)
+        if parser is None:
+            parser = cache[self.name] = Parser(self.ts_language)
+        return parser
+
+    @cached_property
+    def query(self) -> Query:
+        return Query(self.ts_language, self.query_source)
+
+    @cached_property
+    def capture_names(self) -> frozenset[str]:
+        return frozenset(self.query.capture_name(i) for i in range(self.query.capture_count))
+
+    @cached_property
+    def constructs(self) -> frozenset[str]:
+        return frozenset(n[len(CONSTRUCT_PREFIX):] for n in self.capture_names if n.startswith(CONSTRUCT_PREFIX))
+
+    def supports(self, capture: str) -> bool:
+        return capture in self.capture_names
+
+    # -- hooks: override where the grammar differs ------------------------------------------
+
+    def function_name(self, node: Node) -> Node | None:
+        """The identifier node naming a function definition."""
+        return node.child_by_field_name("name")
+
+    def class_name(self, node: Node) -> Node | None:
+        return node.child_by_field_name("name")
+
+    def class_kind(self, node: Node) -> str:
+        """class | interface | struct | enum | trait | record | object | union."""
+        for kind in ("interface", "struct", "enum", "trait", "record", "object", "union", "protocol", "module"):
+            if kind in node.type:
+                return kind
+        return "class"
+
+    def function_body(self, node: Node) -> Node | None:
+        return node.child_by_field_name("body")
+
+    def return_type(self, node: Node) -> Node | None:
+        """The declared return type of a function, if written."""
+        for field_name in ("return_type", "type", "result", "returns"):
+            child = node.child_by_field_name(field_name)
+            if child is not None:
+                return child
+        return None
+
+    def parameter_type(self, node: Node) -> Node | None:
+        """The declared type of a parameter node, if written."""
+        return node.child_by_field_name("type")
+
+    def parameter_is_receiver(self, node: Node, name: str) -> bool:
+        """True for implicit receivers that conventions exclude (Python's self/cls)."""
+        return False
+
+    def import_modules(self, node: Node, text: str) -> list[str]:
+        """Module names an import directive brings in, as written (dotted or slashed)."""
+        return [text]
+
+    def call_callee(self, node: Node) -> Node | None:
+        """The expression being called."""
+        for field_name in ("function", "name", "method", "callee"):
+            child = node.child_by_field_name(field_name)
+            if child is not None:
+                return child
+        return node.named_children[0] if node.named_children else None
+
+    def docstring(self, definition: Node) -> Node | None:
+        """A Python-style docstring (first statement string) of a definition, if any."""
+        return None
+
+    def is_constant_name(self, name_node: Node, text: str) -> bool:
+        """Languages without a const keyword may treat module-level UPPER_CASE as constant."""
+        return False
+
+    def variable_declaration_type(self, name_node: Node) -> Node | None:
+        """The explicit type written for a declared variable, if any (for declaration style)."""
+        return None
+
+    def is_inferred_declaration(self, name_node: Node) -> bool:
+        """True if a variable is declared with type inference (var, auto, :=, let without type)."""
+        return False
+
+
+ProfileFactory = Callable[[], LanguageProfile]
+
+
+def walk_ancestors(node: Node) -> Iterable[Node]:
+    parent = node.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent

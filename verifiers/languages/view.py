@@ -1,0 +1,380 @@
+"""The language-neutral view of a parsed source: functions, classes, names by role, loops...
+
+One tree-sitter query per language runs once per source (in C, so it is fast); everything here
+is derived lazily from its captures and cached, so twenty checks over the same source share one
+pass. Checks use this view and never name a grammar's node types.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Iterable
+
+from tree_sitter import Node, QueryCursor
+
+from ..model import Range
+from .profile import CONSTRUCT_PREFIX
+
+if TYPE_CHECKING:
+    from ..source import Source
+
+ROLES = ("function", "method", "class", "variable", "parameter", "constant", "field")
+
+
+@dataclass
+class Parameter:
+    node: Node
+    name: str
+    name_range: Range
+    type_node: Node | None
+    is_receiver: bool = False
+
+
+@dataclass
+class Function:
+    """A named function or method (lambdas are `view.lambdas`)."""
+
+    node: Node
+    name: str
+    name_node: Node | None
+    range: Range
+    name_range: Range
+    is_method: bool
+    parameters: list[Parameter] = field(default_factory=list)
+
+    @property
+    def start_line(self) -> int:
+        return self.node.start_point[0]
+
+    @property
+    def end_line(self) -> int:
+        return self.node.end_point[0]
+
+    @property
+    def explicit_parameters(self) -> list[Parameter]:
+        """Parameters without implicit receivers such as Python's `self`."""
+        return [p for p in self.parameters if not p.is_receiver]
+
+
+@dataclass
+class TypeDefinition:
+    node: Node
+    name: str
+    kind: str
+    range: Range
+    name_range: Range
+
+
+@dataclass
+class Name:
+    """An identifier in a declaring role."""
+
+    text: str
+    role: str
+    node: Node
+    range: Range
+
+
+@dataclass
+class Comment:
+    node: Node
+    text: str
+    range: Range
+    is_doc: bool
+    is_block: bool
+
+
+@dataclass
+class Import:
+    node: Node
+    modules: list[str]
+    range: Range
+
+
+@dataclass
+class Call:
+    node: Node
+    name: str  # the simple callee name: `append` for `xs.append(1)`
+    qualified: str  # the callee as written, whitespace removed: `xs.append`
+    range: Range
+
+
+def _key(node: Node) -> tuple[int, int, int]:
+    return (node.start_byte, node.end_byte, node.kind_id)
+
+
+class SyntaxView:
+    """Lazily computed, cached language-neutral facts about one Source."""
+
+    def __init__(self, source: "Source") -> None:
+        self.source = source
+        self.profile = source.profile
+
+    # -- raw captures -----------------------------------------------------------------------
+
+    @cached_property
+    def captures(self) -> dict[str, list[Node]]:
+        raw = QueryCursor(self.profile.query).captures(self.source.root)
+        out: dict[str, list[Node]] = {}
+        for name, nodes in raw.items():
+            seen: set[tuple[int, int, int]] = set()
+            unique = []
+            for node in nodes:
+                key = _key(node)
+                if key not in seen:
+                    seen.add(key)
+                    unique.append(node)
+            unique.sort(key=lambda n: (n.start_byte, -n.end_byte))
+            out[name] = unique
+        return out
+
+    def nodes(self, capture: str) -> list[Node]:
+        return self.captures.get(capture, [])
+
+    def supports(self, capture: str) -> bool:
+        return self.profile.supports(capture)
+
+    def range(self, node: Node) -> Range:
+        return self.source.node_range(node)
+
+    def text(self, node: Node) -> str:
+        return self.source.node_text(node)
+
+    # -- scopes -----------------------------------------------------------------------------
+
+    @cached_property
+    def _callable_keys(self) -> set[tuple[int, int, int]]:
+        return {_key(n) for n in self.nodes("function")} | {_key(n) for n in self.nodes("lambda")}
+
+    @cached_property
+    def _function_keys(self) -> set[tuple[int, int, int]]:
+        return {_key(n) for n in self.nodes("function")}
+
+    @cached_property
+    def _class_keys(self) -> set[tuple[int, int, int]]:
+        return {_key(n) for n in self.nodes("class")}
+
+    def enclosing_callable(self, node: Node) -> Node | None:
+        """The innermost function or lambda containing `node` (excluding node itself)."""
+        keys = self._callable_keys
+        parent = node.parent
+        while parent is not None:
+            if _key(parent) in keys:
+                return parent
+            parent = parent.parent
+        return None
+
+    def enclosing_function(self, node: Node) -> Node | None:
+        """The innermost *named* function containing `node`."""
+        keys = self._function_keys
+        parent = node.parent
+        while parent is not None:
+            if _key(parent) in keys:
+                return parent
+            parent = parent.parent
+        return None
+
+    def is_inside_class_directly(self, node: Node) -> bool:
+        """True if the nearest enclosing definition of `node` is a class (a method or field)."""
+        callables, classes = self._callable_keys, self._class_keys
+        parent = node.parent
+        while parent is not None:
+            key = _key(parent)
+            if key in classes:
+                return True
+            if key in callables:
+                return False
+            parent = parent.parent
+        return False
+
+    def is_module_level(self, node: Node) -> bool:
+        callables, classes = self._callable_keys, self._class_keys
+        parent = node.parent
+        while parent is not None:
+            key = _key(parent)
+            if key in callables or key in classes:
+                return False
+            parent = parent.parent
+        return True
+
+    # -- definitions ------------------------------------------------------------------------
+
+    @cached_property
+    def functions(self) -> list[Function]:
+        params_by_callable: dict[tuple[int, int, int], list[Parameter]] = {}
+        for param in self.parameters:
+            owner = self.enclosing_callable(param.node)
+            if owner is not None:
+                params_by_callable.setdefault(_key(owner), []).append(param)
+        out = []
+        for node in self.nodes("function"):
+            name_node = self.profile.function_name(node)
+            name = self.text(name_node) if name_node is not None else "<anonymous>"
+            out.append(Function(
+                node=node, name=name, name_node=name_node, range=self.range(node),
+                name_range=self.range(name_node if name_node is not None else node),
+                is_method=self.is_inside_class_directly(node),
+                parameters=params_by_callable.get(_key(node), []),
+            ))
+        return out
+
+    @cached_property
+    def lambdas(self) -> list[Node]:
+        return self.nodes("lambda")
+
+    @cached_property
+    def parameters(self) -> list[Parameter]:
+        names = self.nodes("parameter.name")
+        starts = [n.start_byte for n in names]
+        out = []
+        for node in self.nodes("parameter"):
+            # the first captured parameter name inside this parameter node
+            index = bisect.bisect_left(starts, node.start_byte)
+            name_node = None
+            while index < len(names) and names[index].start_byte < node.end_byte:
+                name_node = names[index]
+                break
+            name = self.text(name_node) if name_node is not None else self.text(node)
+            out.append(Parameter(
+                node=node, name=name, name_range=self.range(name_node if name_node is not None else node),
+                type_node=self.profile.parameter_type(node),
+                is_receiver=self.profile.parameter_is_receiver(node, name),
+            ))
+        return out
+
+    @cached_property
+    def classes(self) -> list[TypeDefinition]:
+        out = []
+        for node in self.nodes("class"):
+            name_node = self.profile.class_name(node)
+            out.append(TypeDefinition(
+                node=node, name=self.text(name_node) if name_node is not None else "<anonymous>",
+                kind=self.profile.class_kind(node), range=self.range(node),
+                name_range=self.range(name_node if name_node is not None else node),
+            ))
+        return out
+
+    # -- names by role ------------------------------------------------------------------------
+
+    def names(self, role: str) -> list[Name]:
+        """Declared identifiers in `role`; the first binding of a name per scope only."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        return self._names_by_role.get(role, [])
+
+    def role_supported(self, role: str) -> bool:
+        capture = {"function": "function", "method": "function", "class": "class",
+                   "variable": "variable.name", "parameter": "parameter.name",
+                   "constant": "constant.name", "field": "field.name"}[role]
+        return self.supports(capture)
+
+    @cached_property
+    def _names_by_role(self) -> dict[str, list[Name]]:
+        out: dict[str, list[Name]] = {role: [] for role in ROLES}
+        for fn in self.functions:
+            if fn.name_node is not None:
+                out["method" if fn.is_method else "function"].append(
+                    Name(fn.name, "method" if fn.is_method else "function", fn.name_node, fn.name_range))
+        for cls in self.classes:
+            name_node = self.profile.class_name(cls.node)
+            if name_node is not None:
+                out["class"].append(Name(cls.name, "class", name_node, cls.name_range))
+        for param in self.parameters:
+            if not param.is_receiver:
+                out["parameter"].append(Name(param.name, "parameter", param.node, param.name_range))
+        seen: set[tuple[object, str, str]] = set()
+        for role, capture in (("constant", "constant.name"), ("field", "field.name"), ("variable", "variable.name")):
+            for node in self.nodes(capture):
+                text = self.text(node)
+                actual = role
+                if role == "variable" and self.profile.is_constant_name(node, text):
+                    actual = "constant"
+                scope = self.enclosing_callable(node)
+                key = (_key(scope) if scope is not None else None, text, "binding")
+                if key in seen:
+                    continue
+                seen.add(key)
+                out[actual].append(Name(text, actual, node, self.range(node)))
+        return out
+
+    # -- control flow -------------------------------------------------------------------------
+
+    def loops(self, kind: str | None = None) -> list[Node]:
+        """Loops; kind 'for' or 'while' (do-while and infinite loops count as while)."""
+        if kind is None:
+            return sorted(self.nodes("loop.for") + self.nodes("loop.while"), key=lambda n: n.start_byte)
+        return self.nodes(f"loop.{kind}")
+
+    def conditionals(self, kind: str | None = None) -> list[Node]:
+        """Conditionals; kind 'if', 'switch' or 'ternary'."""
+        if kind is None:
+            nodes = self.nodes("conditional.if") + self.nodes("conditional.switch") + self.nodes("conditional.ternary")
+            return sorted(nodes, key=lambda n: n.start_byte)
+        return self.nodes(f"conditional.{kind}")
+
+    def construct(self, name: str) -> list[Node]:
+        return self.nodes(CONSTRUCT_PREFIX + name)
+
+    def within(self, nodes: Iterable[Node], container: Node) -> list[Node]:
+        """Nodes that lie inside `container` (byte containment)."""
+        start, end = container.start_byte, container.end_byte
+        return [n for n in nodes if start <= n.start_byte and n.end_byte <= end and n is not container]
+
+    # -- comments, imports, calls ---------------------------------------------------------
+
+    @cached_property
+    def comments(self) -> list[Comment]:
+        syntax = self.profile.comments
+        out = []
+        for node in self.nodes("comment"):
+            text = self.text(node)
+            stripped = text.lstrip()
+            is_block = any(stripped.startswith(start) for start, _ in syntax.block)
+            is_doc = any(stripped.startswith(prefix) for prefix in syntax.doc)
+            # `/**/` is an empty block comment, not a doc comment
+            if stripped.startswith("/**/"):
+                is_doc = False
+            out.append(Comment(node, text, self.range(node), is_doc=is_doc, is_block=is_block))
+        return out
+
+    @cached_property
+    def docstrings(self) -> list[Node]:
+        """Python-style docstrings of the module, classes and functions."""
+        if not self.profile.docstrings:
+            return []
+        out = []
+        module_doc = self.profile.docstring(self.source.root)
+        if module_doc is not None:
+            out.append(module_doc)
+        for node in [f.node for f in self.functions] + [c.node for c in self.classes]:
+            doc = self.profile.docstring(node)
+            if doc is not None:
+                out.append(doc)
+        return sorted(out, key=lambda n: n.start_byte)
+
+    @cached_property
+    def imports(self) -> list[Import]:
+        return [Import(node, self.profile.import_modules(node, self.text(node)), self.range(node))
+                for node in self.nodes("import")]
+
+    @cached_property
+    def calls(self) -> list[Call]:
+        out = []
+        for node in self.nodes("call"):
+            callee = self.profile.call_callee(node)
+            qualified = "".join(self.text(callee).split()) if callee is not None else ""
+            out.append(Call(node, simple_name(qualified), qualified, self.range(node)))
+        return out
+
+
+def simple_name(qualified: str) -> str:
+    """`a.b::c->d?.e(` → `e`: the last identifier of a callee expression."""
+    name = qualified
+    for sep in ("?.", "->", "::", ".", "\\"):
+        name = name.rsplit(sep, 1)[-1]
+    # strip generic arguments or a trailing `!` (Rust macros)
+    for stop in ("<", "!", "(", "["):
+        name = name.split(stop, 1)[0]
+    return name

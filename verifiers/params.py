@@ -1,0 +1,144 @@
+"""Typed constraint parameters: declared once per type, validated with messages that name the key.
+
+A parameter schema is the contract between a spec file, the server's `heedful/setConstraints`,
+benchmark importers and the docs: each of them goes through `ParamSpec.coerce`, so a bad value
+is reported the same way wherever it comes from, and never silently defaulted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from .errors import ConstraintParamError
+
+_TYPE_NAMES = {"int", "float", "str", "bool", "list[str]", "regex", "dict"}
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a constraint type."""
+
+    name: str
+    type: str  # one of _TYPE_NAMES
+    description: str
+    default: Any = None
+    required: bool = False
+    choices: Sequence[str] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.type not in _TYPE_NAMES:
+            raise ValueError(f"param {self.name}: unknown param type {self.type!r}")
+
+    def coerce(self, type_id: str, value: Any) -> Any:
+        """Return `value` converted to this parameter's type, or raise ConstraintParamError."""
+
+        def bad(msg: str) -> ConstraintParamError:
+            return ConstraintParamError(type_id, f"parameter {self.name!r} {msg}", key=self.name)
+
+        kind = self.type
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            raise bad(f"must be true or false, got {value!r}")
+        if kind in ("int", "float"):
+            if isinstance(value, bool):
+                raise bad(f"must be a number, got {value!r}")
+            try:
+                number = int(value) if kind == "int" else float(value)
+            except (TypeError, ValueError):
+                raise bad(f"must be {'an integer' if kind == 'int' else 'a number'}, got {value!r}") from None
+            if kind == "int" and isinstance(value, float) and not value.is_integer():
+                raise bad(f"must be an integer, got {value!r}")
+            if self.minimum is not None and number < self.minimum:
+                raise bad(f"must be at least {self.minimum:g}, got {number!r}")
+            if self.maximum is not None and number > self.maximum:
+                raise bad(f"must be at most {self.maximum:g}, got {number!r}")
+            return number
+        if kind in ("str", "regex"):
+            if not isinstance(value, str):
+                raise bad(f"must be a string, got {value!r}")
+            if self.choices is not None:
+                normalised = _match_choice(value, self.choices)
+                if normalised is None:
+                    raise bad(f"must be one of {', '.join(map(repr, self.choices))}, got {value!r}")
+                return normalised
+            if kind == "regex":
+                try:
+                    re.compile(value)
+                except re.error as exc:
+                    raise bad(f"is not a valid regular expression: {exc}") from None
+            return value
+        if kind == "list[str]":
+            if isinstance(value, str):
+                # Benchmarks write lists as "sum, map"; accept that as a convenience.
+                value = [part.strip() for part in value.split(",") if part.strip()]
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+                raise bad(f"must be a list of strings, got {value!r}")
+            if self.choices is not None:
+                out = []
+                for item in value:
+                    normalised = _match_choice(item, self.choices)
+                    if normalised is None:
+                        raise bad(f"items must be among {', '.join(map(repr, self.choices))}, got {item!r}")
+                    out.append(normalised)
+                return tuple(out)
+            return tuple(value)
+        if kind == "dict":
+            if not isinstance(value, dict):
+                raise bad(f"must be a table, got {value!r}")
+            return dict(value)
+        raise AssertionError(kind)
+
+    def describe_type(self) -> str:
+        if self.choices:
+            return " | ".join(f'"{c}"' for c in self.choices)
+        return self.type
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name, "type": self.type, "description": self.description,
+                                "required": self.required}
+        if not self.required:
+            data["default"] = list(self.default) if isinstance(self.default, tuple) else self.default
+        if self.choices:
+            data["choices"] = list(self.choices)
+        if self.minimum is not None:
+            data["minimum"] = self.minimum
+        if self.maximum is not None:
+            data["maximum"] = self.maximum
+        return data
+
+
+def _match_choice(value: str, choices: Sequence[str]) -> str | None:
+    """Match case- and separator-insensitively ("Snake Case" finds "snake_case")."""
+    if value in choices:
+        return value
+    key = re.sub(r"[\s_\-]+", "", value).lower()
+    for choice in choices:
+        if re.sub(r"[\s_\-]+", "", choice).lower() == key:
+            return choice
+    return None
+
+
+def validate_params(type_id: str, schema: Sequence[ParamSpec], given: dict[str, Any]) -> dict[str, Any]:
+    """Check `given` against `schema`: unknown keys, missing required keys, types and ranges."""
+    by_name = {p.name: p for p in schema}
+    unknown = sorted(set(given) - set(by_name))
+    if unknown:
+        known = ", ".join(by_name) or "none"
+        raise ConstraintParamError(type_id, f"unknown parameter {unknown[0]!r} (parameters: {known})", key=unknown[0])
+    out: dict[str, Any] = {}
+    for spec in schema:
+        if spec.name in given and given[spec.name] is not None:
+            out[spec.name] = spec.coerce(type_id, given[spec.name])
+        elif spec.required:
+            raise ConstraintParamError(type_id, f"missing required parameter {spec.name!r}", key=spec.name)
+        else:
+            out[spec.name] = spec.default
+    return out

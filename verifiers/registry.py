@@ -1,0 +1,195 @@
+"""Constraint types and constraints: the registry every part of heedful reads from.
+
+A constraint type is one documented unit (ruff-style): id, category, kind, languages, typed
+parameters, the sentence that states it as an instruction, a check function, and examples per
+language that double as tests. `@constraint_type` refuses to register a type without docs; the
+examples live in `examples/<language>.toml` and the test suite refuses a type that claims a
+language it has no passing and failing example for.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+
+from .errors import UnknownConstraintType
+from .languages import LANGUAGES
+from .model import Kind, Violation
+from .params import ParamSpec, validate_params
+
+if TYPE_CHECKING:
+    from .source import Source
+
+ALL_LANGUAGES: tuple[str, ...] = LANGUAGES
+# A check yields violations; it may raise CheckError to say it cannot decide (→ `error`), or
+# NotApplicable when the language lacks the construct the constraint is about (→ `n/a`).
+CheckFunction = Callable[..., Iterable[Violation]]
+
+_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+_REQUIRED_DOC_SECTIONS = ("What it checks", "Why it matters")
+
+
+class CheckError(Exception):
+    """Raised by a check that cannot decide; the verdict becomes `error` with this reason."""
+
+
+class NotApplicable(Exception):
+    """Raised by a check when the constraint means nothing for this source's language."""
+
+
+@dataclass(frozen=True)
+class ConstraintType:
+    """A registered, documented check."""
+
+    id: str
+    category: str
+    kind: Kind
+    languages: tuple[str, ...]
+    params: tuple[ParamSpec, ...]
+    instruction: str  # template rendered with the params: "Function names must be {case}."
+    check: CheckFunction
+    doc: str
+    # Parses partially broken code? If False, a source with syntax errors gets `error`.
+    tolerates_syntax_errors: bool = True
+    # Anchor benchmark types this type covers, for the mapping table (free text).
+    anchors: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        return self.doc.strip().split("\n\n", 1)[0].replace("\n", " ")
+
+    def section(self, title: str) -> str:
+        """The text of a `## title` section of the docstring."""
+        match = re.search(rf"^{re.escape(title)}:?\s*\n(.*?)(?=^\S[^\n]*:\s*$|\Z)", self.doc, re.M | re.S)
+        return inspect.cleandoc(match.group(1)) if match else ""
+
+    def param(self, name: str) -> ParamSpec:
+        return next(p for p in self.params if p.name == name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "category": self.category, "kind": self.kind.value,
+            "languages": list(self.languages), "params": [p.to_json() for p in self.params],
+            "description": self.summary, "instruction": self.instruction,
+        }
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One instance of a type: validated params, an optional label and the introducing turn."""
+
+    type: ConstraintType
+    params: dict[str, Any] = field(default_factory=dict)
+    label: str | None = None
+    turn: int | None = None
+
+    @property
+    def id(self) -> str:
+        return self.type.id
+
+    @property
+    def key(self) -> str:
+        """A stable identity: type + params (labels and turns do not change what is checked)."""
+        items = ",".join(f"{k}={_render(v)}" for k, v in sorted(self.params.items()) if v is not None)
+        return f"{self.type.id}({items})"
+
+    def instruction(self) -> str:
+        """The constraint stated as an instruction to an assistant."""
+        values = {k: _render(v) for k, v in self.params.items()}
+        try:
+            return self.type.instruction.format(**values)
+        except (KeyError, IndexError):
+            return self.type.instruction
+
+    def to_json(self) -> dict[str, Any]:
+        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.params.items()}
+        return {"type": self.type.id, "params": params, "label": self.label}
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Constraint) and self.key == other.key and self.label == other.label
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+class Registry:
+    """All known constraint types by id."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, ConstraintType] = {}
+
+    def add(self, ctype: ConstraintType) -> None:
+        if ctype.id in self._types:
+            raise ValueError(f"constraint type {ctype.id} registered twice")
+        self._types[ctype.id] = ctype
+
+    def get(self, type_id: str) -> ConstraintType:
+        _load_builtin_constraints()
+        try:
+            return self._types[type_id]
+        except KeyError:
+            raise UnknownConstraintType(type_id, difflib.get_close_matches(type_id, self._types, n=3)) from None
+
+    def all(self) -> list[ConstraintType]:
+        _load_builtin_constraints()
+        return sorted(self._types.values(), key=lambda t: (t.category, t.id))
+
+    def __contains__(self, type_id: str) -> bool:
+        _load_builtin_constraints()
+        return type_id in self._types
+
+    def make(self, type_id: str, params: dict[str, Any] | None = None, label: str | None = None,
+             turn: int | None = None) -> Constraint:
+        """Build a validated Constraint; raises UnknownConstraintType or ConstraintParamError."""
+        ctype = self.get(type_id)
+        return Constraint(ctype, validate_params(type_id, ctype.params, dict(params or {})), label, turn)
+
+
+REGISTRY = Registry()
+_loaded = False
+
+
+def _load_builtin_constraints() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        from . import constraints  # noqa: F401  - importing registers every built-in type
+
+
+def constraint_type(*, id: str, category: str | None = None, instruction: str,
+                    params: Sequence[ParamSpec] = (), languages: Sequence[str] = ALL_LANGUAGES,
+                    kind: Kind = Kind.STATIC, tolerates_syntax_errors: bool = True,
+                    anchors: Sequence[str] = ()) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check function as a constraint type (its docstring is the documentation)."""
+
+    def register(check: CheckFunction) -> CheckFunction:
+        doc = inspect.cleandoc(check.__doc__ or "")
+        if not _ID_PATTERN.match(id):
+            raise ValueError(f"constraint id {id!r} must look like 'category.name'")
+        missing = [s for s in _REQUIRED_DOC_SECTIONS if f"{s}:" not in doc]
+        if missing:
+            raise ValueError(f"{id}: docstring lacks section(s) {missing}; undocumented types cannot be registered")
+        unknown = [lang for lang in languages if lang not in LANGUAGES]
+        if unknown:
+            raise ValueError(f"{id}: unknown languages {unknown}")
+        signature = inspect.signature(check)
+        for spec in params:
+            if spec.name not in signature.parameters:
+                raise ValueError(f"{id}: check function has no argument for parameter {spec.name!r}")
+        REGISTRY.add(ConstraintType(
+            id=id, category=category or id.split(".", 1)[0], kind=kind, languages=tuple(languages),
+            params=tuple(params), instruction=instruction, check=check, doc=doc,
+            tolerates_syntax_errors=tolerates_syntax_errors, anchors=tuple(anchors),
+        ))
+        return check
+
+    return register
