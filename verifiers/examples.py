@@ -65,3 +65,22 @@ def load_examples(language: str) -> dict[str, tuple[Example, ...]]:
 def examples_for(type_id: str) -> dict[str, tuple[Example, ...]]:
     """All examples of one type, by language."""
     return {lang: load_examples(lang)[type_id] for lang in LANGUAGES if type_id in load_examples(lang)}
+
+
+def missing_examples(language: str | None = None) -> list[tuple[str, str]]:
+    """(type id, language) pairs a type claims but has no example for."""
+    from .registry import REGISTRY
+
+    out = []
+    for ctype in REGISTRY.all():
+        for lang in ctype.languages:
+            if (language is None or lang == language) and ctype.id not in load_examples(lang):
+                out.append((ctype.id, lang))
+    return out
+
+
+if __name__ == "__main__":  # python -m heedful.verifiers.examples [LANGUAGE]: what still lacks examples
+    import sys
+
+    for type_id, lang in missing_examples(sys.argv[1] if len(sys.argv) > 1 else None):
+        print(f"{lang}\t{type_id}")

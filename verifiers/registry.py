@@ -49,7 +49,9 @@ class ConstraintType:
     kind: Kind
     languages: tuple[str, ...]
     params: tuple[ParamSpec, ...]
-    instruction: str  # template rendered with the params: "Function names must be {case}."
+    # A template rendered with the params ("Function names must be {case}.") or, where the
+    # sentence depends on the values, a function of the params.
+    instruction: "str | Callable[[dict[str, Any]], str]"
     check: CheckFunction
     doc: str
     # Parses partially broken code? If False, a source with syntax errors gets `error`.
@@ -73,7 +75,7 @@ class ConstraintType:
         return {
             "id": self.id, "category": self.category, "kind": self.kind.value,
             "languages": list(self.languages), "params": [p.to_json() for p in self.params],
-            "description": self.summary, "instruction": self.instruction,
+            "description": self.summary,
         }
 
 
@@ -98,6 +100,8 @@ class Constraint:
 
     def instruction(self) -> str:
         """The constraint stated as an instruction to an assistant."""
+        if callable(self.type.instruction):
+            return self.type.instruction(self.params)
         values = {k: _render(v) for k, v in self.params.items()}
         try:
             return self.type.instruction.format(**values)
@@ -165,7 +169,7 @@ def _load_builtin_constraints() -> None:
         from . import constraints  # noqa: F401  - importing registers every built-in type
 
 
-def constraint_type(*, id: str, category: str | None = None, instruction: str,
+def constraint_type(*, id: str, category: str | None = None, instruction: "str | Callable[[dict[str, Any]], str]",
                     params: Sequence[ParamSpec] = (), languages: Sequence[str] = ALL_LANGUAGES,
                     kind: Kind = Kind.STATIC, tolerates_syntax_errors: bool = True,
                     anchors: Sequence[str] = ()) -> Callable[[CheckFunction], CheckFunction]:

@@ -1,3 +1,6 @@
 """Built-in constraint types, one module per category; importing this registers them all."""
 
-from . import naming  # noqa: F401
+from . import (  # noqa: F401
+    calls, comments, complexity, data_structures, declarations, errors, formatting, imports, naming, size,
+    python_tools, response, structure, symbols, syntax, types,
+)

@@ -378,3 +378,22 @@ def simple_name(qualified: str) -> str:
     for stop in ("<", "!", "(", "["):
         name = name.split(stop, 1)[0]
     return name
+
+
+def masked_lines(view: SyntaxView) -> list[str]:
+    """The source lines with string and comment contents blanked out (same lengths), so
+    text-level checks (braces, brackets, operators) never look inside a literal or comment."""
+    cached = getattr(view, "_masked_lines", None)
+    if cached is not None:
+        return cached
+    lines = list(view.source.lines)
+    for node in view.nodes("string") + view.nodes("comment"):
+        rng = view.range(node)
+        for line in range(rng.start.line, min(rng.end.line, len(lines) - 1) + 1):
+            text = lines[line]
+            start = rng.start.character if line == rng.start.line else 0
+            end = rng.end.character if line == rng.end.line else len(text)
+            # keep the delimiters of a one-line string so `x = ""` still shows a token there
+            lines[line] = text[:start] + "\x01" * max(0, min(end, len(text)) - start) + text[end:]
+    view._masked_lines = lines  # type: ignore[attr-defined]
+    return lines

@@ -1,0 +1,269 @@
+"""Complexity constraints: cyclomatic complexity, nesting depth, branches, boolean operands."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from tree_sitter import Node
+
+from ..model import Violation
+from ..params import ParamSpec
+from ..registry import NotApplicable, constraint_type
+from ..source import Source
+from ..languages.view import SyntaxView
+
+_DEFAULT_CASE_PREFIXES = ("default", "else", "_ =>", "case _", "_ ->")
+
+
+def _is_default_case(view: SyntaxView, node: Node) -> bool:
+    text = view.text(node).lstrip()
+    return text.startswith(_DEFAULT_CASE_PREFIXES) or node.type in ("default_case", "switch_default")
+
+
+def _outermost_functions(view: SyntaxView) -> list:
+    """Functions not nested inside another named function (nested ones are counted in them)."""
+    return [fn for fn in view.functions if view.enclosing_function(fn.node) is None]
+
+
+def decision_points(view: SyntaxView, container: Node, count_boolean_operators: bool,
+                    count_ternaries: bool) -> list[Node]:
+    """Branching nodes inside `container` (mccabe-compatible with both flags off)."""
+    nodes = view.conditionals("if") + view.loops() + view.nodes("catch")
+    nodes += [c for c in view.nodes("case") if not _is_default_case(view, c)]
+    if count_ternaries:
+        nodes += view.conditionals("ternary")
+    if count_boolean_operators:
+        nodes += view.nodes("boolean_operator")
+    return view.within(nodes, container)
+
+
+@constraint_type(
+    id="complexity.cyclomatic",
+    instruction="Keep the cyclomatic complexity of every function at most {max}.",
+    params=[ParamSpec("max", "int", "Maximum cyclomatic complexity per function.", required=True, minimum=1),
+            ParamSpec("count_boolean_operators", "bool", "Count && / || / and / or as decisions (lizard does).",
+                      default=False),
+            ParamSpec("count_ternaries", "bool", "Count conditional expressions as decisions.", default=False)],
+    anchors=("CodeIF-Bench Code Complexity (mccabe)", "VeriCode logic_7 (ruff C901)"),
+)
+def cyclomatic(src: Source, max: int, count_boolean_operators: bool, count_ternaries: bool) -> Iterable[Violation]:
+    """McCabe cyclomatic complexity of each function is at most `max`.
+
+    What it checks:
+    1 + the decision points of a function: each `if` and `else if`/`elif`, each loop, each
+    non-default `case` arm and each exception handler, and optionally boolean operators and
+    conditional expressions. Nested functions and lambdas count toward the function that
+    contains them, as the `mccabe` package counts them; with both options off the Python
+    figures equal `mccabe`'s (CodeIF-Bench's checker).
+
+    Why it matters:
+    "Keep cyclomatic complexity under N" is a standard maintainability instruction and one of
+    CodeIF-Bench's static categories; complexity grows silently as assistants add requirements.
+    """
+    view = src.view
+    if not view.supports("function"):
+        raise NotApplicable(f"heedful cannot see functions in {src.profile.display_name}")
+    for fn in _outermost_functions(view):
+        complexity = 1 + len(decision_points(view, fn.node, count_boolean_operators, count_ternaries))
+        if complexity > max:
+            yield Violation(fn.name_range, f"function '{fn.name}' has cyclomatic complexity {complexity} (at most {max})",
+                            fix_hint="split branches into helper functions or use a lookup table")
+
+
+def _block_nodes(view: SyntaxView) -> list[Node]:
+    return (view.conditionals("if") + view.conditionals("switch") + view.loops()
+            + view.nodes("try") + view.nodes("nesting"))
+
+
+def _is_else_if_link(node: Node, if_keys: set[tuple[int, int]]) -> bool:
+    """An `elif` / `else if` continues its chain instead of nesting deeper."""
+    parent = node.parent
+    if parent is None:
+        return False
+    if (parent.start_byte, parent.end_byte) in if_keys:
+        return True
+    grand = parent.parent
+    return "else" in parent.type and grand is not None and (grand.start_byte, grand.end_byte) in if_keys
+
+
+def _depth(view: SyntaxView, node: Node, keys: dict, if_keys: set, callables: set) -> int | None:
+    """Nesting depth of a block: blocks above it in the same function, else-if links not counted."""
+    depth = 1
+    parent = node.parent
+    while parent is not None:
+        key = (parent.start_byte, parent.end_byte)
+        if key in callables:
+            return depth
+        if key in keys and not _is_else_if_link(parent, if_keys):
+            depth += 1
+        parent = parent.parent
+    return None
+
+
+def block_depths(view: SyntaxView) -> list[tuple[Node, int]]:
+    blocks = _block_nodes(view)
+    keys = {(n.start_byte, n.end_byte) for n in blocks}
+    if_keys = {(n.start_byte, n.end_byte) for n in view.conditionals("if")}
+    callables = {(n.start_byte, n.end_byte) for n in view.nodes("function")}
+    out = []
+    for node in blocks:
+        if _is_else_if_link(node, if_keys):
+            continue  # same depth as the chain's head, reported there
+        depth = _depth(view, node, keys, if_keys, callables)
+        if depth is not None:
+            out.append((node, depth))
+    return out
+
+
+@constraint_type(
+    id="complexity.nesting_depth",
+    instruction="Do not nest blocks more than {max} levels deep inside a function.",
+    params=[ParamSpec("max", "int", "Maximum depth of nested blocks (1 = no nesting).", required=True, minimum=1)],
+    anchors=("VeriCode logic_2 (ruff PLR1702)",),
+)
+def nesting_depth(src: Source, max: int) -> Iterable[Violation]:
+    """Blocks inside functions nest at most `max` levels deep.
+
+    What it checks:
+    The depth of `if`, loop, `switch`/`match`, `try` and scoped blocks (`with`, `using`...)
+    inside each function: a block directly in the body is at depth 1. An `elif`/`else if`
+    continues its chain and does not nest. Each block deeper than `max` is reported once, at
+    its outermost offending level.
+
+    Why it matters:
+    Deep nesting is the most visible form of complexity ("arrow code"); flattening it is a
+    frequent review request and instruction.
+    """
+    view = src.view
+    if not view.supports("function"):
+        raise NotApplicable(f"heedful cannot see functions in {src.profile.display_name}")
+    depths = block_depths(view)
+    reported: list[Node] = []
+    for node, depth in depths:
+        if depth <= max:
+            continue
+        if any(r.start_byte <= node.start_byte and node.end_byte <= r.end_byte for r in reported):
+            continue
+        reported.append(node)
+        first_line = src.lines[node.start_point[0]] if node.start_point[0] < len(src.lines) else ""
+        rng = src.node_range(node)
+        end = rng.start.__class__(rng.start.line, len(first_line)) if rng.end.line > rng.start.line else rng.end
+        yield Violation(rng.__class__(rng.start, end), f"block nested {depth} levels deep (at most {max})",
+                        fix_hint="return early or extract the inner block into a function")
+
+
+@constraint_type(
+    id="complexity.max_branches",
+    instruction="Functions have at most {max} branches.",
+    params=[ParamSpec("max", "int", "Maximum branches per function.", required=True, minimum=0)],
+    anchors=("VeriCode logic_3 (ruff PLR0912)",),
+)
+def max_branches(src: Source, max: int) -> Iterable[Violation]:
+    """Functions contain at most `max` branches.
+
+    What it checks:
+    Branches per function: every `if`, `elif`/`else if` and `else`, each loop, each `case`
+    arm and each exception handler, nested functions excluded (pylint's too-many-branches
+    counts the same things).
+
+    Why it matters:
+    A branch budget keeps functions testable; VeriCode states it as "at most N branches".
+    """
+    view = src.view
+    if not view.supports("function"):
+        raise NotApplicable(f"heedful cannot see functions in {src.profile.display_name}")
+    branch_nodes = view.conditionals("if") + view.loops() + view.nodes("case") + view.nodes("catch")
+    counts: dict[int, int] = {}
+    for node in branch_nodes:
+        owner = view.enclosing_function(node)
+        if owner is None:
+            continue
+        weight = 1
+        alternative = node.child_by_field_name("alternative") if node in view.conditionals("if") else None
+        if alternative is not None and "else" in alternative.type and \
+                not any(c.type in ("if_statement", "if_expression") for c in alternative.named_children):
+            weight += 1  # a plain `else` is a branch of its own
+        counts[owner.start_byte] = counts.get(owner.start_byte, 0) + weight
+    for fn in view.functions:
+        count = counts.get(fn.node.start_byte, 0)
+        if count > max:
+            yield Violation(fn.name_range, f"function '{fn.name}' has {count} branches (at most {max})")
+
+
+def _operand_count(view: SyntaxView, node: Node, op_keys: set[tuple[int, int]]) -> int:
+    """Operands of a chain of boolean operators (`a and b or c` has 3)."""
+    count = 0
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        for child in current.named_children:
+            inner = child
+            while inner.type == "parenthesized_expression" and inner.named_child_count == 1:
+                inner = inner.named_children[0]
+            if (inner.start_byte, inner.end_byte) in op_keys:
+                stack.append(inner)
+            else:
+                count += 1
+    return count
+
+
+@constraint_type(
+    id="complexity.max_boolean_operands",
+    instruction="Boolean expressions combine at most {max} operands.",
+    params=[ParamSpec("max", "int", "Maximum operands joined by and/or in one expression.", required=True, minimum=1)],
+    anchors=("VeriCode logic_9 (ruff PLR0916, counted as operators)",),
+)
+def max_boolean_operands(src: Source, max: int) -> Iterable[Violation]:
+    """Boolean expressions join at most `max` operands with `and`/`or`/`&&`/`||`.
+
+    What it checks:
+    For each outermost boolean expression, the number of operands joined by short-circuit
+    operators, looking through parentheses.
+
+    Why it matters:
+    Long conditions are hard to read and test; naming parts of them is the usual fix.
+    """
+    view = src.view
+    if not view.supports("boolean_operator"):
+        raise NotApplicable(f"heedful cannot see boolean operators in {src.profile.display_name}")
+    ops = view.nodes("boolean_operator")
+    op_keys = {(n.start_byte, n.end_byte) for n in ops}
+    for node in ops:
+        parent = node.parent
+        while parent is not None and parent.type == "parenthesized_expression":
+            parent = parent.parent
+        if parent is not None and (parent.start_byte, parent.end_byte) in op_keys:
+            continue  # part of a larger expression
+        operands = _operand_count(view, node, op_keys)
+        if operands > max:
+            yield Violation(src.node_range(node), f"boolean expression has {operands} operands (at most {max})",
+                            fix_hint="name parts of the condition")
+
+
+@constraint_type(
+    id="complexity.max_returns",
+    instruction="Functions have at most {max} return statements.",
+    params=[ParamSpec("max", "int", "Maximum return statements per function.", required=True, minimum=0)],
+    anchors=("ruff PLR0911",),
+)
+def max_returns(src: Source, max: int) -> Iterable[Violation]:
+    """Functions contain at most `max` return statements.
+
+    What it checks:
+    `return` statements per function, not counting those of nested functions or lambdas.
+
+    Why it matters:
+    Many exits make a function hard to follow; "a single return" is a common house rule.
+    """
+    view = src.view
+    if not view.supports("return"):
+        raise NotApplicable(f"heedful cannot see return statements in {src.profile.display_name}")
+    counts: dict[int, int] = {}
+    for node in view.nodes("return"):
+        owner = view.enclosing_callable(node)
+        if owner is not None:
+            counts[owner.start_byte] = counts.get(owner.start_byte, 0) + 1
+    for fn in view.functions:
+        count = counts.get(fn.node.start_byte, 0)
+        if count > max:
+            yield Violation(fn.name_range, f"function '{fn.name}' has {count} return statements (at most {max})")

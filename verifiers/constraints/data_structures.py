@@ -1,0 +1,145 @@
+"""Data-structure constraints: which structures are used, which operations, size limits."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from tree_sitter import Node
+
+from ..model import Range, Violation
+from ..params import ParamSpec
+from ..registry import constraint_type
+from ..source import Source
+from .counting import use_param
+
+# Structure names that also have a literal syntax in some language.
+LITERAL_KINDS = {"list": "list", "array": "list", "dict": "dict", "object": "dict", "map": "dict",
+                 "set": "set", "tuple": "tuple", "hash": "dict"}
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _file_start(src: Source) -> Range:
+    return src.line_range(0) if src.lines else Range.of(0, 0, 0, 0)
+
+
+def structure_uses(src: Source, name: str) -> list[Node]:
+    """Places where a data structure is used: a type naming it, a call constructing it, a literal."""
+    view = src.view
+    wanted = name.split("::")[-1].split(".")[-1]
+    wanted_lower = wanted.lower()
+    uses: list[Node] = []
+    for node in view.nodes("type"):
+        text = view.text(node)
+        words = _IDENT.findall(text)
+        if wanted in words or (text.startswith("map[") and wanted_lower == "map") or \
+                (text.startswith("[]") and wanted_lower == "slice") or (text.startswith("chan") and wanted_lower == "chan"):
+            uses.append(node)
+    for call in view.calls:
+        if call.name == wanted or call.qualified.endswith(name) or call.qualified.endswith(wanted + "::new") or \
+                call.qualified.split("::")[0] == wanted:
+            uses.append(call.node)
+    literal = LITERAL_KINDS.get(wanted_lower)
+    if literal and src.language in ("python", "javascript", "typescript", "ruby", "php"):
+        if not (src.language in ("javascript", "typescript") and wanted_lower == "map"):
+            uses += view.nodes(f"literal.{literal}")
+    for imp in view.imports:
+        if any(m.split(".")[-1].split("::")[-1] == wanted for m in imp.modules):
+            uses.append(imp.node)
+    return sorted(uses, key=lambda n: n.start_byte)
+
+
+def _structure_param() -> ParamSpec:
+    return ParamSpec("structure", "str", "The data structure as the language names it: dict, list, TreeSet, "
+                     "unordered_set, VecDeque, collections.deque, map, slice...", required=True)
+
+
+@constraint_type(
+    id="data_structure.usage",
+    instruction="The solution {use} use a {structure}.",
+    params=[_structure_param(), use_param("the data structure")],
+    anchors=("IFCodeBench check_data_structure_usage", "MultiCodeIF data_structure/type"),
+)
+def usage(src: Source, structure: str, use: str) -> Iterable[Violation]:
+    """A data structure is (or is not) used.
+
+    What it checks:
+    The structure is used when a type annotation or declaration names it, a call constructs
+    it (`set()`, `new TreeSet<>()`, `HashMap::new()`), an import brings it in, or (for dynamic
+    languages) a literal of it appears (`{}` for dict, `[]` for list).
+
+    Why it matters:
+    "Use a TreeSet", "don't use a dict": choosing the data structure is part of the design the
+    instruction fixes (MultiCodeIF, IFCodeBench).
+    """
+    uses = structure_uses(src, structure)
+    if use == "required" and not uses:
+        yield Violation(_file_start(src), f"no {structure} is used")
+    if use == "forbidden":
+        for node in uses:
+            yield Violation(src.node_range(node) if node.start_point[0] == node.end_point[0]
+                            else src.line_range(node.start_point[0]), f"{structure} used where it is forbidden")
+
+
+@constraint_type(
+    id="data_structure.operations",
+    instruction="Use a {structure} through its {operations} operations.",
+    params=[_structure_param(),
+            ParamSpec("operations", "list[str]", "Method names that must be called: push, pop, offer, poll...",
+                      required=True)],
+    anchors=("MultiCodeIF data_structure/operation",),
+)
+def operations(src: Source, structure: str, operations: tuple[str, ...]) -> Iterable[Violation]:
+    """A data structure is used with given operations.
+
+    What it checks:
+    The structure is used (see `data_structure.usage`) and each operation in `operations` is
+    called as a method somewhere in the code.
+
+    Why it matters:
+    MultiCodeIF asks for a structure *and* its operations ("a BinaryHeap with push and pop");
+    both halves are decidable.
+    """
+    if not structure_uses(src, structure):
+        yield Violation(_file_start(src), f"no {structure} is used")
+    called = {c.name for c in src.view.calls}
+    for operation in operations:
+        op = operation.strip().strip("'\"").rstrip("()")
+        if op not in called:
+            yield Violation(_file_start(src), f"operation '{op}' is never called")
+
+
+@constraint_type(
+    id="data_structure.size_limit",
+    instruction="The {structure} must hold at most {max} elements, enforced in code.",
+    params=[_structure_param(), ParamSpec("max", "int", "The maximum size the code must enforce.",
+                                          required=True, minimum=0)],
+    anchors=("MultiCodeIF data_structure/size",),
+)
+def size_limit(src: Source, structure: str, max: int) -> Iterable[Violation]:
+    """A data structure is used and the code checks the size limit.
+
+    What it checks:
+    The structure is used and the limit `max` appears as a numeric literal (or as the value of
+    a constant) somewhere in the code, the decidable trace of a size check. Whether the check
+    is correct is left to tests.
+
+    Why it matters:
+    MultiCodeIF asks for structures bounded in size ("reject more than 2500 colours"); an
+    answer without the bound has certainly not followed it.
+    """
+    if not structure_uses(src, structure):
+        yield Violation(_file_start(src), f"no {structure} is used")
+    literals = {re.sub(r"[_'lLuU]", "", src.node_text(n)) for n in src.view.nodes("number")}
+    if str(max) not in literals and not any(_number_equals(text, max) for text in literals):
+        yield Violation(_file_start(src), f"no size limit of {max} appears in the code")
+
+
+def _number_equals(text: str, value: int) -> bool:
+    try:
+        return float(text.rstrip("fFdD")) == value
+    except ValueError:
+        try:
+            return int(text, 0) == value
+        except ValueError:
+            return False

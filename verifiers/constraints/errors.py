@@ -1,0 +1,95 @@
+"""Error-handling constraints: handlers required, no catch-all, no swallowed exceptions."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from ..model import Range, Violation
+from ..registry import NotApplicable, constraint_type
+from ..source import Source
+
+_CATCH_ALL = re.compile(r"^\s*(except\s*:|except\s+(BaseException|Exception)\b|catch\s*\(\s*(\.\.\.|(final\s+)?"
+                        r"(Exception|Throwable|System\.Exception|\\?Exception|\\?Throwable)\b)|catch\s*\{|"
+                        r"catch\s*$|rescue\s*(=>|$|Exception\b|StandardError\b))")
+
+
+def _require(src: Source, capture: str, what: str) -> None:
+    if not src.view.supports(capture):
+        raise NotApplicable(f"{src.profile.display_name} has no {what} heedful can see")
+
+
+@constraint_type(
+    id="errors.handling_required",
+    instruction="Handle errors: use try/catch (or the language's equivalent) where failures can occur.",
+    anchors=("CodeIF-Bench Exception Handling (static proxy; the benchmark's tests decide)",),
+)
+def handling_required(src: Source) -> Iterable[Violation]:
+    """The code contains at least one exception handler.
+
+    What it checks:
+    At least one `try`/`catch` (`except`, `rescue`, `catch`) in the file.
+
+    Why it matters:
+    "Handle the error cases" is frequent; this is its decidable lower bound (whether the right
+    errors are handled is decided by tests).
+    """
+    _require(src, "catch", "exception handlers")
+    if not src.view.nodes("catch"):
+        yield Violation(src.line_range(0) if src.lines else Range.of(0, 0, 0, 0), "no exception handler found")
+
+
+@constraint_type(
+    id="errors.no_catch_all",
+    instruction="Do not catch all exceptions; catch specific exception types.",
+    anchors=("ruff E722 / BLE001",),
+)
+def no_catch_all(src: Source) -> Iterable[Violation]:
+    """Exception handlers name specific exceptions.
+
+    What it checks:
+    No bare `except:`, `except Exception`, `catch (Exception e)`, `catch (Throwable t)`,
+    `catch (...)`, bare `rescue` or `catch {}` without a type.
+
+    Why it matters:
+    Catch-all handlers hide bugs; every style guide forbids them and assistants add them by
+    reflex.
+    """
+    _require(src, "catch", "exception handlers")
+    for node in src.view.nodes("catch"):
+        if _CATCH_ALL.match(src.node_text(node)):
+            line = node.start_point[0]
+            yield Violation(src.line_range(line), "catches all exceptions")
+
+
+@constraint_type(
+    id="errors.no_empty_catch",
+    instruction="Do not swallow exceptions: no empty exception handlers.",
+    anchors=("ruff S110 / SIM105",),
+)
+def no_empty_catch(src: Source) -> Iterable[Violation]:
+    """Exception handlers do something.
+
+    What it checks:
+    No handler whose body is empty or only `pass` / comments.
+
+    Why it matters:
+    A swallowed exception turns a crash into silent data corruption.
+    """
+    _require(src, "catch", "exception handlers")
+    for node in src.view.nodes("catch"):
+        body = node.child_by_field_name("body") or node.child_by_field_name("consequence")
+        if body is None:
+            blocks = [c for c in node.named_children if c.type in ("block", "statement_block", "compound_statement",
+                                                                   "body_statement", "statements")]
+            body = blocks[-1] if blocks else None
+        statements = [c for c in (body.named_children if body is not None else [])
+                      if "comment" not in c.type and c.type != "pass_statement"]
+        if body is not None and not statements or (body is None and _looks_empty(src.node_text(node))):
+            yield Violation(src.line_range(node.start_point[0]), "empty exception handler swallows the error")
+
+
+def _looks_empty(text: str) -> bool:
+    inner = text.split("{", 1)[1].rsplit("}", 1)[0] if "{" in text else text.split("\n", 1)[-1]
+    lines = [line.strip() for line in inner.splitlines()]
+    return all(not line or line.startswith(("//", "#", "pass", "end")) for line in lines)

@@ -1,0 +1,273 @@
+"""Formatting constraints: line length, indentation, brace placement, operator spacing, quotes."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from ..model import Range, Violation
+from ..params import ParamSpec
+from ..registry import NotApplicable, constraint_type
+from ..source import Source
+from ..languages.view import masked_lines
+
+BRACE_LANGUAGES = ("java", "javascript", "typescript", "go", "rust", "c", "cpp", "csharp", "kotlin", "php",
+                   "scala", "swift")
+QUOTE_LANGUAGES = ("python", "javascript", "typescript", "php", "ruby")
+
+
+@constraint_type(
+    id="format.max_line_length",
+    instruction="Keep lines at most {max} characters long.",
+    params=[ParamSpec("max", "int", "Maximum characters per line.", required=True, minimum=1),
+            ParamSpec("ignore_urls", "bool", "Allow long lines that only hold a URL (as pycodestyle does "
+                      "for long comment URLs).", default=False)],
+    anchors=("VeriCode style_3 (ruff E501)", "PEP 8 E501"),
+)
+def max_line_length(src: Source, max: int, ignore_urls: bool) -> Iterable[Violation]:
+    """Lines are at most `max` characters long.
+
+    What it checks:
+    The length of every line in characters (code points, tabs count as one), without the line
+    terminator.
+
+    Why it matters:
+    Line-length limits are in every style guide and are among VeriCode's instructions.
+    """
+    for number, line in enumerate(src.lines):
+        if len(line) > max:
+            if ignore_urls and re.fullmatch(r"\s*(#|//)?\s*\S*://\S+\s*", line):
+                continue
+            yield Violation(Range.of(number, max, number, len(line)), f"line is {len(line)} characters long (at most {max})")
+
+
+def _continuation_lines(src: Source) -> set[int]:
+    """Lines that start inside ( ) or [ ], or inside a multi-line string/comment: their indentation
+    aligns with something else and is not a block level."""
+    out: set[int] = set()
+    depth = 0
+    for number, line in enumerate(masked_lines(src.view)):
+        if depth > 0:
+            out.add(number)
+        for ch in line:
+            if ch in "([":
+                depth += 1
+            elif ch in ")]" and depth > 0:
+                depth -= 1
+    for node in src.view.nodes("string") + src.view.nodes("comment"):
+        for number in range(node.start_point[0] + 1, node.end_point[0] + 1):
+            out.add(number)
+    return out
+
+
+@constraint_type(
+    id="format.indentation",
+    instruction=lambda p: "Indent with tabs." if p["style"] == "tabs" else f"Indent with {p['size']} spaces per level.",
+    params=[ParamSpec("style", "str", "spaces or tabs.", required=True, choices=("spaces", "tabs")),
+            ParamSpec("size", "int", "Spaces per level (with spaces).", default=4, minimum=1, maximum=16)],
+    anchors=("MultiCodeIF code_convention/indentation_spacing (spaces:N / tabs)", "PEP 8 E111/W191"),
+)
+def indentation(src: Source, style: str, size: int) -> Iterable[Violation]:
+    """Indentation uses only spaces in multiples of `size`, or only tabs.
+
+    What it checks:
+    The leading whitespace of every line that starts a statement: with `spaces`, no tabs and a
+    multiple of `size` spaces; with `tabs`, only tab characters. Lines inside brackets,
+    strings and comments (alignment) are not checked; neither are blank lines.
+
+    Why it matters:
+    Indentation conventions are the first thing a formatter or reviewer enforces, and
+    MultiCodeIF tests them in every language.
+    """
+    skip = _continuation_lines(src)
+    for number, line in enumerate(src.lines):
+        if number in skip or not line.strip():
+            continue
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if not indent:
+            continue
+        rng = Range.of(number, 0, number, len(indent))
+        if style == "tabs":
+            if " " in indent.rstrip(" ") or (indent.startswith(" ")):
+                yield Violation(rng, "line is indented with spaces, not tabs")
+        else:
+            if "\t" in indent:
+                yield Violation(rng, "line is indented with a tab, not spaces")
+            elif len(indent) % size:
+                yield Violation(rng, f"indentation of {len(indent)} spaces is not a multiple of {size}")
+
+
+_OPEN_BLOCK_BEFORE = re.compile(r"(\)|\belse|\btry|\bdo|\bfinally|\w|>|\]|->\s*\w+|=>)\s*$")
+_NOT_BLOCK_BEFORE = re.compile(r"(=|\(|\[|,|:|\?|\{|\breturn|\$|\+|-|\*|/|&&|\|\||!|&)\s*$")
+_CONTINUATION_KEYWORD = re.compile(r"^\s*(else\b|catch\b|finally\b|except\b)")
+
+
+@constraint_type(
+    id="format.brace_style",
+    instruction="Place braces in {style} style.",
+    params=[ParamSpec("style", "str", "K&R / 1TBS (opening brace on the header's line, `} else {` together) or "
+                      "Allman (every opening brace and `else` on its own line).", required=True,
+                      choices=("K&R", "1TBS", "Allman"))],
+    languages=BRACE_LANGUAGES,
+    anchors=("MultiCodeIF code_convention/brace_block_formatting",),
+)
+def brace_style(src: Source, style: str) -> Iterable[Violation]:
+    """Opening braces of blocks sit where the brace style puts them.
+
+    What it checks:
+    For every `{` that opens a block (after a header such as `if (...)`, `else`, a function
+    signature, a class name), K&R and 1TBS want it at the end of the header's line and
+    `else`/`catch`/`finally` on the line of the closing `}`; Allman wants every block brace
+    on its own line and `else`/`catch` on a new line. Braces of initialisers, object
+    literals and lambdas in expressions are not block braces and are left alone. 1TBS also
+    requires braces around every `if`/`else`/loop body.
+
+    Why it matters:
+    Brace placement is the most visible code convention in C-family languages; MultiCodeIF
+    tests K&R, 1TBS and Allman.
+    """
+    lines = masked_lines(src.view)
+    allman = style == "Allman"
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        for match in re.finditer(r"\{", line):
+            col = match.start()
+            before = line[:col]
+            if before.strip():
+                if _NOT_BLOCK_BEFORE.search(before) or not _OPEN_BLOCK_BEFORE.search(before):
+                    continue
+                if line[col + 1:].strip().startswith("}") or line[col + 1:].rstrip().endswith("}"):
+                    continue  # `{ }` or a one-line block body
+                if allman:
+                    yield Violation(Range.of(number, col, number, col + 1), "opening brace should be on its own line")
+            elif not allman and col == len(line) - len(line.lstrip()) and stripped in ("{", "{\x01") and number > 0:
+                prev = _previous_code_line(lines, number)
+                if prev is not None and _OPEN_BLOCK_BEFORE.search(lines[prev]) and not _NOT_BLOCK_BEFORE.search(lines[prev]):
+                    yield Violation(Range.of(number, col, number, col + 1),
+                                    "opening brace should be at the end of the previous line")
+        if _CONTINUATION_KEYWORD.match(line):
+            prev = _previous_code_line(lines, number)
+            prev_ends_with_brace = prev is not None and lines[prev].rstrip().endswith("}")
+            if not allman and prev_ends_with_brace and lines[prev].strip() == "}":
+                yield Violation(Range.of(number, 0, number, len(line)),
+                                f"'{stripped.split()[0]}' should follow the closing brace on the same line")
+        if allman and re.match(r"^\s*\}\s*(else|catch|finally)\b", line):
+            yield Violation(Range.of(number, 0, number, len(line)), "'else'/'catch' should start a new line")
+    if style == "1TBS":
+        yield from _braceless_bodies(src)
+
+
+def _previous_code_line(lines: list[str], number: int) -> int | None:
+    for prev in range(number - 1, -1, -1):
+        if lines[prev].strip() and lines[prev].strip("\x01 \t"):
+            return prev
+    return None
+
+
+def _braceless_bodies(src: Source) -> Iterable[Violation]:
+    view = src.view
+    for node in view.conditionals("if") + view.loops():
+        for field_name in ("consequence", "body", "alternative"):
+            body = node.child_by_field_name(field_name)
+            if body is None:
+                continue
+            if body.type in ("else_clause",) and body.named_child_count:
+                body = body.named_children[-1]
+            if body.type in ("if_statement", "if_expression"):
+                continue
+            text = src.node_text(body).lstrip()
+            if text and not text.startswith("{") and body.type.endswith("statement") and "block" not in body.type:
+                yield Violation(src.node_range(body), "1TBS requires braces around every body")
+
+
+@constraint_type(
+    id="format.operator_spacing",
+    instruction=lambda p: "Put spaces around binary operators." if p["spacing"]
+    else "Do not put spaces around binary operators.",
+    params=[ParamSpec("spacing", "bool", "true: spaces around binary operators; false: none.", required=True)],
+    anchors=("MultiCodeIF code_convention/indentation_spacing (spacing / no spacing)", "PEP 8 E225"),
+)
+def operator_spacing(src: Source, spacing: bool) -> Iterable[Violation]:
+    """Binary operators are surrounded by spaces (or by none).
+
+    What it checks:
+    Every binary, comparison and boolean operator token: with `spacing`, whitespace on both
+    sides; without, no whitespace on either side. Word operators (`and`, `in`, `is`) always
+    need their spaces and are skipped.
+
+    Why it matters:
+    Operator spacing is part of every formatter's style and of MultiCodeIF's spacing
+    conventions.
+    """
+    view = src.view
+    if not view.supports("operator"):
+        raise NotApplicable(f"heedful cannot see operators in {src.profile.display_name}")
+    data = src.data
+    for node in view.nodes("operator"):
+        token = src.node_text(node)
+        if not token or token[0].isalpha() or "\n" in token:
+            continue
+        before = data[node.start_byte - 1:node.start_byte] if node.start_byte > 0 else b" "
+        after = data[node.end_byte:node.end_byte + 1] or b" "
+        spaced_before, spaced_after = before in (b" ", b"\t", b"\n", b"\r"), after in (b" ", b"\t", b"\n", b"\r")
+        if spacing and not (spaced_before and spaced_after):
+            yield Violation(src.node_range(node), f"missing space around '{token}'")
+        elif not spacing and (spaced_before or spaced_after) and not (before == b"\n" or after in (b"\n", b"\r")):
+            yield Violation(src.node_range(node), f"unexpected space around '{token}'")
+
+
+@constraint_type(
+    id="format.trailing_whitespace",
+    instruction="Do not leave trailing whitespace.",
+    anchors=("PEP 8 W291/W293",),
+)
+def trailing_whitespace(src: Source) -> Iterable[Violation]:
+    """No line ends with spaces or tabs.
+
+    What it checks:
+    Every line, including blank ones, ends without whitespace (lines inside multi-line strings
+    are skipped, since the whitespace is part of the value).
+
+    Why it matters:
+    Trailing whitespace pollutes diffs; formatters and linters remove or flag it.
+    """
+    inside_strings: set[int] = set()
+    for node in src.view.nodes("string"):
+        inside_strings.update(range(node.start_point[0], node.end_point[0]))
+    for number, line in enumerate(src.lines):
+        stripped = line.rstrip(" \t")
+        if len(stripped) != len(line) and number not in inside_strings:
+            yield Violation(Range.of(number, len(stripped), number, len(line)), "trailing whitespace")
+
+
+@constraint_type(
+    id="format.quote_style",
+    instruction="Use {quote} quotes for strings.",
+    params=[ParamSpec("quote", "str", "single or double.", required=True, choices=("single", "double"))],
+    languages=QUOTE_LANGUAGES,
+    anchors=("VeriCode style_5 (ruff Q000)",),
+)
+def quote_style(src: Source, quote: str) -> Iterable[Violation]:
+    """String literals use one kind of quote.
+
+    What it checks:
+    Every string literal opens with the chosen quote character, unless its content contains
+    that quote (then the other quote avoids escaping, as flake8-quotes allows). Prefixes
+    (`f`, `r`, `b`) are skipped; triple-quoted strings and docstrings are not checked.
+
+    Why it matters:
+    Consistent quoting is a formatter default (black, prettier) and a VeriCode instruction.
+    """
+    wanted, other = ("'", '"') if quote == "single" else ('"', "'")
+    docstrings = {(d.start_byte, d.end_byte) for d in src.view.docstrings}
+    for node in src.view.nodes("string"):
+        if (node.start_byte, node.end_byte) in docstrings or node.parent is not None and \
+                node.parent.type in ("string", "concatenated_string", "interpolation"):
+            continue
+        text = src.node_text(node)
+        body = text.lstrip("fFrRbBuU")
+        if not body or body[0] != other or body.startswith(other * 3):
+            continue
+        if wanted in body[1:-1]:
+            continue
+        yield Violation(src.node_range(node), f"string uses {'double' if other == chr(34) else 'single'} quotes")

@@ -1,0 +1,181 @@
+"""Import constraints: required, forbidden or no libraries; imports at the top."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from ..model import Range, Violation
+from ..params import ParamSpec
+from ..registry import NotApplicable, constraint_type
+from ..source import Source
+from .counting import compare, comparison_param, count_param
+
+_SEPARATORS = re.compile(r"[./:\\]+")
+
+
+def module_matches(module: str, wanted: str) -> bool:
+    """`collections` matches `collections.abc`; `gin` matches `github.com/gin-gonic/gin`;
+    `HashMap` matches `std::collections::HashMap`; `stdio` matches `stdio.h`."""
+    module = module.strip().strip("'\"<>")
+    if module == wanted:
+        return True
+    parts = [p for p in _SEPARATORS.split(module) if p]
+    wanted_parts = [p for p in _SEPARATORS.split(wanted.strip()) if p]
+    if not wanted_parts:
+        return False
+    lowered = [p.lower() for p in parts]
+    wanted_lower = [p.lower() for p in wanted_parts]
+    if lowered[: len(wanted_lower)] == wanted_lower:
+        return True  # a prefix: the package or one of its submodules
+    if len(wanted_lower) == 1:
+        word = wanted_lower[0]
+        return any(p == word or p.replace("-", "") == word or p.endswith("-" + word) or p == word + ".h"
+                   for p in lowered) or (lowered and lowered[-1] in (word + ".h", word + ".hpp"))
+    return False
+
+
+def _require_imports(src: Source) -> None:
+    if not src.view.supports("import"):
+        raise NotApplicable(f"heedful cannot see imports in {src.profile.display_name}")
+
+
+def _modules_param() -> ParamSpec:
+    return ParamSpec("modules", "list[str]", "Module, package or header names: `math`, `java.util`, "
+                     "`github.com/gin-gonic/gin`, `stdio.h`.", required=True)
+
+
+@constraint_type(
+    id="imports.forbidden",
+    instruction="Do not import {modules}.",
+    params=[_modules_param()],
+    anchors=("IFCodeBench check_library_import (must not)", "IFCodeBench check_evolved_import (must not)"),
+)
+def forbidden_imports(src: Source, modules: tuple[str, ...]) -> Iterable[Violation]:
+    """Certain modules are not imported.
+
+    What it checks:
+    No import, include, use or require directive brings in one of `modules` or a submodule of
+    it.
+
+    Why it matters:
+    Dependency instructions ("standard library only", "no numpy") are explicit and cheap to
+    verify, and often broken when an assistant reaches for a familiar package.
+    """
+    _require_imports(src)
+    for imp in src.view.imports:
+        for wanted in modules:
+            if any(module_matches(m, wanted) for m in imp.modules):
+                yield Violation(imp.range, f"imports forbidden module '{wanted}'")
+                break
+
+
+@constraint_type(
+    id="imports.required",
+    instruction="Import and use {modules}.",
+    params=[_modules_param()],
+    anchors=("IFCodeBench check_library_import (must)", "IFCodeBench check_evolved_import (must)",
+             "MultiCodeIF syntax/library"),
+)
+def required_imports(src: Source, modules: tuple[str, ...]) -> Iterable[Violation]:
+    """Certain modules are imported.
+
+    What it checks:
+    For each of `modules`, some import, include, use or require directive brings it (or a
+    submodule of it) in.
+
+    Why it matters:
+    "Use the `re` module", "build it on Gin": the instruction fixes the library the solution
+    must stand on.
+    """
+    _require_imports(src)
+    imported = [m for imp in src.view.imports for m in imp.modules]
+    for wanted in modules:
+        if not any(module_matches(m, wanted) for m in imported):
+            yield Violation(src.line_range(0) if src.lines else Range.of(0, 0, 0, 0), f"'{wanted}' is not imported")
+
+
+@constraint_type(
+    id="imports.none",
+    instruction="Do not import any library.",
+    params=[ParamSpec("allowed", "list[str]", "Modules still allowed.", default=())],
+    anchors=("IFCodeBench check_library_no_import",),
+)
+def no_imports(src: Source, allowed: tuple[str, ...]) -> Iterable[Violation]:
+    """The code imports nothing (except allowed modules).
+
+    What it checks:
+    No import, include, use or require directive, apart from those of `allowed` modules.
+
+    Why it matters:
+    Self-contained solutions are asked for in exercises and sandboxes without packages.
+    """
+    _require_imports(src)
+    for imp in src.view.imports:
+        if imp.modules and all(any(module_matches(m, a) for a in allowed) for m in imp.modules):
+            continue
+        yield Violation(imp.range, "import where no imports are allowed")
+
+
+@constraint_type(
+    id="imports.count",
+    instruction="Use {comparison} {count} import statements.",
+    params=[count_param("import statements"), comparison_param("at least")],
+    anchors=("IFCodeBench check_evolved_import (at least two imports)",),
+)
+def import_count(src: Source, count: int, comparison: str) -> Iterable[Violation]:
+    """The number of import directives compares to a count.
+
+    What it checks:
+    Import, include, use or require directives in the file, compared with `count`.
+
+    Why it matters:
+    Bounds on dependencies ("at most two imports") are verifiable instructions.
+    """
+    _require_imports(src)
+    actual = len(src.view.imports)
+    if not compare(actual, comparison, count):
+        yield Violation(src.line_range(0) if src.lines else Range.of(0, 0, 0, 0),
+                        f"found {actual} imports, expected {comparison} {count}")
+
+
+@constraint_type(
+    id="imports.at_top",
+    instruction="Put all imports at the top of the file.",
+    anchors=("ruff E402",),
+)
+def imports_at_top(src: Source) -> Iterable[Violation]:
+    """Imports come before any other code.
+
+    What it checks:
+    No import directive appears after the first function, class or other statement of the
+    file (comments, docstrings and package declarations may come first). Imports inside
+    functions are flagged too.
+
+    Why it matters:
+    Scattered imports hide dependencies; PEP 8 (E402) and most style guides require them at
+    the top.
+    """
+    _require_imports(src)
+    view = src.view
+    import_keys = {(i.node.start_byte, i.node.end_byte) for i in view.imports}
+    first_code = None
+    for child in src.root.named_children:
+        key = (child.start_byte, child.end_byte)
+        if key in import_keys or "comment" in child.type or child.type in ("package_declaration", "package_clause",
+                                                                           "namespace_definition", "preproc_def",
+                                                                           "preproc_ifdef", "php_tag", "text"):
+            continue
+        if child.type == "expression_statement" and child.named_child_count == 1 and \
+                child.named_children[0].type == "string":
+            continue  # a docstring
+        if any(i.node.start_byte >= child.start_byte and i.node.end_byte <= child.end_byte for i in view.imports) \
+                and child.type in ("preproc_ifdef", "preproc_if", "declaration_list", "future_import_statement"):
+            continue
+        first_code = child
+        break
+    for imp in view.imports:
+        if view.enclosing_callable(imp.node) is not None:
+            yield Violation(imp.range, "import inside a function")
+        elif first_code is not None and imp.node.start_byte > first_code.start_byte:
+            yield Violation(imp.range, f"import after code (line {first_code.start_point[0] + 1})")

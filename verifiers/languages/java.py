@@ -1,0 +1,228 @@
+"""Java (tree-sitter-java)."""
+
+from __future__ import annotations
+
+import tree_sitter_java
+from tree_sitter import Language, Node
+
+from .profile import CommentSyntax, LanguageProfile
+
+QUERY = r"""
+(method_declaration) @function
+(constructor_declaration) @function
+(compact_constructor_declaration) @function
+(lambda_expression) @lambda
+(class_declaration) @class
+(interface_declaration) @class
+(enum_declaration) @class
+(record_declaration) @class
+(annotation_type_declaration) @class
+
+(method_declaration parameters: (formal_parameters (formal_parameter name: (identifier) @parameter.name) @parameter))
+(constructor_declaration parameters: (formal_parameters (formal_parameter name: (identifier) @parameter.name) @parameter))
+(lambda_expression parameters: (formal_parameters (formal_parameter name: (identifier) @parameter.name) @parameter))
+(method_declaration parameters: (formal_parameters
+  (spread_parameter (variable_declarator name: (identifier) @parameter.name)) @parameter))
+(constructor_declaration parameters: (formal_parameters
+  (spread_parameter (variable_declarator name: (identifier) @parameter.name)) @parameter))
+(lambda_expression parameters: (inferred_parameters (identifier) @parameter @parameter.name))
+(lambda_expression parameters: (identifier) @parameter @parameter.name)
+
+(local_variable_declaration declarator: (variable_declarator name: (identifier) @variable.name))
+(enhanced_for_statement name: (identifier) @variable.name)
+(resource name: (identifier) @variable.name)
+(instanceof_expression name: (identifier) @variable.name)
+(type_pattern (identifier) @variable.name)
+(record_pattern_component (identifier) @variable.name)
+
+(field_declaration declarator: (variable_declarator name: (identifier) @field.name))
+(record_declaration parameters: (formal_parameters (formal_parameter name: (identifier) @field.name)))
+(field_declaration (modifiers "static" "final") declarator: (variable_declarator name: (identifier) @constant.name))
+(field_declaration (modifiers "final" "static") declarator: (variable_declarator name: (identifier) @constant.name))
+(constant_declaration declarator: (variable_declarator name: (identifier) @constant.name))
+(enum_constant name: (identifier) @constant.name)
+
+(for_statement) @loop.for
+(enhanced_for_statement) @loop.for
+(while_statement) @loop.while
+(do_statement) @loop.while
+(if_statement) @conditional.if
+(switch_expression) @conditional.switch
+(ternary_expression) @conditional.ternary
+(switch_block_statement_group (switch_label "case") @_label (#not-match? @_label "[ ,]default$")) @case
+(switch_rule (switch_label "case") @_label (#not-match? @_label "[ ,]default$")) @case
+(binary_expression operator: ["&&" "||"]) @boolean_operator
+(try_statement) @try
+(try_with_resources_statement) @try
+(catch_clause) @catch
+(throw_statement) @throw
+(return_statement) @return
+(synchronized_statement) @nesting
+(local_variable_declaration) @assignment
+(assignment_expression) @assignment
+
+(line_comment) @comment
+(block_comment) @comment
+(import_declaration) @import
+(method_invocation) @call
+(object_creation_expression) @call
+(explicit_constructor_invocation) @call
+(string_literal) @string
+(character_literal) @string
+(decimal_integer_literal) @number
+(hex_integer_literal) @number
+(octal_integer_literal) @number
+(binary_integer_literal) @number
+(decimal_floating_point_literal) @number
+(hex_floating_point_literal) @number
+(_ type: (_) @type (#not-eq? @type "var"))
+(type_arguments (_) @type)
+(superclass (_) @type)
+(super_interfaces (type_list (_) @type))
+(extends_interfaces (type_list (_) @type))
+(throws (_) @type)
+(catch_type (_) @type)
+(spread_parameter . (_) @type)
+(binary_expression operator: _ @operator)
+(assignment_expression operator: _ @operator)
+(variable_declarator "=" @operator)
+
+(lambda_expression) @construct.lambda
+(method_reference) @construct.method_reference
+(ternary_expression) @construct.ternary
+(type_parameters) @construct.generics
+(generic_type) @construct.generics
+(annotation) @construct.decorator
+(marker_annotation) @construct.decorator
+(try_with_resources_statement) @construct.context_manager
+(spread_parameter) @construct.spread
+(switch_expression body: (switch_block (switch_rule (switch_label (pattern))))) @construct.match
+(switch_expression body: (switch_block (switch_block_statement_group (switch_label (pattern))))) @construct.match
+(instanceof_expression name: (identifier)) @construct.match
+(instanceof_expression pattern: (_)) @construct.match
+(record_pattern) @construct.destructuring
+(method_invocation
+  name: (identifier) @_stream (#any-of? @_stream "stream" "parallelStream")) @construct.stream
+(method_invocation
+  object: (identifier) @_type (#any-of? @_type "Stream" "IntStream" "LongStream" "DoubleStream" "Arrays" "StreamSupport")
+  name: (identifier) @_factory (#any-of? @_factory "of" "stream" "range" "rangeClosed" "iterate" "generate" "concat" "empty")) @construct.stream
+(try_statement) @construct.try
+(try_with_resources_statement) @construct.try
+(interface_declaration) @construct.interface
+(enum_declaration) @construct.enum
+(record_declaration) @construct.record
+(object_creation_expression (class_body)) @construct.anonymous_class
+(string_literal "\"\"\"") @construct.text_block
+(synchronized_statement) @construct.synchronized
+(array_initializer) @literal.list
+"""
+
+
+class _Span:
+    """A stand-in for a node covering `a.b.c` of `a.b.c(x)`: Java's method_invocation has the
+    receiver and the name as separate children and no node for the callee expression."""
+
+    __slots__ = ("start_byte", "end_byte", "start_point", "end_point", "_first", "_last")
+    type = "callee"
+    is_named = True
+
+    def __init__(self, first: Node, last: Node) -> None:
+        self.start_byte, self.start_point = first.start_byte, first.start_point
+        self.end_byte, self.end_point = last.end_byte, last.end_point
+        self._first, self._last = first, last
+
+    @property
+    def parent(self) -> Node | None:
+        return self._first.parent
+
+    @property
+    def children(self) -> list[Node]:
+        return [self._first, self._last]
+
+    named_children = children
+
+    @property
+    def text(self) -> bytes:
+        node = self._first
+        while node.parent is not None:
+            node = node.parent
+        return node.text[self.start_byte:self.end_byte] if node.text is not None else b""
+
+
+class JavaProfile(LanguageProfile):
+    name = "java"
+    display_name = "Java"
+    extensions = (".java",)
+    family = "c-like"
+    comments = CommentSyntax(line=("//",), block=(("/*", "*/"),), doc=("/**",))
+    query_source = QUERY
+    uses_braces = True
+
+    def language(self) -> Language:
+        return Language(tree_sitter_java.language())
+
+    def class_kind(self, node: Node) -> str:
+        return {"interface_declaration": "interface", "annotation_type_declaration": "interface",
+                "enum_declaration": "enum", "record_declaration": "record"}.get(node.type, "class")
+
+    def return_type(self, node: Node) -> Node | None:
+        return node.child_by_field_name("type") if node.type == "method_declaration" else None
+
+    def parameter_type(self, node: Node) -> Node | None:
+        if node.type == "formal_parameter":
+            return node.child_by_field_name("type")
+        if node.type == "spread_parameter":
+            for child in node.named_children:
+                if child.type not in ("modifiers", "variable_declarator"):
+                    return child
+        return None  # inferred lambda parameter
+
+    def import_modules(self, node: Node, text: str) -> list[str]:
+        parts = [c.text.decode() for c in node.named_children if c.type in ("scoped_identifier", "identifier")]
+        if not parts:
+            return []
+        name = parts[0]
+        if any(c.type == "asterisk" for c in node.named_children):
+            name += ".*"
+        return [name]
+
+    def call_callee(self, node: Node) -> Node | None:
+        if node.type == "method_invocation":
+            name = node.child_by_field_name("name")
+            receiver = node.child_by_field_name("object")
+            if receiver is None or name is None:
+                return name
+            return _Span(receiver, name)  # type: ignore[return-value]
+        if node.type == "object_creation_expression":
+            return node.child_by_field_name("type")
+        if node.type == "explicit_constructor_invocation":
+            return node.child_by_field_name("constructor")
+        return super().call_callee(node)
+
+    def _declaration(self, name_node: Node) -> Node | None:
+        parent = name_node.parent
+        if parent is not None and parent.type == "variable_declarator":
+            parent = parent.parent
+        if parent is not None and parent.type in ("local_variable_declaration", "resource", "enhanced_for_statement",
+                                                  "field_declaration", "constant_declaration"):
+            return parent
+        return None
+
+    def variable_declaration_type(self, name_node: Node) -> Node | None:
+        declaration = self._declaration(name_node)
+        if declaration is None:
+            return None
+        written = declaration.child_by_field_name("type")
+        if written is None or written.text == b"var":
+            return None
+        return written
+
+    def is_inferred_declaration(self, name_node: Node) -> bool:
+        declaration = self._declaration(name_node)
+        if declaration is None:
+            return False
+        written = declaration.child_by_field_name("type")
+        return written is not None and written.text == b"var"
+
+
+PROFILE = JavaProfile()
