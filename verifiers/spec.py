@@ -12,22 +12,47 @@ reading it is editing that file right now.
 
 from __future__ import annotations
 
+import fnmatch
+import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConstraintParamError, SpecError, UnknownConstraintType
 from .registry import REGISTRY, Constraint
 
 RESERVED_KEYS = {"type", "label", "turn"}
+# Top-level tables a spec may hold besides [[constraint]]: per-glob sections and server settings.
+KNOWN_TABLES = {"files", "server"}
+
+
+@dataclass
+class FileSection:
+    """`[[files]]` with a `glob` and its own `[[files.constraint]]` tables, added for matching paths."""
+
+    glob: str
+    constraints: list[Constraint]
+
+    def matches(self, relative_path: str) -> bool:
+        path = relative_path.replace(os.sep, "/")
+        return fnmatch.fnmatch(path, self.glob) or fnmatch.fnmatch(os.path.basename(path), self.glob)
 
 
 @dataclass
 class SpecDocument:
-    """A parsed spec: the constraints plus any other top-level tables (server settings...)."""
+    """A parsed spec: constraints for every file, per-glob sections, and other tables (server)."""
 
     constraints: list[Constraint]
     extra: dict[str, Any]
+    sections: list[FileSection] = field(default_factory=list)
+
+    def constraints_for(self, relative_path: str) -> list[Constraint]:
+        """The constraints in force for a path relative to the spec's folder."""
+        out = list(self.constraints)
+        for section in self.sections:
+            if section.matches(relative_path):
+                out += [c for c in section.constraints if c not in out]
+        return out
 
 
 def load_spec(path: str) -> list[Constraint]:
@@ -60,7 +85,7 @@ def parse_spec(text: str, path: str = "<spec>", allowed_tables: set[str] | None 
     if not isinstance(tables, list):
         raise SpecError(path, "`constraint` must be an array of tables: write [[constraint]], not [constraint]",
                         line=table_lines[0] if table_lines else None)
-    unknown_top = set(data) - {"constraint"} - (allowed_tables or set())
+    unknown_top = set(data) - {"constraint"} - KNOWN_TABLES - (allowed_tables or set())
     if unknown_top:
         name = sorted(unknown_top)[0]
         raise SpecError(path, f"unknown top-level key {name!r}; a spec holds [[constraint]] tables",
@@ -69,13 +94,42 @@ def parse_spec(text: str, path: str = "<spec>", allowed_tables: set[str] | None 
     for index, table in enumerate(tables):
         line = table_lines[index] if index < len(table_lines) else None
         constraints.append(constraint_from_table(table, path, index, line, text))
-    extra = {k: v for k, v in data.items() if k != "constraint"}
-    return SpecDocument(constraints, extra)
+    sections = _file_sections(data.get("files", []), path, text)
+    extra = {k: v for k, v in data.items() if k not in ("constraint", "files")}
+    return SpecDocument(constraints, extra, sections)
+
+
+def _file_sections(raw: Any, path: str, text: str) -> list[FileSection]:
+    header_lines = _table_lines(text, "files")
+    nested_lines = _table_lines(text, "files.constraint")
+    if not isinstance(raw, list):
+        raise SpecError(path, "`files` must be an array of tables: write [[files]]",
+                        line=_key_line(text, "files"))
+    sections = []
+    nested_index = 0
+    for index, table in enumerate(raw):
+        where = f"[[files]] #{index + 1}"
+        line = header_lines[index] if index < len(header_lines) else None
+        if not isinstance(table, dict) or not isinstance(table.get("glob"), str):
+            raise SpecError(path, "each [[files]] section needs `glob = \"<pattern>\"`", line=line, table=where,
+                            key="glob")
+        unknown = set(table) - {"glob", "constraint"}
+        if unknown:
+            raise SpecError(path, f"unknown key {sorted(unknown)[0]!r} in a [[files]] section", line=line,
+                            table=where, key=sorted(unknown)[0])
+        constraints = []
+        for table_index, item in enumerate(table.get("constraint", [])):
+            item_line = nested_lines[nested_index] if nested_index < len(nested_lines) else line
+            nested_index += 1
+            constraint = constraint_from_table(item, path, table_index, item_line, text)
+            constraints.append(constraint)
+        sections.append(FileSection(table["glob"], constraints))
+    return sections
 
 
 def constraint_from_table(table: Any, path: str, index: int = 0, line: int | None = None,
-                          text: str | None = None) -> Constraint:
-    where = f"[[constraint]] #{index + 1}"
+                          text: str | None = None, where: str | None = None) -> Constraint:
+    where = where or f"[[constraint]] #{index + 1}"
     if not isinstance(table, dict):
         raise SpecError(path, "each constraint must be a table", line=line, table=where)
     type_id = table.get("type")

@@ -75,15 +75,21 @@ def _block_nodes(view: SyntaxView) -> list[Node]:
             + view.nodes("try") + view.nodes("nesting"))
 
 
-def _is_else_if_link(node: Node, if_keys: set[tuple[int, int]]) -> bool:
+def _node_key(node: Node) -> tuple[int, int, int]:
+    """Identity of a node: its span alone is not enough (a Python block holding one statement
+    has the statement's span)."""
+    return (node.start_byte, node.end_byte, node.kind_id)
+
+
+def _is_else_if_link(node: Node, if_keys: set[tuple[int, int, int]]) -> bool:
     """An `elif` / `else if` continues its chain instead of nesting deeper."""
     parent = node.parent
     if parent is None:
         return False
-    if (parent.start_byte, parent.end_byte) in if_keys:
+    if _node_key(parent) in if_keys:
         return True
     grand = parent.parent
-    return "else" in parent.type and grand is not None and (grand.start_byte, grand.end_byte) in if_keys
+    return "else" in parent.type and grand is not None and _node_key(grand) in if_keys
 
 
 def _depth(view: SyntaxView, node: Node, keys: dict, if_keys: set, callables: set) -> int | None:
@@ -91,7 +97,7 @@ def _depth(view: SyntaxView, node: Node, keys: dict, if_keys: set, callables: se
     depth = 1
     parent = node.parent
     while parent is not None:
-        key = (parent.start_byte, parent.end_byte)
+        key = _node_key(parent)
         if key in callables:
             return depth
         if key in keys and not _is_else_if_link(parent, if_keys):
@@ -102,9 +108,9 @@ def _depth(view: SyntaxView, node: Node, keys: dict, if_keys: set, callables: se
 
 def block_depths(view: SyntaxView) -> list[tuple[Node, int]]:
     blocks = _block_nodes(view)
-    keys = {(n.start_byte, n.end_byte) for n in blocks}
-    if_keys = {(n.start_byte, n.end_byte) for n in view.conditionals("if")}
-    callables = {(n.start_byte, n.end_byte) for n in view.nodes("function")}
+    keys = {_node_key(n) for n in blocks}
+    if_keys = {_node_key(n) for n in view.conditionals("if")}
+    callables = {_node_key(n) for n in view.nodes("function")}
     out = []
     for node in blocks:
         if _is_else_if_link(node, if_keys):
@@ -173,15 +179,18 @@ def max_branches(src: Source, max: int) -> Iterable[Violation]:
     if not view.supports("function"):
         raise NotApplicable(f"heedful cannot see functions in {src.profile.display_name}")
     branch_nodes = view.conditionals("if") + view.loops() + view.nodes("case") + view.nodes("catch")
+    if_nodes = set(view.conditionals("if"))
     counts: dict[int, int] = {}
     for node in branch_nodes:
         owner = view.enclosing_function(node)
         if owner is None:
             continue
         weight = 1
-        alternative = node.child_by_field_name("alternative") if node in view.conditionals("if") else None
-        if alternative is not None and "else" in alternative.type and \
-                not any(c.type in ("if_statement", "if_expression") for c in alternative.named_children):
+        # all alternatives: after Python's `elif` clauses the `else` is a later `alternative` child
+        alternatives = node.children_by_field_name("alternative") if node in if_nodes else []
+        if any("else" in alternative.type and not any(c.type in ("if_statement", "if_expression")
+                                                      for c in alternative.named_children)
+               for alternative in alternatives):
             weight += 1  # a plain `else` is a branch of its own
         counts[owner.start_byte] = counts.get(owner.start_byte, 0) + weight
     for fn in view.functions:
@@ -190,7 +199,7 @@ def max_branches(src: Source, max: int) -> Iterable[Violation]:
             yield Violation(fn.name_range, f"function '{fn.name}' has {count} branches (at most {max})")
 
 
-def _operand_count(view: SyntaxView, node: Node, op_keys: set[tuple[int, int]]) -> int:
+def _operand_count(view: SyntaxView, node: Node, op_keys: set[tuple[int, int, int]]) -> int:
     """Operands of a chain of boolean operators (`a and b or c` has 3)."""
     count = 0
     stack = [node]
@@ -200,7 +209,7 @@ def _operand_count(view: SyntaxView, node: Node, op_keys: set[tuple[int, int]]) 
             inner = child
             while inner.type == "parenthesized_expression" and inner.named_child_count == 1:
                 inner = inner.named_children[0]
-            if (inner.start_byte, inner.end_byte) in op_keys:
+            if _node_key(inner) in op_keys:
                 stack.append(inner)
             else:
                 count += 1
@@ -227,12 +236,12 @@ def max_boolean_operands(src: Source, max: int) -> Iterable[Violation]:
     if not view.supports("boolean_operator"):
         raise NotApplicable(f"heedful cannot see boolean operators in {src.profile.display_name}")
     ops = view.nodes("boolean_operator")
-    op_keys = {(n.start_byte, n.end_byte) for n in ops}
+    op_keys = {_node_key(n) for n in ops}
     for node in ops:
         parent = node.parent
         while parent is not None and parent.type == "parenthesized_expression":
             parent = parent.parent
-        if parent is not None and (parent.start_byte, parent.end_byte) in op_keys:
+        if parent is not None and _node_key(parent) in op_keys:
             continue  # part of a larger expression
         operands = _operand_count(view, node, op_keys)
         if operands > max:

@@ -36,8 +36,8 @@ def structure_uses(src: Source, name: str) -> list[Node]:
                 (text.startswith("[]") and wanted_lower == "slice") or (text.startswith("chan") and wanted_lower == "chan"):
             uses.append(node)
     for call in view.calls:
-        if call.name == wanted or call.qualified.endswith(name) or call.qualified.endswith(wanted + "::new") or \
-                call.qualified.split("::")[0] == wanted:
+        if call.name == wanted or _ends_with_name(call.qualified, name) or \
+                _ends_with_name(call.qualified, wanted + "::new") or call.qualified.split("::")[0] == wanted:
             uses.append(call.node)
     literal = LITERAL_KINDS.get(wanted_lower)
     if literal and src.language in ("python", "javascript", "typescript", "ruby", "php"):
@@ -47,6 +47,11 @@ def structure_uses(src: Source, name: str) -> list[Node]:
         if any(m.split(".")[-1].split("::")[-1] == wanted for m in imp.modules):
             uses.append(imp.node)
     return sorted(uses, key=lambda n: n.start_byte)
+
+
+def _ends_with_name(qualified: str, name: str) -> bool:
+    """`collections.deque` ends with `deque`; `conn.reset` does not end with `set`."""
+    return qualified == name or any(qualified.endswith(sep + name) for sep in (".", "::", "\\", "->"))
 
 
 def _structure_param() -> ParamSpec:

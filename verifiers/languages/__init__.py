@@ -31,6 +31,11 @@ _MODULES: dict[str, str] = {
     "swift": "swift",
 }
 LANGUAGES: tuple[str, ...] = tuple(_MODULES)
+DISPLAY_NAMES: dict[str, str] = {
+    "python": "Python", "java": "Java", "javascript": "JavaScript", "typescript": "TypeScript", "go": "Go",
+    "rust": "Rust", "c": "C", "cpp": "C++", "csharp": "C#", "kotlin": "Kotlin", "php": "PHP", "ruby": "Ruby",
+    "scala": "Scala", "swift": "Swift",
+}
 
 # Other spellings people and benchmarks use (MultiCodeIF writes "C++", "Cpp", "C#", "js").
 ALIASES: dict[str, str] = {
@@ -57,13 +62,29 @@ def get_profile(name: str) -> LanguageProfile:
     return module.PROFILE
 
 
+# File extensions by language; kept here (not only in the profiles) so that detecting a
+# file's language does not load fourteen grammars. A test checks the profiles agree.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "python": (".py", ".pyi", ".pyw"),
+    "java": (".java",),
+    "javascript": (".js", ".mjs", ".cjs", ".jsx"),
+    "typescript": (".ts", ".mts", ".cts"),
+    "go": (".go",),
+    "rust": (".rs",),
+    "c": (".c", ".h"),
+    "cpp": (".cpp", ".cc", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++", ".ipp"),
+    "csharp": (".cs",),
+    "kotlin": (".kt", ".kts"),
+    "php": (".php", ".phtml"),
+    "ruby": (".rb", ".rake", ".gemspec"),
+    "scala": (".scala", ".sc"),
+    "swift": (".swift",),
+}
+
+
 @lru_cache(maxsize=None)
 def _extension_map() -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name in LANGUAGES:
-        for ext in get_profile(name).extensions:
-            out[ext] = name
-    return out
+    return {ext: name for name, exts in EXTENSIONS.items() for ext in exts}
 
 
 def detect_language(path: str) -> str:
@@ -76,5 +97,5 @@ def detect_language(path: str) -> str:
     return language
 
 
-__all__ = ["CAPTURES", "LANGUAGES", "CommentSyntax", "LanguageProfile", "detect_language",
+__all__ = ["CAPTURES", "DISPLAY_NAMES", "EXTENSIONS", "LANGUAGES", "CommentSyntax", "LanguageProfile", "detect_language",
            "get_profile", "normalise_language"]
