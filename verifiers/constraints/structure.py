@@ -234,9 +234,14 @@ def no_intermediate_variables(src: Source) -> Iterable[Violation]:
 
 
 def _is_loop_variable(node, loop_nodes) -> bool:
+    """Bound by a loop's header: outside its body (and its `else`), which a comprehension's
+    `for` clause is too, though it follows the body (`[len(w) for w in words]`)."""
+    if node.parent is not None and node.parent.type == "named_expression":
+        return False  # `(v := w)` in a comprehension's condition is an assignment, not a loop variable
     for loop in loop_nodes:
         if loop.start_byte <= node.start_byte and node.end_byte <= loop.end_byte:
-            body = loop.child_by_field_name("body")
-            if body is None or node.end_byte <= body.start_byte:
+            parts = [loop.child_by_field_name("body"), *loop.children_by_field_name("alternative")]
+            if not any(part is not None and part.start_byte <= node.start_byte and node.end_byte <= part.end_byte
+                       for part in parts):
                 return True
     return False

@@ -146,6 +146,9 @@ def assigned_value(name_node: Node) -> Node | None:
         for field_name in ("right", "value"):
             child = parent.child_by_field_name(field_name)
             if child is not None and child.start_byte >= name_node.end_byte:
+                operator = parent.child_by_field_name("operator")
+                if operator is not None and operator.text not in (b"=", b":="):
+                    return None  # `count += 1` updates the value; it does not assign 1
                 return child
         parent = parent.parent
     return None

@@ -35,11 +35,16 @@ def _patterns(template: str, leaf: str, extra_wrappers: tuple[str, ...] = ()) ->
     return "\n".join(template.format(shape) for shape in declarator_shapes(leaf, extra_wrappers))
 
 
-def binding_patterns(extra_wrappers: tuple[str, ...] = ()) -> str:
-    """Parameters, variables and fields of C declarations (shared with C++)."""
-    parts = [
-        _patterns("(function_declarator parameters: (parameter_list (parameter_declaration declarator: {}) @parameter))",
-                  "(identifier) @parameter.name", extra_wrappers),
+def binding_patterns(extra_wrappers: tuple[str, ...] = (), param_holders: tuple[str, ...] = ("function_declarator",),
+                     param_declarations: tuple[str, ...] = ("parameter_declaration",)) -> str:
+    """Parameters, variables and fields of C declarations (shared with C++, which adds reference
+    declarators, lambda parameter lists and parameters with default values)."""
+    parts = []
+    for holder in param_holders:
+        for declaration in param_declarations:
+            parts.append(_patterns(f"({holder} parameters: (parameter_list ({declaration} declarator: {{}}) @parameter))",
+                                   "(identifier) @parameter.name", extra_wrappers))
+    parts += [
         _patterns("(declaration declarator: {})", "(identifier) @variable.name", extra_wrappers),
         _patterns("(declaration declarator: (init_declarator declarator: {}))", "(identifier) @variable.name",
                   extra_wrappers),
@@ -100,14 +105,21 @@ QUERY = COMMON_QUERY + binding_patterns()
 
 _DECLARATOR_WRAPPERS = ("pointer_declarator", "array_declarator", "function_declarator", "parenthesized_declarator",
                         "init_declarator", "reference_declarator", "attributed_declarator")
-_NAME_TYPES = ("identifier", "field_identifier", "qualified_identifier", "destructor_name", "operator_name",
-               "type_identifier", "template_function", "operator_cast")
+_NAME_TYPES = ("identifier", "field_identifier", "type_identifier")
 
 
 def declarator_name(declarator: Node | None) -> Node | None:
     """The identifier a declarator chain ends in: `*(*name)(int)` → `name`."""
     node = declarator
     while node is not None:
+        if node.type in ("qualified_identifier", "template_function"):
+            node = node.child_by_field_name("name")  # `Box::set` → `set`, `max<T>` → `max`
+            continue
+        if node.type == "destructor_name":
+            # `~Box` is named after its class, like a constructor
+            return next((c for c in node.named_children if c.type == "identifier"), node)
+        if node.type in ("operator_name", "operator_cast"):
+            return None  # `operator+=` has no name a naming convention applies to
         if node.type in _NAME_TYPES:
             return node
         inner = node.child_by_field_name("declarator")

@@ -1,0 +1,26 @@
+"""Shared test fixtures: where the benchmark data lives, and a runner for the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("HEEDFUL_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"benchmark data not found at {SHARED_DATA} (set HEEDFUL_SHARED_DATA)")
+    return SHARED_DATA
+
+
+def run_heedful(*args: str, cwd: str | Path | None = None, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `heedful` command as a user would (a real subprocess)."""
+    return subprocess.run([sys.executable, "-m", "heedful", *args], cwd=cwd, capture_output=True, text=True,
+                          input=input, timeout=120)
