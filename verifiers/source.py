@@ -121,9 +121,15 @@ class Source:
     def node_text(self, node: Node) -> str:
         return self.data[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
 
+    @cached_property
+    def is_ascii(self) -> bool:
+        return self.text.isascii()
+
     def point_to_position(self, point: Point) -> Position:
         """tree-sitter points count bytes in the line; positions count code points."""
         row, column = point
+        if self.is_ascii:
+            return Position(row, column)
         ascii_flags = self._ascii_lines
         if row >= len(ascii_flags) or ascii_flags[row] or column == 0:
             return Position(row, column)

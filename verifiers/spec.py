@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,7 +78,8 @@ def parse_spec(text: str, path: str = "<spec>", allowed_tables: set[str] | None 
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
+        found = re.search(r"\(at line (\d+)", str(exc))
+        line = int(found.group(1)) if found else getattr(exc, "lineno", None)
         message = str(exc).split(" (at line", 1)[0]
         raise SpecError(path, f"invalid TOML: {message}", line=line) from None
     table_lines = _table_lines(text, "constraint")

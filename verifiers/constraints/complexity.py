@@ -25,16 +25,27 @@ def _outermost_functions(view: SyntaxView) -> list:
     return [fn for fn in view.functions if view.enclosing_function(fn.node) is None]
 
 
-def decision_points(view: SyntaxView, container: Node, count_boolean_operators: bool,
-                    count_ternaries: bool) -> list[Node]:
-    """Branching nodes inside `container` (mccabe-compatible with both flags off)."""
+def decision_points(view: SyntaxView, count_boolean_operators: bool, count_ternaries: bool) -> list[Node]:
+    """Every branching node of the file (an `if`, an `elif`, a loop, a non-default case, a handler)."""
     nodes = view.conditionals("if") + view.loops() + view.nodes("catch")
     nodes += [c for c in view.nodes("case") if not _is_default_case(view, c)]
     if count_ternaries:
         nodes += view.conditionals("ternary")
     if count_boolean_operators:
         nodes += view.nodes("boolean_operator")
-    return view.within(nodes, container)
+    return nodes
+
+
+def complexity_by_function(view: SyntaxView, count_boolean_operators: bool = False,
+                           count_ternaries: bool = False) -> dict[tuple[int, int, int], int]:
+    """Cyclomatic complexity of each outermost function, keyed by its node key."""
+    counts = {_node_key(fn.node): 1 for fn in view.functions if view.enclosing_function(fn.node) is None}
+    for node in decision_points(view, count_boolean_operators, count_ternaries):
+        owner = view.outermost_function(node)
+        if owner is not None:
+            key = _node_key(owner)
+            counts[key] = counts.get(key, 1) + 1
+    return counts
 
 
 @constraint_type(
@@ -63,8 +74,9 @@ def cyclomatic(src: Source, max: int, count_boolean_operators: bool, count_terna
     view = src.view
     if not view.supports("function"):
         raise NotApplicable(f"heedful cannot see functions in {src.profile.display_name}")
+    counts = complexity_by_function(view, count_boolean_operators, count_ternaries)
     for fn in _outermost_functions(view):
-        complexity = 1 + len(decision_points(view, fn.node, count_boolean_operators, count_ternaries))
+        complexity = counts.get(_node_key(fn.node), 1)
         if complexity > max:
             yield Violation(fn.name_range, f"function '{fn.name}' has cyclomatic complexity {complexity} (at most {max})",
                             fix_hint="split branches into helper functions or use a lookup table")
@@ -92,32 +104,27 @@ def _is_else_if_link(node: Node, if_keys: set[tuple[int, int, int]]) -> bool:
     return "else" in parent.type and grand is not None and _node_key(grand) in if_keys
 
 
-def _depth(view: SyntaxView, node: Node, keys: dict, if_keys: set, callables: set) -> int | None:
-    """Nesting depth of a block: blocks above it in the same function, else-if links not counted."""
-    depth = 1
-    parent = node.parent
-    while parent is not None:
-        key = _node_key(parent)
-        if key in callables:
-            return depth
-        if key in keys and not _is_else_if_link(parent, if_keys):
-            depth += 1
-        parent = parent.parent
-    return None
-
-
 def block_depths(view: SyntaxView) -> list[tuple[Node, int]]:
+    """(block, depth) for each block inside a named function; else-if links take their head's depth."""
     blocks = _block_nodes(view)
-    keys = {_node_key(n) for n in blocks}
     if_keys = {_node_key(n) for n in view.conditionals("if")}
-    callables = {_node_key(n) for n in view.nodes("function")}
+    links = {_node_key(n) for n in view.conditionals("if") if _is_else_if_link(n, if_keys)}
+    function_keys = {_node_key(n) for n in view.nodes("function")}
+    index = view.index(blocks + view.nodes("function"))
     out = []
     for node in blocks:
-        if _is_else_if_link(node, if_keys):
+        if _node_key(node) in links:
             continue  # same depth as the chain's head, reported there
-        depth = _depth(view, node, keys, if_keys, callables)
-        if depth is not None:
-            out.append((node, depth))
+        depth = 1
+        current = index.innermost(node)
+        while current is not None:
+            key = _node_key(current)
+            if key in function_keys:
+                out.append((node, depth))
+                break
+            if key not in links:
+                depth += 1
+            current = index.innermost(current)
     return out
 
 

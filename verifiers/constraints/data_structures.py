@@ -29,9 +29,11 @@ def structure_uses(src: Source, name: str) -> list[Node]:
     wanted = name.split("::")[-1].split(".")[-1]
     wanted_lower = wanted.lower()
     uses: list[Node] = []
-    for node in view.nodes("type"):
-        text = view.text(node)
-        words = _IDENT.findall(text)
+    type_words = getattr(view, "_type_words", None)
+    if type_words is None:
+        type_words = view._type_words = [(n, view.text(n), set(_IDENT.findall(view.text(n))))  # type: ignore[attr-defined]
+                                         for n in view.nodes("type")]
+    for node, text, words in type_words:
         if wanted in words or (text.startswith("map[") and wanted_lower == "map") or \
                 (text.startswith("[]") and wanted_lower == "slice") or (text.startswith("chan") and wanted_lower == "chan"):
             uses.append(node)

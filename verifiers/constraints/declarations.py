@@ -19,14 +19,8 @@ _RANK = {"public": 0, "internal": 1, "protected": 2, "fileprivate": 3, "private"
 
 def _container(src: Source, node: Node) -> Node:
     """The class or module a declaration belongs to."""
-    view = src.view
-    class_keys = {(c.node.start_byte, c.node.end_byte) for c in view.classes}
-    parent = node.parent
-    while parent is not None:
-        if (parent.start_byte, parent.end_byte) in class_keys:
-            return parent
-        parent = parent.parent
-    return src.root
+    owner = src.view.enclosing_class(node)
+    return owner if owner is not None else src.root
 
 
 @constraint_type(
@@ -89,7 +83,12 @@ def top_of_scope(src: Source) -> Iterable[Violation]:
     if not view.supports("assignment"):
         raise NotApplicable(f"heedful cannot see declarations in {src.profile.display_name}")
     assignment_keys = {(n.start_byte, n.end_byte) for n in view.nodes("assignment")}
-    loops = view.loops()
+    loops = view.index(view.loops())
+    names_by_function: dict[tuple[int, int], list] = {}
+    for name in view.names("variable"):
+        owner = view.enclosing_function(name.node)
+        if owner is not None:
+            names_by_function.setdefault((owner.start_byte, owner.end_byte), []).append(name)
     for fn in view.functions:
         statements = _body_statements(src, fn.node)
         end_of_declarations = None
@@ -104,23 +103,21 @@ def top_of_scope(src: Source) -> Iterable[Violation]:
         if end_of_declarations is None:
             continue
         seen: set[str] = set()
-        for name in view.names("variable"):
+        for name in names_by_function.get((fn.node.start_byte, fn.node.end_byte), ()):
             node = name.node
-            if not (fn.node.start_byte <= node.start_byte < fn.node.end_byte):
-                continue
-            if view.enclosing_function(node) != fn.node or name.text in seen:
+            if name.text in seen:
                 continue
             seen.add(name.text)
             if node.start_byte > end_of_declarations and not _in_loop_header(node, loops):
                 yield Violation(name.range, f"variable '{name.text}' is declared after the first statement")
 
 
-def _in_loop_header(node: Node, loops: list[Node]) -> bool:
-    for loop in loops:
-        if loop.start_byte <= node.start_byte < loop.end_byte:
-            body = loop.child_by_field_name("body")
-            if body is None or node.end_byte <= body.start_byte:
-                return True
+def _in_loop_header(node: Node, loops) -> bool:
+    """Is `node` in the header of a loop (`loops`: an IntervalIndex of loop nodes)?"""
+    for loop in loops.ancestors(node):
+        body = loop.child_by_field_name("body")
+        if body is None or node.end_byte <= body.start_byte:
+            return True
     return False
 
 
@@ -150,13 +147,14 @@ def no_inline_declarations(src: Source) -> Iterable[Violation]:
             part = node.child_by_field_name(field_name)
             if part is not None:
                 parts.append(part)
+    conditions = view.index(parts)
     for node in view.nodes("variable.name"):
         parent = node.parent
         if parent is not None and parent.type in ("named_expression", "assignment_expression") and \
                 parent.parent is not None and parent.parent.type not in ("expression_statement",):
             yield Violation(src.node_range(node), f"'{src.node_text(node)}' is declared inside an expression")
             continue
-        if any(p.start_byte <= node.start_byte and node.end_byte <= p.end_byte for p in parts):
+        if conditions.innermost(node) is not None:
             yield Violation(src.node_range(node), f"'{src.node_text(node)}' is declared inside a condition")
 
 

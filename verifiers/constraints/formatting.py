@@ -49,11 +49,10 @@ def _continuation_lines(src: Source) -> set[int]:
     for number, line in enumerate(masked_lines(src.view)):
         if depth > 0:
             out.add(number)
-        for ch in line:
-            if ch in "([":
-                depth += 1
-            elif ch in ")]" and depth > 0:
-                depth -= 1
+        opens = line.count("(") + line.count("[")
+        closes = line.count(")") + line.count("]")
+        if opens or closes:
+            depth = max(0, depth + opens - closes)
     for node in src.view.nodes("string") + src.view.nodes("comment"):
         for number in range(node.start_point[0] + 1, node.end_point[0] + 1):
             out.add(number)

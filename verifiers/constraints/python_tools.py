@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 from functools import lru_cache
 from typing import Iterable
@@ -134,7 +135,8 @@ def pep8(src: Source, max_line_length: int, ignore: tuple[str, ...], select: tup
                 collected.append((line_number, offset, text))
             return code
 
-    lines = src.text.splitlines(keepends=True)
+    # Split on "\n" only, as the rest of heedful does (str.splitlines also breaks on \x1e, \x0c...).
+    lines = [line for line in re.split(r"(?<=\n)", src.text) if line]
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
         missing_newline = True
@@ -145,7 +147,8 @@ def pep8(src: Source, max_line_length: int, ignore: tuple[str, ...], select: tup
     checker.check_all()
     if missing_newline:
         last = len(lines) - 1
-        collected.append((last + 1, len(src.lines[last]) if src.lines else 0, "W292 no newline at end of file"))
+        collected.append((last + 1, len(src.lines[last]) if last < len(src.lines) else 0,
+                          "W292 no newline at end of file"))
     for line_number, offset, text in collected:
         line = max(line_number - 1, 0)
         width = len(src.lines[line]) if line < len(src.lines) else 0

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Iterable
+
+from tree_sitter import Query, QueryCursor
 
 from ..model import Range, Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
+from ..languages import get_profile
 from ..source import Source
 from .counting import compare, comparison_param, count_param
 
@@ -100,36 +104,22 @@ def file_length(src: Source, max_lines: int) -> Iterable[Violation]:
 
 
 def code_lines(src: Source) -> list[int]:
-    """Lines holding code: not blank, not only comment, not only docstring."""
-    covered: set[int] = set()
-    for comment in src.view.comments:
-        for line in range(comment.range.start.line, comment.range.end.line + 1):
-            covered.add(line)
-    for doc in src.view.docstrings:
-        for line in range(doc.start_point[0], doc.end_point[0] + 1):
-            covered.add(line)
-    out = []
-    for number, line in enumerate(src.lines):
-        if not line.strip():
-            continue
-        if number in covered and _only_comment(src, number):
-            continue
-        out.append(number)
-    return out
-
-
-def _only_comment(src: Source, line: int) -> bool:
-    """True if nothing but comments/docstrings is on this line."""
-    text = src.lines[line]
-    pieces = [c.range for c in src.view.comments if c.range.start.line <= line <= c.range.end.line]
-    pieces += [src.node_range(d) for d in src.view.docstrings if d.start_point[0] <= line <= d.end_point[0]]
-    keep = list(text)
+    """Lines holding code: not blank, not only comment, not only docstring (cached per source)."""
+    cached = getattr(src.view, "_code_lines", None)
+    if cached is not None:
+        return cached
+    # Blank out comments and docstrings on a copy of the lines; what is left non-blank is code.
+    pieces = [c.range for c in src.view.comments] + [src.node_range(d) for d in src.view.docstrings]
+    lines = list(src.lines)
     for rng in pieces:
-        start = rng.start.character if rng.start.line == line else 0
-        end = rng.end.character if rng.end.line == line else len(text)
-        for i in range(start, min(end, len(keep))):
-            keep[i] = " "
-    return not "".join(keep).strip()
+        for line in range(rng.start.line, min(rng.end.line, len(lines) - 1) + 1):
+            text = lines[line]
+            start = rng.start.character if line == rng.start.line else 0
+            end = rng.end.character if line == rng.end.line else len(text)
+            lines[line] = text[:start] + " " * max(0, min(end, len(text)) - start) + text[end:]
+    out = [number for number, line in enumerate(lines) if line.strip()]
+    src.view._code_lines = out  # type: ignore[attr-defined]
+    return out
 
 
 @constraint_type(
@@ -165,24 +155,46 @@ EXTRA_STATEMENTS = {"let_declaration", "expression_statement", "short_var_declar
                     "local_declaration_statement"}
 
 
-def statements_of(src: Source, fn_node) -> int:
-    """Statements in a function body, nested ones included, nested function bodies excluded."""
-    body = src.profile.function_body(fn_node)
-    if body is None:
-        return 0
-    count = 0
-    stack = list(body.named_children)
-    while stack:
-        node = stack.pop()
-        kind = node.type
-        if kind in NOT_STATEMENTS and kind not in EXTRA_STATEMENTS:
-            if kind in ("block_statement", "compound_statement", "statement_block", "declaration_list"):
-                stack.extend(node.named_children)
+@lru_cache(maxsize=None)
+def _statement_query(language: str) -> Query | None:
+    """A query capturing every statement node type of a grammar, built from its node-type list
+    (so no per-language table is needed: grammars name statements `*_statement` etc.)."""
+    ts_language = get_profile(language).ts_language
+    kinds = set()
+    for kind_id in range(ts_language.node_kind_count):
+        name = ts_language.node_kind_for_id(kind_id)
+        if not name or name.startswith("_") or not ts_language.node_kind_is_named(kind_id) \
+                or not ts_language.node_kind_is_visible(kind_id):
             continue
-        if kind in EXTRA_STATEMENTS or kind.endswith(STATEMENT_SUFFIXES):
-            count += 1
-        stack.extend(node.named_children)
-    return count
+        if name in NOT_STATEMENTS and name not in EXTRA_STATEMENTS:
+            continue
+        if name in EXTRA_STATEMENTS or name.endswith(STATEMENT_SUFFIXES):
+            kinds.add(name)
+    if not kinds:
+        return None
+    return Query(ts_language, "[" + " ".join(f"({kind})" for kind in sorted(kinds)) + "] @statement")
+
+
+def statement_counts(src: Source) -> dict[tuple[int, int], int]:
+    """Statements per named function (by byte span), nested blocks included, nested functions'
+    statements counted for those functions only."""
+    query = _statement_query(src.language)
+    counts: dict[tuple[int, int], int] = {}
+    if query is None:
+        return counts
+    view = src.view
+    body_starts: dict[tuple[int, int], int] = {}
+    for node in QueryCursor(query).captures(src.root).get("statement", []):
+        owner = view.enclosing_function(node)
+        if owner is None:
+            continue
+        key = (owner.start_byte, owner.end_byte)
+        if key not in body_starts:
+            body = src.profile.function_body(owner)
+            body_starts[key] = body.start_byte if body is not None else owner.end_byte
+        if node.start_byte >= body_starts[key]:  # not a parameter declaration in the signature
+            counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 @constraint_type(
@@ -203,8 +215,9 @@ def max_statements(src: Source, max: int) -> Iterable[Violation]:
     A statement budget is a sharper size limit than lines; pylint's too-many-statements rule
     (R0915) is the classic form of it.
     """
+    counts = statement_counts(src)
     for fn in src.view.functions:
-        count = statements_of(src, fn.node)
+        count = counts.get((fn.node.start_byte, fn.node.end_byte), 0)
         if count > max:
             yield Violation(fn.name_range, f"function '{fn.name}' has {count} statements (at most {max})")
 

@@ -122,11 +122,13 @@ def switch_required(src: Source) -> Iterable[Violation]:
 def _recursive_functions(src: Source) -> list:
     view = src.view
     out = []
-    calls = view.calls
+    calls_by_name: dict[str, list] = {}
+    for call in view.calls:
+        calls_by_name.setdefault(call.name, []).append(call)
     for fn in view.functions:
         start, end = fn.node.start_byte, fn.node.end_byte
-        for call in calls:
-            if start <= call.node.start_byte and call.node.end_byte <= end and call.name == fn.name:
+        for call in calls_by_name.get(fn.name, ()):
+            if start <= call.node.start_byte and call.node.end_byte <= end:
                 qualifier = call.qualified[: -len(call.name)].rstrip(".:->")
                 if qualifier in ("", "self", "this", "Self", "static", "$this", "cls") or not fn.is_method \
                         or qualifier.endswith(("self", "this")):
@@ -225,23 +227,24 @@ def no_intermediate_variables(src: Source) -> Iterable[Violation]:
         raise NotApplicable(f"heedful cannot see variables in {src.profile.display_name}")
     loop_nodes = view.loops() + [n for name in ("list_comprehension", "dict_comprehension", "set_comprehension",
                                                "generator_expression") for n in view.construct(name)]
+    loops = view.index(loop_nodes)
     for name in view.names("variable") + view.names("constant"):
         if view.enclosing_callable(name.node) is None:
             continue
-        if _is_loop_variable(name.node, loop_nodes):
+        if is_loop_variable(name.node, loops):
             continue
         yield Violation(name.range, f"intermediate variable '{name.text}'")
 
 
-def _is_loop_variable(node, loop_nodes) -> bool:
+def is_loop_variable(node, loops) -> bool:
     """Bound by a loop's header: outside its body (and its `else`), which a comprehension's
-    `for` clause is too, though it follows the body (`[len(w) for w in words]`)."""
+    `for` clause is too, though it follows the body (`[len(w) for w in words]`).
+    `loops` is an IntervalIndex over the loop (and comprehension) nodes."""
     if node.parent is not None and node.parent.type == "named_expression":
         return False  # `(v := w)` in a comprehension's condition is an assignment, not a loop variable
-    for loop in loop_nodes:
-        if loop.start_byte <= node.start_byte and node.end_byte <= loop.end_byte:
-            parts = [loop.child_by_field_name("body"), *loop.children_by_field_name("alternative")]
-            if not any(part is not None and part.start_byte <= node.start_byte and node.end_byte <= part.end_byte
-                       for part in parts):
-                return True
+    for loop in loops.ancestors(node):
+        parts = [loop.child_by_field_name("body"), *loop.children_by_field_name("alternative")]
+        if not any(part is not None and part.start_byte <= node.start_byte and node.end_byte <= part.end_byte
+                   for part in parts):
+            return True
     return False

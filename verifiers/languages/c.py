@@ -85,6 +85,8 @@ COMMON_QUERY = r"""
 ; a char literal is masked like a string by text-level checks
 (char_literal) @string
 (number_literal) @number
+; `#define MAX_ITEMS 100`: the macro body is unparsed text; a plain number there is a number literal
+(preproc_def value: (preproc_arg) @number (#match? @number "^\\s*[0-9][0-9A-Fa-fxX.uUlL]*\\s*$"))
 (declaration type: (_) @type)
 (parameter_declaration type: (_) @type)
 (field_declaration type: (_) @type)

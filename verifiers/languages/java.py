@@ -153,7 +153,7 @@ class JavaProfile(LanguageProfile):
     name = "java"
     display_name = "Java"
     extensions = (".java",)
-    family = "c-like"
+    family = "jvm"
     comments = CommentSyntax(line=("//",), block=(("/*", "*/"),), doc=("/**",))
     query_source = QUERY
     uses_braces = True

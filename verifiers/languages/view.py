@@ -145,12 +145,16 @@ class SyntaxView:
     # -- scopes -----------------------------------------------------------------------------
 
     @cached_property
-    def _callable_keys(self) -> set[tuple[int, int, int]]:
-        return {_key(n) for n in self.nodes("function")} | {_key(n) for n in self.nodes("lambda")}
+    def _callables(self) -> "IntervalIndex":
+        return IntervalIndex(self.nodes("function") + self.nodes("lambda"))
 
     @cached_property
-    def _function_keys(self) -> set[tuple[int, int, int]]:
-        return {_key(n) for n in self.nodes("function")}
+    def _functions(self) -> "IntervalIndex":
+        return IntervalIndex(self.nodes("function"))
+
+    @cached_property
+    def _definitions(self) -> "IntervalIndex":
+        return IntervalIndex(self.nodes("function") + self.nodes("lambda") + self.nodes("class"))
 
     @cached_property
     def _class_keys(self) -> set[tuple[int, int, int]]:
@@ -158,46 +162,35 @@ class SyntaxView:
 
     def enclosing_callable(self, node: Node) -> Node | None:
         """The innermost function or lambda containing `node` (excluding node itself)."""
-        keys = self._callable_keys
-        parent = node.parent
-        while parent is not None:
-            if _key(parent) in keys:
-                return parent
-            parent = parent.parent
-        return None
+        return self._callables.innermost(node)
 
     def enclosing_function(self, node: Node) -> Node | None:
         """The innermost *named* function containing `node`."""
-        keys = self._function_keys
-        parent = node.parent
-        while parent is not None:
-            if _key(parent) in keys:
-                return parent
-            parent = parent.parent
-        return None
+        return self._functions.innermost(node)
+
+    def outermost_function(self, node: Node) -> Node | None:
+        """The outermost named function containing `node` (or node itself if it is one)."""
+        return self._functions.outermost(node)
+
+    @cached_property
+    def _classes(self) -> "IntervalIndex":
+        return IntervalIndex(self.nodes("class"))
+
+    def enclosing_class(self, node: Node) -> Node | None:
+        """The innermost type definition containing `node`."""
+        return self._classes.innermost(node)
 
     def is_inside_class_directly(self, node: Node) -> bool:
         """True if the nearest enclosing definition of `node` is a class (a method or field)."""
-        callables, classes = self._callable_keys, self._class_keys
-        parent = node.parent
-        while parent is not None:
-            key = _key(parent)
-            if key in classes:
-                return True
-            if key in callables:
-                return False
-            parent = parent.parent
-        return False
+        owner = self._definitions.innermost(node)
+        return owner is not None and _key(owner) in self._class_keys
 
     def is_module_level(self, node: Node) -> bool:
-        callables, classes = self._callable_keys, self._class_keys
-        parent = node.parent
-        while parent is not None:
-            key = _key(parent)
-            if key in callables or key in classes:
-                return False
-            parent = parent.parent
-        return True
+        return self._definitions.innermost(node) is None
+
+    def index(self, nodes: list[Node]) -> "IntervalIndex":
+        """A containment index over any captured nodes (for checks that need their own)."""
+        return IntervalIndex(nodes)
 
     # -- definitions ------------------------------------------------------------------------
 
@@ -319,8 +312,8 @@ class SyntaxView:
 
     def within(self, nodes: Iterable[Node], container: Node) -> list[Node]:
         """Nodes that lie inside `container` (byte containment)."""
-        start, end = container.start_byte, container.end_byte
-        return [n for n in nodes if start <= n.start_byte and n.end_byte <= end and n is not container]
+        start, end, key = container.start_byte, container.end_byte, _key(container)
+        return [n for n in nodes if start <= n.start_byte and n.end_byte <= end and _key(n) != key]
 
     # -- comments, imports, calls ---------------------------------------------------------
 
@@ -397,3 +390,79 @@ def masked_lines(view: SyntaxView) -> list[str]:
             lines[line] = text[:start] + "\x01" * max(0, min(end, len(text)) - start) + text[end:]
     view._masked_lines = lines  # type: ignore[attr-defined]
     return lines
+
+
+class IntervalIndex:
+    """Containment queries over syntax nodes, which nest properly (a laminar family of byte ranges).
+
+    Walking `node.parent` from Python is slow (tree-sitter finds a parent by descending from the
+    root), and checks ask "which function is this in?" thousands of times per file; here each
+    question is a binary search plus a short walk up the nesting of the indexed nodes only.
+    """
+
+    def __init__(self, nodes: Iterable[Node]) -> None:
+        unique: dict[tuple[int, int, int], Node] = {}
+        for node in nodes:
+            unique.setdefault(_key(node), node)
+        items = sorted(unique.items(), key=lambda kv: (kv[0][0], -kv[0][1], kv[0][2]))
+        self.keys = [k for k, _ in items]
+        self.nodes = [n for _, n in items]
+        self.starts = [k[0] for k in self.keys]
+        self.position = {k: i for i, k in enumerate(self.keys)}
+        self._memo: dict[tuple[int, int, int], Node | None] = {}
+        self.parent: list[int] = []
+        stack: list[int] = []
+        for i, (start, end, _kind) in enumerate(self.keys):
+            while stack and not (self.keys[stack[-1]][0] <= start and end <= self.keys[stack[-1]][1]):
+                stack.pop()
+            self.parent.append(stack[-1] if stack else -1)
+            stack.append(i)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def _start_index(self, node: Node) -> int:
+        key = _key(node)
+        if key in self.position:
+            return self.parent[self.position[key]]
+        return bisect.bisect_right(self.starts, key[0]) - 1
+
+    def innermost(self, node: Node) -> Node | None:
+        """The smallest indexed node strictly containing `node` (never node itself)."""
+        key = _key(node)
+        if key in self._memo:
+            return self._memo[key]
+        start, end = key[0], key[1]
+        i = self._start_index(node)
+        found = None
+        while i >= 0:
+            item_start, item_end, _ = self.keys[i]
+            if item_start <= start and end <= item_end:
+                found = self.nodes[i]
+                break
+            i = self.parent[i]
+        self._memo[key] = found
+        return found
+
+    def outermost(self, node: Node) -> Node | None:
+        """The largest indexed node containing `node`, or node itself if indexed and outermost."""
+        key = _key(node)
+        found = self.nodes[self.position[key]] if key in self.position else None
+        current = self.innermost(node)
+        while current is not None:
+            found = current
+            current = self.innermost(current)
+        return found
+
+    def ancestors(self, node: Node) -> list[Node]:
+        """Indexed nodes containing `node`, innermost first."""
+        out = []
+        current = self.innermost(node)
+        while current is not None:
+            out.append(current)
+            current = self.innermost(current)
+        return out
+
+    def contains(self, node: Node) -> bool:
+        """Is `node` inside (or equal to) some indexed node?"""
+        return _key(node) in self.position or self.innermost(node) is not None

@@ -1,0 +1,233 @@
+"""Ruby (tree-sitter-ruby).
+
+Conventions this profile encodes:
+
+- Methods are `def name` and `def self.name`; operator methods (`def +(other)`, `def [](i)`)
+  have no name a naming rule could apply to, so they count as unnamed functions. Setters
+  (`def name=(value)`) are named after their attribute.
+- Lambdas are `->(x) { }` and every block passed to a call (`{ |x| }`, `do |x| end`, so also
+  `lambda { }` and `proc { }`): Ruby's anonymous functions. Their parameters are parameters.
+  The `lambda` construct is narrower: `->`, `lambda`, `proc` and `Proc.new`, not every block.
+- Variables are bound by assignment (`x = 1`, `a, b = pair`, `x ||= 1`) and `for`; constants
+  are assignments to capitalised names (`MAX = 3`, `Config::TIMEOUT = 5`).
+- Instance variables (`@name`) and `attr_accessor` symbols keep their sigil in the source
+  node, so naming rules cannot see them: fields are not reported (see the module note below).
+- `require`, `require_relative` and `load` import modules; `include Mod` is a mixin, not an
+  import. `raise`/`fail` throw; `loop do ... end` is an infinite (while-family) loop.
+"""
+
+from __future__ import annotations
+
+import tree_sitter_ruby
+from tree_sitter import Language, Node
+
+from .profile import CommentSyntax, LanguageProfile
+
+PARAMETER_LISTS = ("method_parameters", "lambda_parameters", "block_parameters")
+
+QUERY = r"""
+(method) @function
+(singleton_method) @function
+(lambda) @lambda
+(call block: [(block) (do_block)] @lambda)
+(class) @class
+(module) @class
+
+(PARAMS (identifier) @parameter @parameter.name)
+(PARAMS (optional_parameter name: (identifier) @parameter.name) @parameter)
+(PARAMS (splat_parameter name: (identifier) @parameter.name) @parameter)
+(PARAMS (hash_splat_parameter name: (identifier) @parameter.name) @parameter)
+(PARAMS (keyword_parameter name: (identifier) @parameter.name) @parameter)
+(PARAMS (block_parameter name: (identifier) @parameter.name) @parameter)
+(PARAMS (destructured_parameter (identifier) @parameter.name) @parameter)
+
+(assignment left: (identifier) @variable.name)
+(operator_assignment left: (identifier) @variable.name)
+(assignment left: (left_assignment_list (identifier) @variable.name))
+(assignment left: (left_assignment_list (rest_assignment (identifier) @variable.name)))
+(assignment left: (left_assignment_list (destructured_left_assignment (identifier) @variable.name)))
+(for pattern: (identifier) @variable.name)
+(for pattern: (left_assignment_list (identifier) @variable.name))
+
+(assignment left: (constant) @constant.name)
+(assignment left: (scope_resolution name: (constant) @constant.name))
+(assignment left: (left_assignment_list (constant) @constant.name))
+
+(for) @loop.for
+(while) @loop.while
+(until) @loop.while
+(while_modifier) @loop.while
+(until_modifier) @loop.while
+((call !receiver method: (identifier) @_loop block: [(do_block) (block)]) @loop.while
+  (#eq? @_loop "loop"))
+(if) @conditional.if
+(elsif) @conditional.if
+(unless) @conditional.if
+(if_modifier) @conditional.if
+(unless_modifier) @conditional.if
+(case) @conditional.switch
+(case_match) @conditional.switch
+(conditional) @conditional.ternary
+(when) @case
+(in_clause) @case
+(binary operator: ["&&" "||" "and" "or"]) @boolean_operator
+(begin (rescue)) @try
+(rescue) @catch
+(rescue_modifier) @catch
+((call !receiver method: (identifier) @_raise) @throw (#any-of? @_raise "raise" "fail"))
+(body_statement (identifier) @throw (#any-of? @throw "raise" "fail"))
+(then (identifier) @throw (#any-of? @throw "raise" "fail"))
+(else (identifier) @throw (#any-of? @throw "raise" "fail"))
+(block_body (identifier) @throw (#any-of? @throw "raise" "fail"))
+(begin (identifier) @throw (#any-of? @throw "raise" "fail"))
+(ensure (identifier) @throw (#any-of? @throw "raise" "fail"))
+(do (identifier) @throw (#any-of? @throw "raise" "fail"))
+(program (identifier) @throw (#any-of? @throw "raise" "fail"))
+(return) @return
+(assignment) @assignment
+(operator_assignment) @assignment
+
+(comment) @comment
+((call !receiver method: (identifier) @_require arguments: (argument_list . (string)))
+  (#any-of? @_require "require" "require_relative" "load")) @import
+(call) @call
+(string) @string
+(heredoc_body) @string
+(integer) @number
+(float) @number
+(rational) @number
+(complex) @number
+(binary operator: _ @operator)
+(operator_assignment operator: _ @operator)
+
+(lambda) @construct.lambda
+((call !receiver method: (identifier) @_lambda block: [(block) (do_block)]) @construct.lambda
+  (#any-of? @_lambda "lambda" "proc"))
+((call receiver: (constant) @_proc method: (identifier) @_new block: [(block) (do_block)]) @construct.lambda
+  (#eq? @_proc "Proc") (#eq? @_new "new"))
+(lambda) @construct.closure
+((call !receiver method: (identifier) @_closure block: [(block) (do_block)]) @construct.closure
+  (#any-of? @_closure "lambda" "proc"))
+(conditional) @construct.ternary
+(case_match) @construct.match
+(splat_argument) @construct.spread
+(hash_splat_argument) @construct.spread
+(string (interpolation)) @construct.template_literal
+(heredoc_body (interpolation)) @construct.template_literal
+(call operator: "&." @construct.optional_chaining)
+(left_assignment_list) @construct.destructuring
+(destructured_parameter) @construct.destructuring
+(array_pattern) @construct.destructuring
+(hash_pattern) @construct.destructuring
+(begin (rescue)) @construct.try
+(method body: (body_statement (rescue))) @construct.try
+(singleton_method body: (body_statement (rescue))) @construct.try
+(do_block body: (body_statement (rescue))) @construct.try
+(element_reference (range)) @construct.slicing
+((call receiver: (constant) @_struct method: (identifier) @_define) @construct.data_class
+  (#any-of? @_struct "Struct" "Data") (#any-of? @_define "new" "define"))
+((call !receiver method: (identifier) @_attr) @construct.properties
+  (#any-of? @_attr "attr_accessor" "attr_reader" "attr_writer"))
+(method name: (operator)) @construct.operator_overloading
+(array) @literal.list
+(string_array) @literal.list
+(symbol_array) @literal.list
+(hash) @literal.dict
+"""
+QUERY = "\n".join(
+    "\n".join(line.replace("PARAMS", params) for params in PARAMETER_LISTS) if "PARAMS" in line else line
+    for line in QUERY.splitlines()
+)
+
+# Instance variables, class variables and attr_* symbols are the fields of a Ruby class, but
+# their only nodes (`@name`, `@@name`, `:name`) include the sigil, so a naming rule would see
+# `@user_name` and reject it as not snake_case. Fields stay unsupported until the view can
+# strip a sigil.
+
+
+class RubyProfile(LanguageProfile):
+    name = "ruby"
+    display_name = "Ruby"
+    extensions = (".rb", ".rake", ".gemspec", ".ru")
+    family = "ruby"
+    comments = CommentSyntax(line=("#",), block=(("=begin", "=end"),), doc=())
+    query_source = QUERY
+    uses_braces = False
+
+    def language(self) -> Language:
+        return Language(tree_sitter_ruby.language())
+
+    def function_name(self, node: Node) -> Node | None:
+        name = node.child_by_field_name("name")
+        if name is None or name.type == "operator":
+            return None
+        if name.type == "setter":
+            return name.child_by_field_name("name") or name
+        return name
+
+    def class_name(self, node: Node) -> Node | None:
+        name = node.child_by_field_name("name")
+        if name is not None and name.type == "scope_resolution":
+            return name.child_by_field_name("name") or name
+        return name
+
+    def class_kind(self, node: Node) -> str:
+        return "module" if node.type == "module" else "class"
+
+    def return_type(self, node: Node) -> Node | None:
+        return None
+
+    def parameter_type(self, node: Node) -> Node | None:
+        return None
+
+    def import_modules(self, node: Node, text: str) -> list[str]:
+        arguments = node.child_by_field_name("arguments")
+        if arguments is None or not arguments.named_children:
+            return []
+        first = arguments.named_children[0]
+        return ["".join(_text(c) for c in first.named_children if c.type == "string_content")]
+
+    def call_callee(self, node: Node) -> Node | None:
+        method = node.child_by_field_name("method")
+        receiver = node.child_by_field_name("receiver")
+        if receiver is None or method is None:
+            return method
+        return _Span(receiver, method)  # type: ignore[return-value]
+
+
+class _Span:
+    """A stand-in node covering `JSON.parse` of `JSON.parse(text)`: a Ruby call holds receiver
+    and method as separate children with no node for the callee; the view reads its bytes."""
+
+    __slots__ = ("start_byte", "end_byte", "start_point", "end_point", "_first", "_last")
+    type = "callee"
+    is_named = True
+
+    def __init__(self, first: Node, last: Node) -> None:
+        self.start_byte, self.start_point = first.start_byte, first.start_point
+        self.end_byte, self.end_point = last.end_byte, last.end_point
+        self._first, self._last = first, last
+
+    @property
+    def parent(self) -> Node | None:
+        return self._first.parent
+
+    @property
+    def children(self) -> list[Node]:
+        return [self._first, self._last]
+
+    named_children = children
+
+    @property
+    def text(self) -> bytes:
+        root = self._first
+        while root.parent is not None:
+            root = root.parent
+        return root.text[self.start_byte:self.end_byte] if root.text is not None else b""
+
+
+def _text(node: Node) -> str:
+    return node.text.decode("utf-8", errors="replace") if node.text is not None else ""
+
+
+PROFILE = RubyProfile()
