@@ -137,18 +137,18 @@ class Registry:
         self._types[ctype.id] = ctype
 
     def get(self, type_id: str) -> ConstraintType:
-        _load_builtin_constraints()
+        load_builtin_constraints()
         try:
             return self._types[type_id]
         except KeyError:
             raise UnknownConstraintType(type_id, difflib.get_close_matches(type_id, self._types, n=3)) from None
 
     def all(self) -> list[ConstraintType]:
-        _load_builtin_constraints()
+        load_builtin_constraints()
         return sorted(self._types.values(), key=lambda t: (t.category, t.id))
 
     def __contains__(self, type_id: str) -> bool:
-        _load_builtin_constraints()
+        load_builtin_constraints()
         return type_id in self._types
 
     def make(self, type_id: str, params: dict[str, Any] | None = None, label: str | None = None,
@@ -162,7 +162,8 @@ REGISTRY = Registry()
 _loaded = False
 
 
-def _load_builtin_constraints() -> None:
+def load_builtin_constraints() -> None:
+    """Import the built-in constraint modules once (they register themselves)."""
     global _loaded
     if not _loaded:
         _loaded = True

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Iterable
-
-from tree_sitter import Query, QueryCursor
 
 from ..model import Range, Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
-from ..languages import get_profile
+from ..languages.profile import LanguageProfile, contribute_query_patterns
 from ..source import Source
 from .counting import compare, comparison_param, count_param
 
@@ -155,11 +152,11 @@ EXTRA_STATEMENTS = {"let_declaration", "expression_statement", "short_var_declar
                     "local_declaration_statement"}
 
 
-@lru_cache(maxsize=None)
-def _statement_query(language: str) -> Query | None:
-    """A query capturing every statement node type of a grammar, built from its node-type list
-    (so no per-language table is needed: grammars name statements `*_statement` etc.)."""
-    ts_language = get_profile(language).ts_language
+@contribute_query_patterns
+def statement_patterns(profile: LanguageProfile) -> str:
+    """`@statement` for every statement node type of a grammar, from its node-type list (grammars
+    name statements `*_statement`, `*_declaration`...), so no per-language table is needed."""
+    ts_language = profile.ts_language
     kinds = set()
     for kind_id in range(ts_language.node_kind_count):
         name = ts_language.node_kind_for_id(kind_id)
@@ -171,20 +168,17 @@ def _statement_query(language: str) -> Query | None:
         if name in EXTRA_STATEMENTS or name.endswith(STATEMENT_SUFFIXES):
             kinds.add(name)
     if not kinds:
-        return None
-    return Query(ts_language, "[" + " ".join(f"({kind})" for kind in sorted(kinds)) + "] @statement")
+        return ""
+    return "[" + " ".join(f"({kind})" for kind in sorted(kinds)) + "] @statement"
 
 
 def statement_counts(src: Source) -> dict[tuple[int, int], int]:
     """Statements per named function (by byte span), nested blocks included, nested functions'
     statements counted for those functions only."""
-    query = _statement_query(src.language)
     counts: dict[tuple[int, int], int] = {}
-    if query is None:
-        return counts
     view = src.view
     body_starts: dict[tuple[int, int], int] = {}
-    for node in QueryCursor(query).captures(src.root).get("statement", []):
+    for node in view.nodes("statement"):
         owner = view.enclosing_function(node)
         if owner is None:
             continue

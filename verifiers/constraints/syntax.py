@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Iterable
-
-from tree_sitter import Query, QueryCursor
 
 from ..model import Range, Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
+from ..languages.profile import LanguageProfile, contribute_query_patterns
 from ..source import Source
 from .counting import compare, comparison_param, count_param, use_param
 
@@ -162,12 +160,11 @@ def parse_version(text: str) -> tuple[int, ...]:
     return parts
 
 
-@lru_cache(maxsize=None)
-def _version_query(language: str) -> Query:
-    from ..languages import get_profile
-
-    pattern = "\n".join(feature[3] for feature in VERSION_FEATURES[language])
-    return Query(get_profile(language).ts_language, pattern)
+@contribute_query_patterns
+def version_patterns(profile: LanguageProfile) -> str:
+    """`@version.<feature>` captures for the languages with a feature table."""
+    features = VERSION_FEATURES.get(profile.name, [])
+    return "\n".join(pattern.replace(f"@{name}", f"@version.{name}") for name, _, _, pattern in features)
 
 
 @constraint_type(
@@ -197,12 +194,10 @@ def language_version(src: Source, version: str) -> Iterable[Violation]:
         from ..registry import CheckError
 
         raise CheckError(f"cannot read a version number from {version!r}") from None
-    features = {f[0]: f for f in VERSION_FEATURES[src.language]}
-    captures = QueryCursor(_version_query(src.language)).captures(src.root)
-    for name, nodes in captures.items():
-        feature = features.get(name)
-        if feature is None or feature[1] <= target:
+    for feature in VERSION_FEATURES[src.language]:
+        if feature[1] <= target:
             continue
+        nodes = src.view.nodes(f"version.{feature[0]}")
         needed = ".".join(map(str, feature[1]))
         for node in nodes:
             rng = src.node_range(node)

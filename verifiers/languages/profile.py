@@ -98,7 +98,13 @@ class LanguageProfile:
 
     @cached_property
     def query(self) -> Query:
-        return Query(self.ts_language, self.query_source)
+        """The profile's query plus the patterns constraint modules contribute (one traversal
+        of the tree then serves every check)."""
+        from ..registry import load_builtin_constraints
+
+        load_builtin_constraints()
+        extra = [contribute(self) for contribute in QUERY_CONTRIBUTIONS]
+        return Query(self.ts_language, "\n".join([self.query_source, *filter(None, extra)]))
 
     @cached_property
     def capture_names(self) -> frozenset[str]:
@@ -176,6 +182,15 @@ class LanguageProfile:
 
 
 ProfileFactory = Callable[[], LanguageProfile]
+
+# Functions from a profile to extra query patterns (or ""), registered by constraint modules
+# that need captures of their own (`statement`, `version.*`); see LanguageProfile.query.
+QUERY_CONTRIBUTIONS: list[Callable[[LanguageProfile], str]] = []
+
+
+def contribute_query_patterns(contribute: Callable[[LanguageProfile], str]) -> Callable[[LanguageProfile], str]:
+    QUERY_CONTRIBUTIONS.append(contribute)
+    return contribute
 
 
 def walk_ancestors(node: Node) -> Iterable[Node]:

@@ -8,12 +8,15 @@ Conventions this profile encodes:
 - Lambdas are `->(x) { }` and every block passed to a call (`{ |x| }`, `do |x| end`, so also
   `lambda { }` and `proc { }`): Ruby's anonymous functions. Their parameters are parameters.
   The `lambda` construct is narrower: `->`, `lambda`, `proc` and `Proc.new`, not every block.
-- Variables are bound by assignment (`x = 1`, `a, b = pair`, `x ||= 1`) and `for`; constants
+- Variables are bound by assignment (`x = 1`, `a, b = pair`) and `for`; `x += 1` and `x ||= 1`
+  update a variable rather than declare it (a block sees its method's locals). Constants
   are assignments to capitalised names (`MAX = 3`, `Config::TIMEOUT = 5`).
 - Instance variables (`@name`) and `attr_accessor` symbols keep their sigil in the source
   node, so naming rules cannot see them: fields are not reported (see the module note below).
 - `require`, `require_relative` and `load` import modules; `include Mod` is a mixin, not an
   import. `raise`/`fail` throw; `loop do ... end` is an infinite (while-family) loop.
+- `Foo.new(...)` is a call of `Foo` (as `new Foo()` in JavaScript), so constructor calls name
+  the class they build.
 """
 
 from __future__ import annotations
@@ -42,7 +45,6 @@ QUERY = r"""
 (PARAMS (destructured_parameter (identifier) @parameter.name) @parameter)
 
 (assignment left: (identifier) @variable.name)
-(operator_assignment left: (identifier) @variable.name)
 (assignment left: (left_assignment_list (identifier) @variable.name))
 (assignment left: (left_assignment_list (rest_assignment (identifier) @variable.name)))
 (assignment left: (left_assignment_list (destructured_left_assignment (identifier) @variable.name)))
@@ -192,6 +194,8 @@ class RubyProfile(LanguageProfile):
         receiver = node.child_by_field_name("receiver")
         if receiver is None or method is None:
             return method
+        if method.text == b"new" and receiver.type in ("constant", "scope_resolution"):
+            return receiver  # `Set.new(...)` constructs a Set, as `new Set()` and `Set()` do elsewhere
         return _Span(receiver, method)  # type: ignore[return-value]
 
 

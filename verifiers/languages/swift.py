@@ -20,7 +20,11 @@ _TYPES = "[" + " ".join(f"({t})" for t in TYPE_NODES) + "]"
 # Where closures appear besides trailing-closure position (`defer { }` also looks like one).
 _LAMBDA_PARENTS = ("property_declaration", "value_argument", "assignment", "control_transfer_statement",
                    "tuple_expression", "array_literal", "dictionary_literal", "ternary_expression", "statements",
-                   "call_expression", "nil_coalescing_expression", "as_expression", "lambda_literal")
+                   "call_expression", "nil_coalescing_expression", "as_expression", "navigation_expression",
+                   "try_expression", "await_expression", "interpolated_expression")
+
+# Swift calls its anonymous functions closures: both constructs name them.
+_CLOSURE = "@lambda @construct.lambda @construct.closure"
 
 QUERY = r"""
 (function_declaration) @function
@@ -28,11 +32,11 @@ QUERY = r"""
 (deinit_declaration) @function
 (class_declaration declaration_kind: ["class" "struct" "enum" "actor"]) @class
 (protocol_declaration) @class
-""" + "\n".join(f"({parent} (lambda_literal) @lambda)" for parent in _LAMBDA_PARENTS) + r"""
-(call_expression (simple_identifier) @_callee (call_suffix (lambda_literal) @lambda) (#not-eq? @_callee "defer"))
-(call_expression (navigation_expression) (call_suffix (lambda_literal) @lambda))
-(call_expression (call_expression) (call_suffix (lambda_literal) @lambda))
-
+""" + "\n".join(f"({parent} (lambda_literal) {_CLOSURE})" for parent in _LAMBDA_PARENTS) + f"""
+(call_expression (simple_identifier) @_callee (call_suffix (lambda_literal) {_CLOSURE}) (#not-eq? @_callee "defer"))
+(call_expression (navigation_expression) (call_suffix (lambda_literal) {_CLOSURE}))
+(call_expression (call_expression) (call_suffix (lambda_literal) {_CLOSURE}))
+""" + r"""
 (parameter name: (simple_identifier) @parameter.name) @parameter
 (lambda_parameter name: (simple_identifier) @parameter.name) @parameter
 
@@ -86,16 +90,17 @@ QUERY = r"""
 (hex_literal) @number
 (bin_literal) @number
 (oct_literal) @number
-(type_annotation name: (_) @type)
 """ + "\n".join([
-    f"(parameter name: {_TYPES} @type)",
-    f"(lambda_parameter name: {_TYPES} @type)",
-    f"(function_declaration name: {_TYPES} @type)",
-    f"(protocol_function_declaration name: {_TYPES} @type)",
-    f"(lambda_function_type name: {_TYPES} @type)",
+    # the grammar's `name` field is unreliable in queries for types: match types as children
+    f"(type_annotation {_TYPES} @type)",
+    f"(parameter {_TYPES} @type)",
+    f"(lambda_parameter {_TYPES} @type)",
+    f"(function_declaration {_TYPES} @type)",
+    f"(protocol_function_declaration {_TYPES} @type)",
+    f"(lambda_function_type {_TYPES} @type)",
     f"(type_arguments {_TYPES} @type)",
     f"(as_expression {_TYPES} @type)",
-    f"(inheritance_specifier inherits_from: {_TYPES} @type)",
+    "(inheritance_specifier inherits_from: [(user_type) (function_type)] @type)",
 ]) + r"""
 (additive_expression op: _ @operator)
 (multiplicative_expression op: _ @operator)
@@ -107,8 +112,6 @@ QUERY = r"""
 (assignment operator: _ @operator)
 (property_declaration "=" @operator)
 
-(lambda_literal) @construct.lambda
-(lambda_literal) @construct.closure
 (ternary_expression) @construct.ternary
 (function_declaration "async") @construct.async
 (await_expression) @construct.async
@@ -131,7 +134,7 @@ QUERY = r"""
 (class_declaration declaration_kind: "enum") @construct.enum
 (computed_property) @construct.properties
 (willset_didset_block) @construct.properties
-(function_declaration name: _ @_op (#match? @_op "^[^A-Za-z_]")) @construct.operator_overloading
+(function_declaration name: _ @_op (#match? @_op "^[-+*/%=<>!&|^~?.]+$")) @construct.operator_overloading
 (optional_type) @construct.nullable_types
 (macro_invocation) @construct.macro
 (macro_declaration) @construct.macro

@@ -119,10 +119,10 @@ class SyntaxView:
         raw = QueryCursor(self.profile.query).captures(self.source.root)
         out: dict[str, list[Node]] = {}
         for name, nodes in raw.items():
-            seen: set[tuple[int, int, int]] = set()
+            seen: set[int] = set()
             unique = []
             for node in nodes:
-                key = _key(node)
+                key = node.id
                 if key not in seen:
                     seen.add(key)
                     unique.append(node)
@@ -157,8 +157,8 @@ class SyntaxView:
         return IntervalIndex(self.nodes("function") + self.nodes("lambda") + self.nodes("class"))
 
     @cached_property
-    def _class_keys(self) -> set[tuple[int, int, int]]:
-        return {_key(n) for n in self.nodes("class")}
+    def _class_keys(self) -> set[int]:
+        return {n.id for n in self.nodes("class")}
 
     def enclosing_callable(self, node: Node) -> Node | None:
         """The innermost function or lambda containing `node` (excluding node itself)."""
@@ -183,7 +183,7 @@ class SyntaxView:
     def is_inside_class_directly(self, node: Node) -> bool:
         """True if the nearest enclosing definition of `node` is a class (a method or field)."""
         owner = self._definitions.innermost(node)
-        return owner is not None and _key(owner) in self._class_keys
+        return owner is not None and owner.id in self._class_keys
 
     def is_module_level(self, node: Node) -> bool:
         return self._definitions.innermost(node) is None
@@ -401,19 +401,22 @@ class IntervalIndex:
     """
 
     def __init__(self, nodes: Iterable[Node]) -> None:
-        unique: dict[tuple[int, int, int], Node] = {}
+        unique: dict[int, Node] = {}
         for node in nodes:
-            unique.setdefault(_key(node), node)
-        items = sorted(unique.items(), key=lambda kv: (kv[0][0], -kv[0][1], kv[0][2]))
-        self.keys = [k for k, _ in items]
-        self.nodes = [n for _, n in items]
-        self.starts = [k[0] for k in self.keys]
-        self.position = {k: i for i, k in enumerate(self.keys)}
-        self._memo: dict[tuple[int, int, int], Node | None] = {}
+            unique.setdefault(node.id, node)
+        items = sorted(((n.start_byte, n.end_byte, n.id, n) for n in unique.values()),
+                       key=lambda item: (item[0], -item[1]))
+        self.nodes = [item[3] for item in items]
+        self.starts = [item[0] for item in items]
+        self.ends = [item[1] for item in items]
+        self.position = {item[2]: i for i, item in enumerate(items)}
+        self._memo: dict[int, Node | None] = {}
         self.parent: list[int] = []
         stack: list[int] = []
-        for i, (start, end, _kind) in enumerate(self.keys):
-            while stack and not (self.keys[stack[-1]][0] <= start and end <= self.keys[stack[-1]][1]):
+        starts, ends = self.starts, self.ends
+        for i in range(len(items)):
+            start, end = starts[i], ends[i]
+            while stack and not (starts[stack[-1]] <= start and end <= ends[stack[-1]]):
                 stack.pop()
             self.parent.append(stack[-1] if stack else -1)
             stack.append(i)
@@ -421,33 +424,30 @@ class IntervalIndex:
     def __len__(self) -> int:
         return len(self.nodes)
 
-    def _start_index(self, node: Node) -> int:
-        key = _key(node)
-        if key in self.position:
-            return self.parent[self.position[key]]
-        return bisect.bisect_right(self.starts, key[0]) - 1
-
     def innermost(self, node: Node) -> Node | None:
         """The smallest indexed node strictly containing `node` (never node itself)."""
-        key = _key(node)
-        if key in self._memo:
-            return self._memo[key]
-        start, end = key[0], key[1]
-        i = self._start_index(node)
+        node_id = node.id
+        memo = self._memo
+        if node_id in memo:
+            return memo[node_id]
+        start, end = node.start_byte, node.end_byte
+        if node_id in self.position:
+            i = self.parent[self.position[node_id]]
+        else:
+            i = bisect.bisect_right(self.starts, start) - 1
         found = None
+        starts, ends, parent = self.starts, self.ends, self.parent
         while i >= 0:
-            item_start, item_end, _ = self.keys[i]
-            if item_start <= start and end <= item_end:
+            if starts[i] <= start and end <= ends[i]:
                 found = self.nodes[i]
                 break
-            i = self.parent[i]
-        self._memo[key] = found
+            i = parent[i]
+        memo[node_id] = found
         return found
 
     def outermost(self, node: Node) -> Node | None:
         """The largest indexed node containing `node`, or node itself if indexed and outermost."""
-        key = _key(node)
-        found = self.nodes[self.position[key]] if key in self.position else None
+        found = self.nodes[self.position[node.id]] if node.id in self.position else None
         current = self.innermost(node)
         while current is not None:
             found = current
@@ -465,4 +465,4 @@ class IntervalIndex:
 
     def contains(self, node: Node) -> bool:
         """Is `node` inside (or equal to) some indexed node?"""
-        return _key(node) in self.position or self.innermost(node) is not None
+        return node.id in self.position or self.innermost(node) is not None
