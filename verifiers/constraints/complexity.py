@@ -195,9 +195,7 @@ def max_branches(src: Source, max: int) -> Iterable[Violation]:
         weight = 1
         # all alternatives: after Python's `elif` clauses the `else` is a later `alternative` child
         alternatives = node.children_by_field_name("alternative") if node in if_nodes else []
-        if any("else" in alternative.type and not any(c.type in ("if_statement", "if_expression")
-                                                      for c in alternative.named_children)
-               for alternative in alternatives):
+        if any(_is_plain_else(alternative, if_nodes) for alternative in alternatives):
             weight += 1  # a plain `else` is a branch of its own
         counts[owner.start_byte] = counts.get(owner.start_byte, 0) + weight
     for fn in view.functions:
@@ -206,13 +204,23 @@ def max_branches(src: Source, max: int) -> Iterable[Violation]:
             yield Violation(fn.name_range, f"function '{fn.name}' has {count} branches (at most {max})")
 
 
+def _is_plain_else(alternative: Node, if_nodes: set) -> bool:
+    """An `else` branch that is not the next link of an else-if chain (nor a Python `elif`)."""
+    if alternative in if_nodes or alternative.type == "elif_clause":
+        return False
+    named = [c for c in alternative.named_children if "comment" not in c.type]
+    return not (len(named) == 1 and named[0] in if_nodes)
+
+
 def _operand_count(view: SyntaxView, node: Node, op_keys: set[tuple[int, int, int]]) -> int:
     """Operands of a chain of boolean operators (`a and b or c` has 3)."""
     count = 0
     stack = [node]
     while stack:
         current = stack.pop()
-        for child in current.named_children:
+        for index, child in enumerate(current.children):
+            if not child.is_named or current.field_name_for_child(index) == "operator" or "comment" in child.type:
+                continue  # operator tokens are named nodes in some grammars (Scala)
             inner = child
             while inner.type == "parenthesized_expression" and inner.named_child_count == 1:
                 inner = inner.named_children[0]

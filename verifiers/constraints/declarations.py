@@ -10,6 +10,7 @@ from tree_sitter import Node
 
 from ..model import Violation
 from ..registry import NotApplicable, constraint_type
+from ..languages.view import body_of
 from ..source import Source
 
 ACCESS_LANGUAGES = ("java", "cpp", "csharp", "php", "typescript", "kotlin", "swift", "scala")
@@ -115,7 +116,7 @@ def top_of_scope(src: Source) -> Iterable[Violation]:
 def _in_loop_header(node: Node, loops) -> bool:
     """Is `node` in the header of a loop (`loops`: an IntervalIndex of loop nodes)?"""
     for loop in loops.ancestors(node):
-        body = loop.child_by_field_name("body")
+        body = body_of(loop)
         if body is None or node.end_byte <= body.start_byte:
             return True
     return False
@@ -147,6 +148,7 @@ def no_inline_declarations(src: Source) -> Iterable[Violation]:
             part = node.child_by_field_name(field_name)
             if part is not None:
                 parts.append(part)
+        parts += [c for c in node.named_children if c.type in ("when_subject", "condition")]
     conditions = view.index(parts)
     for node in view.nodes("variable.name"):
         parent = node.parent
@@ -186,7 +188,7 @@ def member_order(src: Source) -> Iterable[Violation]:
     Readers look for the public interface first; MultiCodeIF's "orderedClassMembers".
     """
     for cls in src.view.classes:
-        body = cls.node.child_by_field_name("body")
+        body = body_of(cls.node)
         if body is None:
             continue
         worst = -1

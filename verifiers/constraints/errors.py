@@ -9,9 +9,16 @@ from ..model import Range, Violation
 from ..registry import NotApplicable, constraint_type
 from ..source import Source
 
-_CATCH_ALL = re.compile(r"^\s*(except\s*:|except\s+(BaseException|Exception)\b|catch\s*\(\s*(\.\.\.|(final\s+)?"
-                        r"(Exception|Throwable|System\.Exception|\\?Exception|\\?Throwable)\b)|catch\s*\{|"
-                        r"catch\s*$|rescue\s*(=>|$|Exception\b|StandardError\b))")
+_CATCH_ALL = re.compile(
+    r"^\s*("
+    r"except\s*:|except\s+\(?\s*(BaseException|Exception)\b"                       # Python
+    r"|catch\s*\(\s*(\.\.\.|(final\s+)?\\?(System\.)?(Exception|Throwable)\b)"   # C++, Java, C#, PHP
+    r"|catch\s*\(\s*\w+\s*:\s*(Exception|Throwable)\b"                               # Kotlin
+    r"|catch\s*(\{|$)"                                                                # C#, Swift bare catch
+    r"|catch\s*\{\s*case\s+(_|\w+)(\s*:\s*(Exception|Throwable))?\s*=>"                # Scala
+    r"|catch\s+(let\s+)?\w+\s*\{"                                                     # Swift catch let error
+    r"|rescue\s*(=>|$|Exception\b|StandardError\b)"                                    # Ruby
+    r")")
 
 
 def _require(src: Source, capture: str, what: str) -> None:

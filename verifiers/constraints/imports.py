@@ -158,24 +158,39 @@ def imports_at_top(src: Source) -> Iterable[Violation]:
     """
     _require_imports(src)
     view = src.view
-    import_keys = {(i.node.start_byte, i.node.end_byte) for i in view.imports}
-    first_code = None
-    for child in src.root.named_children:
-        key = (child.start_byte, child.end_byte)
-        if key in import_keys or "comment" in child.type or child.type in ("package_declaration", "package_clause",
-                                                                           "namespace_definition", "preproc_def",
-                                                                           "preproc_ifdef", "php_tag", "text"):
-            continue
-        if child.type == "expression_statement" and child.named_child_count == 1 and \
-                child.named_children[0].type == "string":
-            continue  # a docstring
-        if any(i.node.start_byte >= child.start_byte and i.node.end_byte <= child.end_byte for i in view.imports) \
-                and child.type in ("preproc_ifdef", "preproc_if", "declaration_list", "future_import_statement"):
-            continue
-        first_code = child
-        break
+    first_code = _first_code(src, src.root.named_children, {(i.node.start_byte, i.node.end_byte) for i in view.imports})
     for imp in view.imports:
         if view.enclosing_callable(imp.node) is not None:
             yield Violation(imp.range, "import inside a function")
         elif first_code is not None and imp.node.start_byte > first_code.start_byte:
             yield Violation(imp.range, f"import after code (line {first_code.start_point[0] + 1})")
+
+
+# Declarations that may precede imports (package and namespace lines, file annotations, the
+# preprocessor, PHP's opening tag) and containers whose bodies hold the imports (C# namespaces).
+_PREAMBLE = {"package_declaration", "package_clause", "package_header", "file_annotation", "preproc_def",
+             "preproc_ifdef", "preproc_if", "preproc_include", "php_tag", "text", "shebang", "hash_bang_line",
+             "file_scoped_namespace_declaration", "namespace_definition", "namespace_use_declaration",
+             "future_import_statement", "using_directive", "extern_crate_declaration", "inner_attribute_item",
+             "attribute_item", "import_list", "imports", "use_list", "program_directive"}
+_CONTAINERS = {"namespace_declaration", "declaration_list", "namespace_body", "compilation_unit"}
+
+
+def _first_code(src: Source, children, import_keys: set[tuple[int, int]]):
+    """The first top-level node that is neither an import, a comment, a docstring nor preamble,
+    looking inside namespace blocks (imports may sit at the top of those)."""
+    for child in children:
+        if (child.start_byte, child.end_byte) in import_keys or "comment" in child.type or child.type in _PREAMBLE:
+            continue
+        if child.type == "expression_statement" and child.named_child_count == 1 and \
+                child.named_children[0].type == "string":
+            continue  # a docstring
+        if child.type in _CONTAINERS:
+            body = child.child_by_field_name("body") or child
+            inner = _first_code(src, [c for c in body.named_children if c.type not in ("identifier", "qualified_name")],
+                                import_keys)
+            if inner is not None:
+                return inner
+            continue
+        return child
+    return None

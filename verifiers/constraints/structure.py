@@ -7,6 +7,7 @@ from typing import Iterable
 from ..model import Range, Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
+from ..languages.view import body_of
 from ..source import Source
 from .counting import compare, comparison_param, count_param, use_param
 
@@ -243,7 +244,7 @@ def is_loop_variable(node, loops) -> bool:
     if node.parent is not None and node.parent.type == "named_expression":
         return False  # `(v := w)` in a comprehension's condition is an assignment, not a loop variable
     for loop in loops.ancestors(node):
-        parts = [loop.child_by_field_name("body"), *loop.children_by_field_name("alternative")]
+        parts = [body_of(loop), *loop.children_by_field_name("alternative")]
         if not any(part is not None and part.start_byte <= node.start_byte and node.end_byte <= part.end_byte
                    for part in parts):
             return True

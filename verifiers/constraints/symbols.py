@@ -150,6 +150,19 @@ def assigned_value(name_node: Node) -> Node | None:
                 if operator is not None and operator.text not in (b"=", b":="):
                     return None  # `count += 1` updates the value; it does not assign 1
                 return child
+        # grammars without a value field (Kotlin properties, C# declarators): what follows `=`
+        children = parent.children
+        for index, child in enumerate(children):
+            if child.type == "=" and child.start_byte >= name_node.end_byte:
+                following = [c for c in children[index + 1:] if c.is_named]
+                if following:
+                    value = following[0]
+                    while value.type in ("equals_value_clause",) and value.named_child_count:
+                        value = value.named_children[0]
+                    return value
+        if any(c.type == "equals_value_clause" for c in children):
+            clause = next(c for c in children if c.type == "equals_value_clause")
+            return clause.named_children[0] if clause.named_child_count else None
         parent = parent.parent
     return None
 

@@ -11,12 +11,16 @@ parts. Conventions this profile encodes:
   bound to a literal (`const port = 8080`); other `const` bindings (`const user = await load()`)
   are variables, as JavaScript style guides treat them.
 - `import x from 'fs'`, `export ... from 'fs'`, `require('fs')` and `import('fs')` import `fs`.
+- Types are written in JSDoc: `@param {number} rate` types the parameter `rate` and
+  `@returns {string}` the return value of the function the `/** */` comment documents.
 """
 
 from __future__ import annotations
 
+import re
+
 import tree_sitter_javascript
-from tree_sitter import Language, Node
+from tree_sitter import Language, Node, Point
 
 from .profile import CommentSyntax, LanguageProfile
 
@@ -226,10 +230,25 @@ class JavaScriptProfile(LanguageProfile):
         return name
 
     def return_type(self, node: Node) -> Node | None:
-        return _annotation_type(node.child_by_field_name("return_type"))
+        """The `{T}` of a JSDoc `@returns {T}` tag above the function (JavaScript's written types)."""
+        comment = _jsdoc(node)
+        if comment is None:
+            return None
+        match = _JSDOC_RETURNS.search(comment.text or b"")
+        return _TextSpan(comment, match.start(1), match.end(1)) if match else None  # type: ignore[return-value]
 
     def parameter_type(self, node: Node) -> Node | None:
-        return _annotation_type(node.child_by_field_name("type"))
+        """The `{T}` of the JSDoc `@param {T} name` tag documenting this parameter, if any."""
+        function = node.parent.parent if node.parent is not None and node.parent.type == "formal_parameters" \
+            else node.parent
+        name = _parameter_identifier(node)
+        comment = _jsdoc(function) if function is not None and name is not None else None
+        if comment is None:
+            return None
+        for match in _JSDOC_PARAM.finditer(comment.text or b""):
+            if match.group(2).decode("utf-8", errors="replace") == name:
+                return _TextSpan(comment, match.start(1), match.end(1))  # type: ignore[return-value]
+        return None
 
     def import_modules(self, node: Node, text: str) -> list[str]:
         source = None
@@ -256,6 +275,67 @@ class JavaScriptProfile(LanguageProfile):
     def is_constant_name(self, name_node: Node, text: str) -> bool:
         # `const MAX_RETRIES = 3` anywhere: UPPER_CASE const bindings are constants by convention.
         return _is_const_binding(name_node) and text.isupper()
+
+
+# JSDoc tags: `@param {number} rate`, `@param {string} [label]`, `@param {Object} [opts={}]`, `@returns {T}`.
+_JSDOC_PARAM = re.compile(rb"@(?:param|arg|argument)\s+\{([^{}]*)\}\s+\[?\s*(?:\.\.\.)?([A-Za-z_$][\w$]*)")
+_JSDOC_RETURNS = re.compile(rb"@returns?\s+\{([^{}]*)\}")
+# Statements that hold a function and carry its doc comment: `/** ... */ export const f = () => {}`.
+_DOC_HOLDERS = {"variable_declarator", "lexical_declaration", "variable_declaration", "export_statement",
+                "field_definition", "public_field_definition"}
+
+
+def _jsdoc(function: Node) -> Node | None:
+    """The `/** ... */` comment right above a function (or the statement declaring it)."""
+    target = function
+    while target.parent is not None and target.parent.type in _DOC_HOLDERS:
+        target = target.parent
+    comment = target.prev_named_sibling
+    if comment is None or comment.type != "comment" or not (comment.text or b"").startswith(b"/**") \
+            or comment.end_point[0] < target.start_point[0] - 1:
+        return None
+    return comment
+
+
+def _parameter_identifier(node: Node) -> str | None:
+    """The name a simple parameter binds: `rate`, `rate = 1`, `...rates` (not a destructuring)."""
+    if node.type == "identifier":
+        target: Node | None = node
+    elif node.type == "assignment_pattern":
+        target = node.child_by_field_name("left")
+    elif node.type == "rest_pattern":
+        target = node.named_children[0] if node.named_children else None
+    else:
+        target = node.child_by_field_name("pattern")
+    if target is None or target.type != "identifier" or target.text is None:
+        return None
+    return target.text.decode("utf-8", errors="replace")
+
+
+class _TextSpan:
+    """A stand-in node for part of a comment, such as the `number` of `@param {number} rate`:
+    comments are leaves in every grammar, and the checks only read a type's bytes."""
+
+    type = "doc_type"
+    is_named = True
+    children: list[Node] = []
+    named_children: list[Node] = []
+
+    def __init__(self, comment: Node, start: int, end: int) -> None:
+        data = comment.text or b""
+        self.parent = comment
+        self.start_byte, self.end_byte = comment.start_byte + start, comment.start_byte + end
+        self.start_point = _advance(comment.start_point, data[:start])
+        self.end_point = _advance(comment.start_point, data[:end])
+        self.text = data[start:end]
+
+
+def _advance(point: Point, data: bytes) -> Point:
+    """The point reached after `data`, starting at `point` (columns count bytes, as tree-sitter's)."""
+    lines = data.count(b"\n")
+    if lines == 0:
+        return Point(point[0], point[1] + len(data))
+    return Point(point[0] + lines, len(data) - data.rfind(b"\n") - 1)
 
 
 def _annotation_type(annotation: Node | None) -> Node | None:

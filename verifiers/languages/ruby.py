@@ -15,14 +15,18 @@ Conventions this profile encodes:
   node, so naming rules cannot see them: fields are not reported (see the module note below).
 - `require`, `require_relative` and `load` import modules; `include Mod` is a mixin, not an
   import. `raise`/`fail` throw; `loop do ... end` is an infinite (while-family) loop.
+- Types are written in YARD comments above a method: `# @param rate [Float]` types the
+  parameter `rate`, `# @return [String]` the return value.
 - `Foo.new(...)` is a call of `Foo` (as `new Foo()` in JavaScript), so constructor calls name
   the class they build.
 """
 
 from __future__ import annotations
 
+import re
+
 import tree_sitter_ruby
-from tree_sitter import Language, Node
+from tree_sitter import Language, Node, Point
 
 from .profile import CommentSyntax, LanguageProfile
 
@@ -177,9 +181,25 @@ class RubyProfile(LanguageProfile):
         return "module" if node.type == "module" else "class"
 
     def return_type(self, node: Node) -> Node | None:
+        """The `[T]` of a YARD `@return [T]` tag in the comment block above the method."""
+        for comment in _doc_comments(node):
+            match = _YARD_RETURN.search(comment.text or b"")
+            if match:
+                return _TextSpan(comment, match.start(1), match.end(1))  # type: ignore[return-value]
         return None
 
     def parameter_type(self, node: Node) -> Node | None:
+        """The `[T]` of the YARD `@param name [T]` (or `@param [T] name`) tag for this parameter."""
+        parameters = node.parent
+        method = parameters.parent if parameters is not None and parameters.type == "method_parameters" else None
+        name_node = node if node.type == "identifier" else node.child_by_field_name("name")
+        if method is None or name_node is None or name_node.text is None:
+            return None
+        for comment in _doc_comments(method):
+            for match in _YARD_PARAM.finditer(comment.text or b""):
+                if name_node.text in (match.group(2), match.group(3)):
+                    group = 1 if match.group(1) is not None else 4
+                    return _TextSpan(comment, match.start(group), match.end(group))  # type: ignore[return-value]
         return None
 
     def import_modules(self, node: Node, text: str) -> list[str]:
@@ -228,6 +248,41 @@ class _Span:
         while root.parent is not None:
             root = root.parent
         return root.text[self.start_byte:self.end_byte] if root.text is not None else b""
+
+
+# YARD tags: `@param rate [Float] the rate`, `@param [Float] rate`, `@return [Array<String>]`.
+_YARD_PARAM = re.compile(rb"@param\s+(?:\[([^\]]*)\]\s+(\w+)|(\w+)\s+\[([^\]]*)\])")
+_YARD_RETURN = re.compile(rb"@return\s+\[([^\]]*)\]")
+
+
+def _doc_comments(definition: Node) -> list[Node]:
+    """The `#` comment lines directly above a definition, nearest first."""
+    out = []
+    line = definition.start_point[0]
+    comment = definition.prev_named_sibling
+    while comment is not None and comment.type == "comment" and comment.end_point[0] >= line - 1:
+        out.append(comment)
+        line = comment.start_point[0]
+        comment = comment.prev_named_sibling
+    return out
+
+
+class _TextSpan:
+    """A stand-in node for part of a comment (the `Float` of `@param rate [Float]`): comments are
+    leaves, and the checks only read a type's bytes."""
+
+    type = "doc_type"
+    is_named = True
+    children: list[Node] = []
+    named_children: list[Node] = []
+
+    def __init__(self, comment: Node, start: int, end: int) -> None:
+        data = comment.text or b""
+        self.parent = comment
+        self.start_byte, self.end_byte = comment.start_byte + start, comment.start_byte + end
+        self.start_point = Point(comment.start_point[0], comment.start_point[1] + start)
+        self.end_point = Point(comment.start_point[0], comment.start_point[1] + end)
+        self.text = data[start:end]
 
 
 def _text(node: Node) -> str:

@@ -6,7 +6,8 @@ expressions alike) and adds what differs: parameters are `required_parameter` /
 interfaces, enums, type annotations and generics. `.tsx` files need the separate `tsx` grammar
 (JSX and `<T>expr` casts conflict), so this profile does not claim them.
 
-Conventions beyond JavaScript's: `static readonly` fields are constants; a declaration without
+Types are the written annotations (`x: number`, `): string`), not JSDoc tags. Conventions
+beyond JavaScript's: `static readonly` fields are constants; a declaration without
 a written type (`let count = 0`) is inferred; constructor parameter properties
 (`constructor(private repo: Repo)`) are both parameters and fields.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import tree_sitter_typescript
 from tree_sitter import Language, Node
 
-from .javascript import COMMON_QUERY, COMMON_VALUE_TYPES, JavaScriptProfile, build_query
+from .javascript import COMMON_QUERY, COMMON_VALUE_TYPES, JavaScriptProfile, _annotation_type, build_query
 from .profile import CommentSyntax
 
 TS_VALUE_TYPES = COMMON_VALUE_TYPES + ("as_expression", "instantiation_expression", "non_null_expression",
@@ -103,6 +104,12 @@ class TypeScriptProfile(JavaScriptProfile):
 
     def language(self) -> Language:
         return Language(tree_sitter_typescript.language_typescript())
+
+    def return_type(self, node: Node) -> Node | None:
+        return _annotation_type(node.child_by_field_name("return_type"))
+
+    def parameter_type(self, node: Node) -> Node | None:
+        return _annotation_type(node.child_by_field_name("type"))
 
     def parameter_is_receiver(self, node: Node, name: str) -> bool:
         # `function f(this: Window)` declares the type of `this`, not a parameter callers pass

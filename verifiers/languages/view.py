@@ -466,3 +466,18 @@ class IntervalIndex:
     def contains(self, node: Node) -> bool:
         """Is `node` inside (or equal to) some indexed node?"""
         return node.id in self.position or self.innermost(node) is not None
+
+
+_BODY_HINTS = ("body", "block", "statements", "class_body", "declaration_list", "compound_statement")
+
+
+def body_of(node: Node) -> Node | None:
+    """The body of a loop, class or function: the `body` field, or, in grammars without one
+    (Kotlin), the last named child that is a body or block."""
+    body = node.child_by_field_name("body")
+    if body is not None:
+        return body
+    for child in reversed(node.named_children):
+        if any(hint in child.type for hint in _BODY_HINTS):
+            return child
+    return None
