@@ -53,7 +53,10 @@ QUERY = r"""
 ; `static let` members are the type's constants; a plain `let` is an immutable binding (like `val`)
 (class_body (property_declaration (modifiers (property_modifier "static")) (value_binding_pattern mutability: "let")
   name: (pattern bound_identifier: (simple_identifier) @constant.name)))
+(enum_class_body (property_declaration (modifiers (property_modifier "static")) (value_binding_pattern mutability: "let")
+  name: (pattern bound_identifier: (simple_identifier) @constant.name)))
 (class_body (property_declaration name: (pattern bound_identifier: (simple_identifier) @field.name)))
+(enum_class_body (property_declaration name: (pattern bound_identifier: (simple_identifier) @field.name)))
 (protocol_body (protocol_property_declaration name: (pattern bound_identifier: (simple_identifier) @field.name)))
 
 (for_statement) @loop.for
@@ -109,6 +112,8 @@ QUERY = r"""
 (conjunction_expression op: _ @operator)
 (disjunction_expression op: _ @operator)
 (nil_coalescing_expression "??" @operator)
+(infix_expression op: _ @operator)
+(bitwise_operation op: _ @operator)
 (assignment operator: _ @operator)
 (property_declaration "=" @operator)
 
@@ -142,6 +147,11 @@ QUERY = r"""
 (dictionary_literal) @literal.dict
 (tuple_expression) @literal.tuple
 """
+
+
+_BINARY_EXPRESSIONS = ("additive_expression", "multiplicative_expression", "comparison_expression",
+                       "equality_expression", "conjunction_expression", "disjunction_expression",
+                       "nil_coalescing_expression", "infix_expression", "range_expression", "bitwise_operation")
 
 
 def _first_child_of_types(children: list[Node], types: tuple[str, ...]) -> Node | None:
@@ -204,7 +214,14 @@ class SwiftProfile(LanguageProfile):
     def call_callee(self, node: Node) -> Node | None:
         if node.type == "constructor_expression":
             return node.named_children[0] if node.named_children else None
-        return next((c for c in node.named_children if c.type != "call_suffix"), None)
+        callee = next((c for c in node.named_children if c.type != "call_suffix"), None)
+        # tree-sitter-swift parses `n * f(x)` as `(n * f)(x)` (alex-pinkus/tree-sitter-swift#153,
+        # #513): the call belongs to the rightmost operand
+        while callee is not None and callee.type in _BINARY_EXPRESSIONS:
+            callee = callee.child_by_field_name("rhs")
+        while callee is not None and callee.type == "prefix_expression":
+            callee = callee.child_by_field_name("target")
+        return callee
 
     def variable_declaration_type(self, name_node: Node) -> Node | None:
         declaration = _property_of(name_node)
