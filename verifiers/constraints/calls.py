@@ -19,13 +19,14 @@ TYPE_QUALIFIERS = {"str", "string", "String", "list", "dict", "set", "tuple", "b
 def call_matches(call: Call, wanted: str) -> bool:
     """Does a call match a name as users write it: `sum`, `math.prod`, `str.count`, `Object.values`?"""
     wanted = "".join(wanted.split()).rstrip("()")
-    if "." not in wanted and "::" not in wanted:
+    if "." not in wanted and "::" not in wanted and "->" not in wanted:
         return call.name == wanted
-    qualified = call.qualified
+    # `$pdo->prepare`, `PDO::prepare` and `pdo.prepare` name the same call shape
+    wanted = wanted.replace("->", ".").replace("::", ".").replace("$", "")
+    qualified = call.qualified.replace("->", ".").replace("::", ".").replace("$", "")
     if qualified == wanted or qualified.endswith("." + wanted) or qualified.endswith("::" + wanted):
         return True
-    sep = "::" if "::" in wanted else "."
-    qualifier, _, method = wanted.rpartition(sep)
+    qualifier, _, method = wanted.rpartition(".")
     # a method named through its type: any receiver's call of that method counts
     return qualifier in TYPE_QUALIFIERS and call.name == method and qualified != method
 

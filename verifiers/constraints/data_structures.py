@@ -46,7 +46,7 @@ def structure_uses(src: Source, name: str) -> list[Node]:
         if not (src.language in ("javascript", "typescript") and wanted_lower == "map"):
             uses += view.nodes(f"literal.{literal}")
     for imp in view.imports:
-        if any(m.split(".")[-1].split("::")[-1] == wanted for m in imp.modules):
+        if any(m.split(".")[-1].split("::")[-1].split("/")[-1].strip("'\"").lower() == wanted_lower for m in imp.modules):
             uses.append(imp.node)
     return sorted(uses, key=lambda n: n.start_byte)
 

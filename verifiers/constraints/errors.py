@@ -97,6 +97,9 @@ def no_empty_catch(src: Source) -> Iterable[Violation]:
 
 
 def _looks_empty(text: str) -> bool:
-    inner = text.split("{", 1)[1].rsplit("}", 1)[0] if "{" in text else text.split("\n", 1)[-1]
+    if "{" in text:
+        inner = text.split("{", 1)[1].rsplit("}", 1)[0]
+    else:
+        inner = text.split("\n", 1)[1] if "\n" in text else ""  # a one-line handler has no body
     lines = [line.strip() for line in inner.splitlines()]
     return all(not line or line.startswith(("//", "#", "pass", "end")) for line in lines)

@@ -78,22 +78,29 @@ def indentation(src: Source, style: str, size: int) -> Iterable[Violation]:
     Indentation conventions are the first thing a formatter or reviewer enforces, and
     MultiCodeIF tests them in every language.
     """
-    skip = _continuation_lines(src)
+    # Find the indented lines with a C-speed regex first; the (costlier) continuation-line
+    # analysis is only needed when some indentation is wrong.
+    found: list[tuple[int, str, str]] = []
     for number, line in enumerate(src.lines):
-        if number in skip or not line.strip():
+        if not line or line[0] not in " \t":
             continue
-        indent = line[: len(line) - len(line.lstrip(" \t"))]
-        if not indent:
+        stripped = line.lstrip(" \t")
+        if not stripped:
             continue
-        rng = Range.of(number, 0, number, len(indent))
+        indent = line[: len(line) - len(stripped)]
         if style == "tabs":
-            if " " in indent.rstrip(" ") or (indent.startswith(" ")):
-                yield Violation(rng, "line is indented with spaces, not tabs")
-        else:
-            if "\t" in indent:
-                yield Violation(rng, "line is indented with a tab, not spaces")
-            elif len(indent) % size:
-                yield Violation(rng, f"indentation of {len(indent)} spaces is not a multiple of {size}")
+            if " " in indent:
+                found.append((number, indent, "line is indented with spaces, not tabs"))
+        elif "\t" in indent:
+            found.append((number, indent, "line is indented with a tab, not spaces"))
+        elif len(indent) % size:
+            found.append((number, indent, f"indentation of {len(indent)} spaces is not a multiple of {size}"))
+    if not found:
+        return
+    skip = _continuation_lines(src)
+    for number, indent, message in found:
+        if number not in skip:
+            yield Violation(Range.of(number, 0, number, len(indent)), message)
 
 
 _OPEN_BLOCK_BEFORE = re.compile(r"(\)|\belse|\btry|\bdo|\bfinally|\w|>|\]|->\s*\w+|=>)\s*$")
@@ -269,4 +276,15 @@ def quote_style(src: Source, quote: str) -> Iterable[Violation]:
             continue
         if wanted in body[1:-1]:
             continue
+        if other == '"' and _needs_double_quotes(src, node, body):
+            continue
         yield Violation(src.node_range(node), f"string uses {'double' if other == chr(34) else 'single'} quotes")
+
+
+def _needs_double_quotes(src: Source, node, body: str) -> bool:
+    """PHP and Ruby interpolate and unescape only inside double quotes."""
+    if src.language not in ("php", "ruby"):
+        return False
+    if any("interpolation" in c.type or "escape" in c.type or "variable" in c.type for c in node.named_children):
+        return True
+    return "\\" in body or "#{" in body or (src.language == "php" and "$" in body)

@@ -172,7 +172,7 @@ _PREAMBLE = {"package_declaration", "package_clause", "package_header", "file_an
              "preproc_ifdef", "preproc_if", "preproc_include", "php_tag", "text", "shebang", "hash_bang_line",
              "file_scoped_namespace_declaration", "namespace_definition", "namespace_use_declaration",
              "future_import_statement", "using_directive", "extern_crate_declaration", "inner_attribute_item",
-             "attribute_item", "import_list", "imports", "use_list", "program_directive"}
+             "attribute_item", "import_list", "imports", "use_list", "program_directive", "declare_statement"}
 _CONTAINERS = {"namespace_declaration", "declaration_list", "namespace_body", "compilation_unit"}
 
 

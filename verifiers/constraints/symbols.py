@@ -13,7 +13,7 @@ from ..registry import NotApplicable, constraint_type
 from ..source import Source
 from .counting import use_param
 
-CLASS_KINDS = ("any", "class", "interface", "struct", "enum", "trait", "record", "object", "protocol")
+CLASS_KINDS = ("any", "class", "interface", "struct", "enum", "trait", "record", "object", "protocol", "module")
 
 
 def _file_start(src: Source) -> Range:

@@ -133,7 +133,7 @@ def type_matches(written: str, wanted: str) -> bool:
     base = base.rsplit(".", 1)[-1].rsplit("::", 1)[-1]
     if base == want or norm == want:
         return True
-    if norm.startswith("[]") and want in ("list", "slice", "array"):
+    if (norm.startswith("[]") or norm.endswith("[]")) and want in ("list", "slice", "array", "vector"):
         return True
     if norm.startswith("map[") and want in ("map", "dict"):
         return True

@@ -280,7 +280,8 @@ class SyntaxView:
         seen: set[tuple[object, str, str]] = set()
         for role, capture in (("constant", "constant.name"), ("field", "field.name"), ("variable", "variable.name")):
             for node in self.nodes(capture):
-                text = self.text(node)
+                # Ruby `@count`, JS `#count`, PHP `$count`: the sigil is syntax, not part of the name
+                text = self.text(node).lstrip("@#$:")
                 actual = role
                 if role == "variable" and self.profile.is_constant_name(node, text):
                     actual = "constant"
