@@ -119,8 +119,10 @@ def comment_language(src: Source, language: str) -> Iterable[Violation]:
     texts = [(c.range, c.text) for c in src.view.comments if not _is_directive(c.text)]
     texts += [(src.node_range(d), src.node_text(d)) for d in src.view.docstrings]
     for rng, text in texts:
+        has_cjk = bool(_CJK.search(text))
+        if language == "en" and not has_cjk:
+            continue  # the common case, decided without stripping comment markers
         body = _strip_markers(src, text)
-        has_cjk = bool(_CJK.search(body))
         if language == "en" and has_cjk:
             yield Violation(rng, "comment is not in English")
         elif language != "en" and not has_cjk and _LATIN_WORD.search(body):
@@ -255,7 +257,8 @@ def docs_required(src: Source, targets: str, public_only: bool) -> Iterable[Viol
     if "classes" in targets:
         items += [(c.node, c.name, c.name_range, c.kind) for c in src.view.classes]
     for node, name, rng, what in items:
-        if public_only and (name.startswith("_") or src.node_text(node).lstrip().startswith("private")):
-            continue
+        if public_only and (name.startswith("_") or src.node_text(node).lstrip().startswith("private")
+                            or (src.language == "go" and name[:1].islower())):
+            continue  # Go exports only capitalised names
         if not is_documented(src, node, name):
             yield Violation(rng, f"{what} '{name}' has no documentation comment")

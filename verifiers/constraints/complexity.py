@@ -195,6 +195,8 @@ def max_branches(src: Source, max: int) -> Iterable[Violation]:
         weight = 1
         # all alternatives: after Python's `elif` clauses the `else` is a later `alternative` child
         alternatives = node.children_by_field_name("alternative") if node in if_nodes else []
+        if node in if_nodes and not alternatives:
+            alternatives = _else_without_field(node)
         if any(_is_plain_else(alternative, if_nodes) for alternative in alternatives):
             weight += 1  # a plain `else` is a branch of its own
         counts[owner.start_byte] = counts.get(owner.start_byte, 0) + weight
@@ -202,6 +204,16 @@ def max_branches(src: Source, max: int) -> Iterable[Violation]:
         count = counts.get(fn.node.start_byte, 0)
         if count > max:
             yield Violation(fn.name_range, f"function '{fn.name}' has {count} branches (at most {max})")
+
+
+def _else_without_field(node: Node) -> list[Node]:
+    """Grammars without an `alternative` field (Swift): the named node after an `else` token."""
+    children = node.children
+    for index, child in enumerate(children):
+        if child.type == "else":
+            following = [c for c in children[index + 1:] if c.is_named and "comment" not in c.type]
+            return following[:1]
+    return []
 
 
 def _is_plain_else(alternative: Node, if_nodes: set) -> bool:
@@ -222,7 +234,7 @@ def _operand_count(view: SyntaxView, node: Node, op_keys: set[tuple[int, int, in
             if not child.is_named or current.field_name_for_child(index) == "operator" or "comment" in child.type:
                 continue  # operator tokens are named nodes in some grammars (Scala)
             inner = child
-            while inner.type == "parenthesized_expression" and inner.named_child_count == 1:
+            while inner.type in ("parenthesized_expression", "tuple_expression") and inner.named_child_count == 1:
                 inner = inner.named_children[0]
             if _node_key(inner) in op_keys:
                 stack.append(inner)

@@ -37,7 +37,9 @@ def structure_uses(src: Source, name: str) -> list[Node]:
         if wanted in words or (text.startswith("map[") and wanted_lower == "map") or \
                 (text.startswith("[]") and wanted_lower == "slice") or (text.startswith("chan") and wanted_lower == "chan"):
             uses.append(node)
-    for call in view.calls:
+    by_name, by_head = _call_indexes(view)
+    candidates = {id(c): c for c in by_name.get(wanted, []) + by_name.get("new", []) + by_head.get(wanted, [])}
+    for call in candidates.values():
         if call.name == wanted or _ends_with_name(call.qualified, name) or \
                 _ends_with_name(call.qualified, wanted + "::new") or call.qualified.split("::")[0] == wanted:
             uses.append(call.node)
@@ -49,6 +51,21 @@ def structure_uses(src: Source, name: str) -> list[Node]:
         if any(m.split(".")[-1].split("::")[-1].split("/")[-1].strip("'\"").lower() == wanted_lower for m in imp.modules):
             uses.append(imp.node)
     return sorted(uses, key=lambda n: n.start_byte)
+
+
+def _call_indexes(view) -> tuple[dict[str, list], dict[str, list]]:
+    """Calls by simple name and by first `::` segment (cached on the view)."""
+    cached = getattr(view, "_structure_call_indexes", None)
+    if cached is None:
+        by_name: dict[str, list] = {}
+        by_head: dict[str, list] = {}
+        for call in view.calls:
+            by_name.setdefault(call.name, []).append(call)
+            head = call.qualified.split("::")[0]
+            if head != call.name:
+                by_head.setdefault(head, []).append(call)
+        cached = view._structure_call_indexes = (by_name, by_head)
+    return cached
 
 
 def _ends_with_name(qualified: str, name: str) -> bool:

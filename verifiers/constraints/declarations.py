@@ -144,10 +144,8 @@ def no_inline_declarations(src: Source) -> Iterable[Violation]:
     holders = view.conditionals("if") + view.loops("while") + view.conditionals("switch")
     parts = []
     for node in holders:
-        for field_name in ("condition", "initializer", "value", "subject"):
-            part = node.child_by_field_name(field_name)
-            if part is not None:
-                parts.append(part)
+        for field_name in ("condition", "initializer", "value", "subject", "bound_identifier"):
+            parts += node.children_by_field_name(field_name)
         parts += [c for c in node.named_children if c.type in ("when_subject", "condition")]
     conditions = view.index(parts)
     for node in view.nodes("variable.name"):
@@ -156,7 +154,7 @@ def no_inline_declarations(src: Source) -> Iterable[Violation]:
                 parent.parent is not None and parent.parent.type not in ("expression_statement",):
             yield Violation(src.node_range(node), f"'{src.node_text(node)}' is declared inside an expression")
             continue
-        if conditions.innermost(node) is not None:
+        if conditions.contains(node):
             yield Violation(src.node_range(node), f"'{src.node_text(node)}' is declared inside a condition")
 
 

@@ -6,7 +6,7 @@ import re
 from typing import Iterable
 
 from ..model import Range, Violation
-from ..registry import NotApplicable, constraint_type
+from ..registry import ALL_LANGUAGES, NotApplicable, constraint_type
 from ..source import Source
 
 _CATCH_ALL = re.compile(
@@ -21,6 +21,10 @@ _CATCH_ALL = re.compile(
     r")")
 
 
+# Go, Rust and C have no exception handlers (errors are values or return codes).
+HANDLER_LANGUAGES = tuple(lang for lang in ALL_LANGUAGES if lang not in ("go", "rust", "c"))
+
+
 def _require(src: Source, capture: str, what: str) -> None:
     if not src.view.supports(capture):
         raise NotApplicable(f"{src.profile.display_name} has no {what} heedful can see")
@@ -28,6 +32,7 @@ def _require(src: Source, capture: str, what: str) -> None:
 
 @constraint_type(
     id="errors.handling_required",
+    languages=HANDLER_LANGUAGES,
     instruction="Handle errors: use try/catch (or the language's equivalent) where failures can occur.",
     anchors=("CodeIF-Bench Exception Handling (static proxy; the benchmark's tests decide)",),
 )
@@ -48,6 +53,7 @@ def handling_required(src: Source) -> Iterable[Violation]:
 
 @constraint_type(
     id="errors.no_catch_all",
+    languages=HANDLER_LANGUAGES,
     instruction="Do not catch all exceptions; catch specific exception types.",
     anchors=("ruff E722 / BLE001",),
 )
@@ -71,6 +77,7 @@ def no_catch_all(src: Source) -> Iterable[Violation]:
 
 @constraint_type(
     id="errors.no_empty_catch",
+    languages=HANDLER_LANGUAGES,
     instruction="Do not swallow exceptions: no empty exception handlers.",
     anchors=("ruff S110 / SIM105",),
 )

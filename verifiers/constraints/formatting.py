@@ -136,10 +136,12 @@ def brace_style(src: Source, style: str) -> Iterable[Violation]:
     allman = style == "Allman"
     for number, line in enumerate(lines):
         stripped = line.strip()
-        for match in re.finditer(r"\{", line):
+        for match in (re.finditer(r"\{", line) if "{" in line else ()):
             col = match.start()
-            before = line[:col]
-            if before.strip():
+            # the few characters before the brace decide; searching the whole prefix of a long
+            # line with `...\s*$` patterns would be quadratic
+            before = line[max(0, col - 24):col]
+            if line[:col].strip():
                 if _NOT_BLOCK_BEFORE.search(before) or not _OPEN_BLOCK_BEFORE.search(before):
                     continue
                 if line[col + 1:].strip().startswith("}") or line[col + 1:].rstrip().endswith("}"):
@@ -148,7 +150,8 @@ def brace_style(src: Source, style: str) -> Iterable[Violation]:
                     yield Violation(Range.of(number, col, number, col + 1), "opening brace should be on its own line")
             elif not allman and col == len(line) - len(line.lstrip()) and stripped in ("{", "{\x01") and number > 0:
                 prev = _previous_code_line(lines, number)
-                if prev is not None and _OPEN_BLOCK_BEFORE.search(lines[prev]) and not _NOT_BLOCK_BEFORE.search(lines[prev]):
+                tail = lines[prev][-24:] if prev is not None else ""
+                if prev is not None and _OPEN_BLOCK_BEFORE.search(tail) and not _NOT_BLOCK_BEFORE.search(tail):
                     yield Violation(Range.of(number, col, number, col + 1),
                                     "opening brace should be at the end of the previous line")
         if _CONTINUATION_KEYWORD.match(line):

@@ -168,6 +168,8 @@ _TERMINATORS = ("return", "raise", "throw", "break", "continue")
 def _ends_with_exit(node) -> bool:
     """True if a branch body always leaves (its last statement returns/raises/...)."""
     children = [c for c in node.named_children if c.type not in ("comment", "line_comment", "block_comment")]
+    while len(children) == 1 and children[0].type in ("statement_list", "block", "compound_statement", "statements"):
+        children = [c for c in children[0].named_children if "comment" not in c.type]  # Go, Swift wrappers
     if not children:
         return node.type.startswith(_TERMINATORS)
     last = children[-1]

@@ -330,7 +330,14 @@ class SyntaxView:
             # `/**/` is an empty block comment, not a doc comment
             if stripped.startswith("/**/"):
                 is_doc = False
-            out.append(Comment(node, text, self.range(node), is_doc=is_doc, is_block=is_block))
+            rng = self.range(node)
+            if text.endswith("\n") and rng.end.line > rng.start.line:
+                # Rust's `///` nodes include the newline: the comment ends on its own line
+                line = rng.end.line - 1
+                rng = Range(rng.start, rng.start.__class__(line, len(self.source.lines[line])
+                                                             if line < len(self.source.lines) else 0))
+                text = text.rstrip("\n")
+            out.append(Comment(node, text, rng, is_doc=is_doc, is_block=is_block))
         return out
 
     @cached_property
