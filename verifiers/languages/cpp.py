@@ -115,6 +115,21 @@ class CppProfile(CProfile):
         written = declaration.child_by_field_name("type")
         return written is not None and written.type == "placeholder_type_specifier"
 
+    def is_method(self, node: Node) -> bool | None:
+        """`void Box::set(int v) {...}` defined outside its class is a method too."""
+        if self.is_inside_class(node):
+            return True
+        declarator = node.child_by_field_name("declarator")
+        while declarator is not None and declarator.type not in ("function_declarator",):
+            declarator = declarator.child_by_field_name("declarator")
+        name = declarator.child_by_field_name("declarator") if declarator is not None else None
+        return name is not None and name.type == "qualified_identifier"
+
+    @staticmethod
+    def is_inside_class(node: Node) -> bool:
+        parent = node.parent
+        return parent is not None and parent.type == "field_declaration_list"
+
 
 def _range_loop_of(name_node: Node) -> Node | None:
     parent = name_node.parent

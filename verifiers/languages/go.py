@@ -189,4 +189,8 @@ class GoProfile(LanguageProfile):
         return False
 
 
+    def is_method(self, node: Node) -> bool | None:
+        return node.type == "method_declaration"
+
+
 PROFILE = GoProfile()

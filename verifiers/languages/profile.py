@@ -123,6 +123,11 @@ class LanguageProfile:
         """The identifier node naming a function definition."""
         return node.child_by_field_name("name")
 
+    def is_method(self, node: Node) -> bool | None:
+        """Whether a function is a method, where the grammar says so outside any class body (Go
+        receivers, Rust `impl` blocks, C++ `Type::name` definitions); None: decide by nesting."""
+        return None
+
     def class_name(self, node: Node) -> Node | None:
         return node.child_by_field_name("name")
 

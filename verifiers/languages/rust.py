@@ -211,4 +211,11 @@ def _use_paths(node: Node, prefix: str) -> list[str]:
     return [join(node.text.decode())]
 
 
+    def is_method(self, node: Node) -> bool | None:
+        # function_item -> declaration_list -> impl_item / trait_item
+        body = node.parent
+        owner = body.parent if body is not None else None
+        return owner is not None and owner.type in ("impl_item", "trait_item")
+
+
 PROFILE = RustProfile()

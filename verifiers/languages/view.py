@@ -208,10 +208,14 @@ class SyntaxView:
             out.append(Function(
                 node=node, name=name, name_node=name_node, range=self.range(node),
                 name_range=self.range(name_node if name_node is not None else node),
-                is_method=self.is_inside_class_directly(node),
+                is_method=self._is_method(node),
                 parameters=params_by_callable.get(_key(node), []),
             ))
         return out
+
+    def _is_method(self, node: Node) -> bool:
+        declared = self.profile.is_method(node)
+        return declared if declared is not None else self.is_inside_class_directly(node)
 
     @cached_property
     def lambdas(self) -> list[Node]:
