@@ -15,7 +15,7 @@ _CATCH_ALL = re.compile(
     r"|catch\s*\(\s*(\.\.\.|(final\s+)?\\?(System\.)?(Exception|Throwable)\b)"   # C++, Java, C#, PHP
     r"|catch\s*\(\s*\w+\s*:\s*(Exception|Throwable)\b"                               # Kotlin
     r"|catch\s*(\{|$)"                                                                # C#, Swift bare catch
-    r"|catch\s*\{\s*case\s+(_|\w+)(\s*:\s*(Exception|Throwable))?\s*=>"                # Scala
+    r"|(catch\s+)?case\s+((_|\w+)(\s*:\s*(Exception|Throwable))?|NonFatal\(\s*\w+\s*\))\s*=>"  # Scala case
     r"|catch\s+(let\s+)?\w+\s*\{"                                                     # Swift catch let error
     r"|rescue\s*(=>|$|Exception\b|StandardError\b)"                                    # Ruby
     r")")
@@ -62,7 +62,8 @@ def no_catch_all(src: Source) -> Iterable[Violation]:
 
     What it checks:
     No bare `except:`, `except Exception`, `catch (Exception e)`, `catch (Throwable t)`,
-    `catch (...)`, bare `rescue` or `catch {}` without a type.
+    `catch (...)`, bare `rescue`, `catch {}` without a type or Scala `case _ =>`, `case e: Throwable =>`,
+    `case NonFatal(e) =>`.
 
     Why it matters:
     Catch-all handlers hide bugs; every style guide forbids them and assistants add them by
@@ -97,10 +98,17 @@ def no_empty_catch(src: Source) -> Iterable[Violation]:
             blocks = [c for c in node.named_children if c.type in ("block", "statement_block", "compound_statement",
                                                                    "body_statement", "statements")]
             body = blocks[-1] if blocks else None
-        statements = [c for c in (body.named_children if body is not None else [])
-                      if "comment" not in c.type and c.type != "pass_statement"]
+        if body is not None and not any(hint in body.type for hint in _HANDLER_BLOCKS):
+            contents = node.children_by_field_name("body")  # a bare expression body (Scala `case e: E => f(e)`)
+        else:
+            contents = body.named_children if body is not None else []
+        statements = [c for c in contents if c.is_named and "comment" not in c.type and c.type != "pass_statement"]
         if body is not None and not statements or (body is None and _looks_empty(src.node_text(node))):
             yield Violation(src.line_range(node.start_point[0]), "empty exception handler swallows the error")
+
+
+# Node kinds of a handler body that hold statements (anything else is a bare expression body).
+_HANDLER_BLOCKS = ("block", "compound_statement", "statements", "then", "body")
 
 
 def _looks_empty(text: str) -> bool:

@@ -144,7 +144,10 @@ def pep8(src: Source, max_line_length: int, ignore: tuple[str, ...], select: tup
         missing_newline = False
     checker = pycodestyle.Checker(filename=src.path or "snippet.py", lines=lines, options=style.options,
                                   report=Collector(style.options))
-    checker.check_all()
+    try:
+        checker.check_all()
+    except Exception as exc:  # noqa: BLE001 - pycodestyle has edge-case crashes (e.g. a lone `B`)
+        raise CheckError(f"pycodestyle failed on this code: {type(exc).__name__}: {exc}") from None
     if missing_newline:
         last = len(lines) - 1
         collected.append((last + 1, len(src.lines[last]) if last < len(src.lines) else 0,

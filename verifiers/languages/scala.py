@@ -64,7 +64,8 @@ QUERY = r"""
 (match_expression body: (_ (case_clause pattern: (_) @_pattern) @case) (#not-eq? @_pattern "_"))
 ((infix_expression operator: (operator_identifier) @_op) @boolean_operator (#any-of? @_op "&&" "||"))
 (try_expression) @try
-(catch_clause (_) @catch)
+(catch_clause [(case_block (case_clause) @catch) (indented_cases (case_clause) @catch)])
+(catch_clause "case") @catch
 (throw_expression) @throw
 (return_expression) @return
 (val_definition) @assignment
