@@ -13,15 +13,12 @@ import difflib
 import inspect
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .errors import UnknownConstraintType
 from .languages import LANGUAGES
 from .model import Kind, Violation
 from .params import ParamSpec, validate_params
-
-if TYPE_CHECKING:
-    from .source import Source
 
 ALL_LANGUAGES: tuple[str, ...] = LANGUAGES
 # A check yields violations; it may raise CheckError to say it cannot decide (→ `error`), or

@@ -143,6 +143,10 @@ class Source:
         length = len(self.lines[line]) if 0 <= line < len(self.lines) else 0
         return Range.whole_line(line, length)
 
+    def start_range(self) -> Range:
+        """The first line: where findings about the whole file ("no X found") are reported."""
+        return self.line_range(0) if self.lines else Range.of(0, 0, 0, 0)
+
     def quote(self, node: Node) -> str:
         text = self.node_text(node)
         first = text.split("\n", 1)[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..model import Range, Violation
+from ..model import Violation
 from ..params import ParamSpec
 from ..registry import constraint_type
 from ..source import Source
@@ -80,4 +80,4 @@ def required_calls(src: Source, names: tuple[str, ...]) -> Iterable[Violation]:
     calls = src.view.calls
     for name in names:
         if not any(call_matches(call, name) for call in calls):
-            yield Violation(src.line_range(0) if src.lines else Range.of(0, 0, 0, 0), f"'{name}' is never called")
+            yield Violation(src.start_range(), f"'{name}' is never called")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from ..model import Range, Violation
+from ..model import Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
 from ..source import Source
@@ -16,9 +16,6 @@ COMMENT_STYLES = ("line", "block", "doc", "inline")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
-
-def _file_start(src: Source) -> Range:
-    return src.line_range(0) if src.lines else Range.of(0, 0, 0, 0)
 
 
 def _strip_markers(src: Source, text: str) -> str:
@@ -59,7 +56,7 @@ def comment_count(src: Source, count: int, comparison: str, include_docstrings: 
     comments = [c for c in src.view.comments if not _is_directive(c.text)]
     actual = len(comments) + (len(src.view.docstrings) if include_docstrings else 0)
     if not compare(actual, comparison, count):
-        where = comments[count].range if comparison != "at least" and len(comments) > count else _file_start(src)
+        where = comments[count].range if comparison != "at least" and len(comments) > count else src.start_range()
         yield Violation(where, f"found {actual} comments, expected {comparison} {count}")
 
 
@@ -93,9 +90,9 @@ def comment_ratio(src: Source, min: float, max: float) -> Iterable[Violation]:
         return
     ratio = len(comment_lines) / total
     if ratio < min:
-        yield Violation(_file_start(src), f"comment lines are {ratio:.0%} of the code (at least {min:.0%})")
+        yield Violation(src.start_range(), f"comment lines are {ratio:.0%} of the code (at least {min:.0%})")
     elif ratio > max:
-        yield Violation(_file_start(src), f"comment lines are {ratio:.0%} of the code (at most {max:.0%})")
+        yield Violation(src.start_range(), f"comment lines are {ratio:.0%} of the code (at most {max:.0%})")
 
 
 @constraint_type(

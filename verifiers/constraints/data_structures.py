@@ -7,7 +7,7 @@ from typing import Iterable
 
 from tree_sitter import Node
 
-from ..model import Range, Violation
+from ..model import Violation
 from ..params import ParamSpec
 from ..registry import constraint_type
 from ..source import Source
@@ -18,9 +18,6 @@ LITERAL_KINDS = {"list": "list", "array": "list", "dict": "dict", "object": "dic
                  "set": "set", "tuple": "tuple", "hash": "dict"}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-
-def _file_start(src: Source) -> Range:
-    return src.line_range(0) if src.lines else Range.of(0, 0, 0, 0)
 
 
 def structure_uses(src: Source, name: str) -> list[Node]:
@@ -98,7 +95,7 @@ def usage(src: Source, structure: str, use: str) -> Iterable[Violation]:
     """
     uses = structure_uses(src, structure)
     if use == "required" and not uses:
-        yield Violation(_file_start(src), f"no {structure} is used")
+        yield Violation(src.start_range(), f"no {structure} is used")
     if use == "forbidden":
         for node in uses:
             yield Violation(src.node_range(node) if node.start_point[0] == node.end_point[0]
@@ -125,12 +122,12 @@ def operations(src: Source, structure: str, operations: tuple[str, ...]) -> Iter
     both halves are decidable.
     """
     if not structure_uses(src, structure):
-        yield Violation(_file_start(src), f"no {structure} is used")
+        yield Violation(src.start_range(), f"no {structure} is used")
     called = {c.name for c in src.view.calls}
     for operation in operations:
         op = operation.strip().strip("'\"").rstrip("()")
         if op not in called:
-            yield Violation(_file_start(src), f"operation '{op}' is never called")
+            yield Violation(src.start_range(), f"operation '{op}' is never called")
 
 
 @constraint_type(
@@ -153,10 +150,10 @@ def size_limit(src: Source, structure: str, max: int) -> Iterable[Violation]:
     answer without the bound has certainly not followed it.
     """
     if not structure_uses(src, structure):
-        yield Violation(_file_start(src), f"no {structure} is used")
+        yield Violation(src.start_range(), f"no {structure} is used")
     literals = {re.sub(r"[_'lLuU]", "", src.node_text(n)) for n in src.view.nodes("number")}
     if str(max) not in literals and not any(_number_equals(text, max) for text in literals):
-        yield Violation(_file_start(src), f"no size limit of {max} appears in the code")
+        yield Violation(src.start_range(), f"no size limit of {max} appears in the code")
 
 
 def _number_equals(text: str, value: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from ..model import Range, Violation
+from ..model import Violation
 from ..registry import ALL_LANGUAGES, NotApplicable, constraint_type
 from ..source import Source
 
@@ -48,7 +48,7 @@ def handling_required(src: Source) -> Iterable[Violation]:
     """
     _require(src, "catch", "exception handlers")
     if not src.view.nodes("catch"):
-        yield Violation(src.line_range(0) if src.lines else Range.of(0, 0, 0, 0), "no exception handler found")
+        yield Violation(src.start_range(), "no exception handler found")
 
 
 @constraint_type(
@@ -86,7 +86,7 @@ def no_empty_catch(src: Source) -> Iterable[Violation]:
     """Exception handlers do something.
 
     What it checks:
-    No handler whose body is empty or only `pass` / comments.
+    No handler whose body is empty or only `pass` / `()` / comments.
 
     Why it matters:
     A swallowed exception turns a crash into silent data corruption.
@@ -102,7 +102,8 @@ def no_empty_catch(src: Source) -> Iterable[Violation]:
             contents = node.children_by_field_name("body")  # a bare expression body (Scala `case e: E => f(e)`)
         else:
             contents = body.named_children if body is not None else []
-        statements = [c for c in contents if c.is_named and "comment" not in c.type and c.type != "pass_statement"]
+        statements = [c for c in contents if c.is_named and "comment" not in c.type
+                      and c.type not in ("pass_statement", "unit")]  # Python `pass`, Scala `()`
         if body is not None and not statements or (body is None and _looks_empty(src.node_text(node))):
             yield Violation(src.line_range(node.start_point[0]), "empty exception handler swallows the error")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from ..model import Range, Violation
+from ..model import Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
 from ..source import Source
@@ -92,7 +92,7 @@ def required_imports(src: Source, modules: tuple[str, ...]) -> Iterable[Violatio
     imported = [m for imp in src.view.imports for m in imp.modules]
     for wanted in modules:
         if not any(module_matches(m, wanted) for m in imported):
-            yield Violation(src.line_range(0) if src.lines else Range.of(0, 0, 0, 0), f"'{wanted}' is not imported")
+            yield Violation(src.start_range(), f"'{wanted}' is not imported")
 
 
 @constraint_type(
@@ -135,7 +135,7 @@ def import_count(src: Source, count: int, comparison: str) -> Iterable[Violation
     _require_imports(src)
     actual = len(src.view.imports)
     if not compare(actual, comparison, count):
-        yield Violation(src.line_range(0) if src.lines else Range.of(0, 0, 0, 0),
+        yield Violation(src.start_range(),
                         f"found {actual} imports, expected {comparison} {count}")
 
 

@@ -15,9 +15,6 @@ LOOP_KINDS = ("any", "for", "while")
 CONDITIONAL_KINDS = ("any", "if", "switch", "ternary")
 
 
-def _file_start(src: Source) -> Range:
-    return src.line_range(0) if src.lines else Range.of(0, 0, 0, 0)
-
 
 def _first_line_range(src: Source, node) -> Range:
     rng = src.node_range(node)
@@ -69,7 +66,7 @@ def loop_count(src: Source, count: int, comparison: str, loop_type: str) -> Iter
     """
     nodes = src.view.loops(None if loop_type == "any" else loop_type)
     if not compare(len(nodes), comparison, count):
-        where = _first_line_range(src, nodes[count]) if comparison != "at least" and len(nodes) > count else _file_start(src)
+        where = _first_line_range(src, nodes[count]) if comparison != "at least" and len(nodes) > count else src.start_range()
         yield Violation(where, f"found {len(nodes)} {'' if loop_type == 'any' else loop_type + ' '}loops, "
                                f"expected {comparison} {count}")
 
@@ -94,7 +91,7 @@ def conditional_count(src: Source, count: int, comparison: str, kind: str) -> It
     """
     nodes = src.view.conditionals(None if kind == "any" else kind)
     if not compare(len(nodes), comparison, count):
-        where = _first_line_range(src, nodes[count]) if comparison != "at least" and len(nodes) > count else _file_start(src)
+        where = _first_line_range(src, nodes[count]) if comparison != "at least" and len(nodes) > count else src.start_range()
         yield Violation(where, f"found {len(nodes)} {kind} conditionals, expected {comparison} {count}")
 
 
@@ -117,7 +114,7 @@ def switch_required(src: Source) -> Iterable[Violation]:
     if not src.view.supports("conditional.switch"):
         raise NotApplicable(f"{src.profile.display_name} has no switch statement")
     if not src.view.conditionals("switch"):
-        yield Violation(_file_start(src), "no switch/match statement found")
+        yield Violation(src.start_range(), "no switch/match statement found")
 
 
 def _recursive_functions(src: Source) -> list:
@@ -156,7 +153,7 @@ def recursion(src: Source, use: str) -> Iterable[Violation]:
     """
     found = _recursive_functions(src)
     if use == "required" and not found:
-        yield Violation(_file_start(src), "no recursive function found")
+        yield Violation(src.start_range(), "no recursive function found")
     if use == "forbidden":
         for fn, call in found:
             yield Violation(call.range, f"function '{fn.name}' calls itself")

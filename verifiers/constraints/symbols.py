@@ -7,7 +7,7 @@ from typing import Iterable
 
 from tree_sitter import Node
 
-from ..model import Range, Violation
+from ..model import Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
 from ..source import Source
@@ -15,9 +15,6 @@ from .counting import use_param
 
 CLASS_KINDS = ("any", "class", "interface", "struct", "enum", "trait", "record", "object", "protocol", "module")
 
-
-def _file_start(src: Source) -> Range:
-    return src.line_range(0) if src.lines else Range.of(0, 0, 0, 0)
 
 
 @constraint_type(
@@ -40,7 +37,7 @@ def function_defined(src: Source, name: str, parameters: int) -> Iterable[Violat
     """
     matches = [fn for fn in src.view.functions if fn.name == name]
     if not matches:
-        yield Violation(_file_start(src), f"no function named '{name}'")
+        yield Violation(src.start_range(), f"no function named '{name}'")
         return
     if parameters >= 0 and not any(len(fn.explicit_parameters) == parameters for fn in matches):
         fn = matches[0]
@@ -66,7 +63,7 @@ def class_defined(src: Source, name: str, kind: str) -> Iterable[Violation]:
     """
     classes = [c for c in src.view.classes if c.name == name]
     if not classes:
-        yield Violation(_file_start(src), f"no {'type' if kind == 'any' else kind} named '{name}'")
+        yield Violation(src.start_range(), f"no {'type' if kind == 'any' else kind} named '{name}'")
     elif kind != "any" and not any(c.kind == kind for c in classes):
         yield Violation(classes[0].name_range, f"'{name}' is a {classes[0].kind}, expected a {kind}")
 
@@ -101,7 +98,7 @@ def variable_defined(src: Source, name: str, use: str) -> Iterable[Violation]:
         raise NotApplicable(f"heedful cannot see variables in {src.profile.display_name}")
     nodes = _variables_named(src, name)
     if use == "required" and not nodes:
-        yield Violation(_file_start(src), f"no variable named '{name}'")
+        yield Violation(src.start_range(), f"no variable named '{name}'")
     if use == "forbidden":
         for node in nodes[:1]:
             yield Violation(src.node_range(node), f"variable '{name}' is defined but must not be")
@@ -127,7 +124,7 @@ def global_variable(src: Source, name: str) -> Iterable[Violation]:
     if not src.view.supports("variable.name"):
         raise NotApplicable(f"heedful cannot see variables in {src.profile.display_name}")
     if not any(src.view.is_module_level(n) for n in _variables_named(src, name)):
-        yield Violation(_file_start(src), f"no global variable named '{name}'")
+        yield Violation(src.start_range(), f"no global variable named '{name}'")
 
 
 def _normalise_value(text: str) -> str:
@@ -207,7 +204,7 @@ def initial_value(src: Source, name: str, value: str, in_nested_block: bool) -> 
     wanted = _normalise_value(value)
     nodes = _variables_named(src, name)
     if not nodes:
-        yield Violation(_file_start(src), f"no variable named '{name}'")
+        yield Violation(src.start_range(), f"no variable named '{name}'")
         return
     for node in nodes:
         bound = assigned_value(node)
@@ -240,7 +237,7 @@ def annotated_variable(src: Source, name: str, use: str) -> Iterable[Violation]:
     typed = [n for n in nodes if src.profile.variable_declaration_type(n) is not None]
     if use == "required":
         if not nodes:
-            yield Violation(_file_start(src), f"no variable named '{name}'")
+            yield Violation(src.start_range(), f"no variable named '{name}'")
         elif not typed:
             yield Violation(src.node_range(nodes[0]), f"'{name}' is declared without a type annotation")
     else:

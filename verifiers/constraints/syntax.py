@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from ..model import Range, Violation
+from ..model import Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
 from ..languages.profile import LanguageProfile, contribute_query_patterns
@@ -85,7 +85,7 @@ def construct_usage(src: Source, construct: str, use: str) -> Iterable[Violation
     """
     nodes = _construct_nodes(src, construct)
     if use == "required" and not nodes:
-        yield Violation(src.line_range(0) if src.lines else Range.of(0, 0, 0, 0), f"no {CONSTRUCTS[construct]} found")
+        yield Violation(src.start_range(), f"no {CONSTRUCTS[construct]} found")
     if use == "forbidden":
         for node in nodes:
             rng = src.node_range(node)
@@ -111,7 +111,7 @@ def construct_count(src: Source, construct: str, count: int, comparison: str) ->
     """
     nodes = _construct_nodes(src, construct)
     if not compare(len(nodes), comparison, count):
-        yield Violation(src.line_range(0) if src.lines else Range.of(0, 0, 0, 0),
+        yield Violation(src.start_range(),
                         f"found {len(nodes)} uses of {CONSTRUCTS[construct]}, expected {comparison} {count}")
 
 

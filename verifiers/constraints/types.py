@@ -16,9 +16,6 @@ GRADUAL_LANGUAGES = ("python", "typescript", "php")
 INFERENCE_LANGUAGES = ("python", "java", "typescript", "go", "rust", "cpp", "csharp", "kotlin", "scala", "swift")
 
 
-def _file_start(src: Source) -> Range:
-    return src.line_range(0) if src.lines else Range.of(0, 0, 0, 0)
-
 
 @constraint_type(
     id="types.annotation_coverage",
@@ -174,7 +171,7 @@ def parameter_types(src: Source, function: str, types: tuple[str, ...]) -> Itera
     """
     fn = _function(src, function)
     if fn is None:
-        yield Violation(_file_start(src), f"no function named '{function}'")
+        yield Violation(src.start_range(), f"no function named '{function}'")
         return
     params = fn.explicit_parameters
     if len(params) != len(types):
@@ -209,7 +206,7 @@ def return_type(src: Source, function: str, type: str) -> Iterable[Violation]:
     """
     fn = _function(src, function)
     if fn is None:
-        yield Violation(_file_start(src), f"no function named '{function}'")
+        yield Violation(src.start_range(), f"no function named '{function}'")
         return
     written = src.profile.return_type(fn.node)
     if written is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tree_sitter_java
 from tree_sitter import Language, Node
 
-from .profile import CommentSyntax, LanguageProfile
+from .profile import CalleeSpan, CommentSyntax, LanguageProfile
 
 QUERY = r"""
 (method_declaration) @function
@@ -118,37 +118,6 @@ QUERY = r"""
 """
 
 
-class _Span:
-    """A stand-in for a node covering `a.b.c` of `a.b.c(x)`: Java's method_invocation has the
-    receiver and the name as separate children and no node for the callee expression."""
-
-    __slots__ = ("start_byte", "end_byte", "start_point", "end_point", "_first", "_last")
-    type = "callee"
-    is_named = True
-
-    def __init__(self, first: Node, last: Node) -> None:
-        self.start_byte, self.start_point = first.start_byte, first.start_point
-        self.end_byte, self.end_point = last.end_byte, last.end_point
-        self._first, self._last = first, last
-
-    @property
-    def parent(self) -> Node | None:
-        return self._first.parent
-
-    @property
-    def children(self) -> list[Node]:
-        return [self._first, self._last]
-
-    named_children = children
-
-    @property
-    def text(self) -> bytes:
-        node = self._first
-        while node.parent is not None:
-            node = node.parent
-        return node.text[self.start_byte:self.end_byte] if node.text is not None else b""
-
-
 class JavaProfile(LanguageProfile):
     name = "java"
     display_name = "Java"
@@ -192,7 +161,7 @@ class JavaProfile(LanguageProfile):
             receiver = node.child_by_field_name("object")
             if receiver is None or name is None:
                 return name
-            return _Span(receiver, name)  # type: ignore[return-value]
+            return CalleeSpan(receiver, name)  # type: ignore[return-value]
         if node.type == "object_creation_expression":
             return node.child_by_field_name("type")
         if node.type == "explicit_constructor_invocation":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import tree_sitter_kotlin
 from tree_sitter import Language, Node
 
@@ -52,6 +54,9 @@ QUERY = r"""
 (line_comment) @comment
 (block_comment) @comment
 (import) @import
+; Kotlin rejects an import after code; its partial parse keeps the soft keyword as an identifier
+(ERROR . (identifier) @import (#eq? @import "import"))
+(_ . (identifier) @import . (ERROR) (#eq? @import "import"))
 (call_expression . [(identifier) (navigation_expression) (parenthesized_expression) (index_expression)
                     (this_expression) (super_expression)]) @call
 (constructor_delegation_call) @call
@@ -180,6 +185,13 @@ class KotlinProfile(LanguageProfile):
         return _type_child(node)
 
     def import_modules(self, node: Node, text: str) -> list[str]:
+        if node.type == "identifier":  # a misplaced `import` recovered from the partial parse
+            root = node
+            while root.parent is not None:
+                root = root.parent
+            rest = (root.text or b"")[node.end_byte - root.start_byte:].split(b"\n", 1)[0].decode(errors="replace")
+            found = re.match(r"\s+([A-Za-z_]\w*(?:\.\w+)*(?:\.\*)?)", rest)
+            return [found.group(1)] if found else []
         name = next((c for c in node.named_children if c.type in ("qualified_identifier", "identifier")), None)
         if name is None:
             return []

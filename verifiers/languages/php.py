@@ -23,7 +23,7 @@ import re
 import tree_sitter_php
 from tree_sitter import Language, Node
 
-from .profile import CommentSyntax, LanguageProfile
+from .profile import CalleeSpan, CommentSyntax, LanguageProfile
 
 REQUIRES = "[(require_expression) (require_once_expression) (include_expression) (include_once_expression)]"
 
@@ -143,38 +143,6 @@ QUERY = r"""
 _REQUIRE_TYPES = {"require_expression", "require_once_expression", "include_expression", "include_once_expression"}
 
 
-class _Span:
-    """A stand-in node covering `$obj->method` of `$obj->method(x)` or `Foo::bar` of `Foo::bar()`:
-    PHP's member and static calls hold the receiver and the name as separate children, with no
-    node for the callee expression; the view only reads its byte range."""
-
-    __slots__ = ("start_byte", "end_byte", "start_point", "end_point", "_first", "_last")
-    type = "callee"
-    is_named = True
-
-    def __init__(self, first: Node, last: Node) -> None:
-        self.start_byte, self.start_point = first.start_byte, first.start_point
-        self.end_byte, self.end_point = last.end_byte, last.end_point
-        self._first, self._last = first, last
-
-    @property
-    def parent(self) -> Node | None:
-        return self._first.parent
-
-    @property
-    def children(self) -> list[Node]:
-        return [self._first, self._last]
-
-    named_children = children
-
-    @property
-    def text(self) -> bytes:
-        root = self._first
-        while root.parent is not None:
-            root = root.parent
-        return root.text[self.start_byte:self.end_byte] if root.text is not None else b""
-
-
 class PhpProfile(LanguageProfile):
     name = "php"
     display_name = "PHP"
@@ -214,7 +182,7 @@ class PhpProfile(LanguageProfile):
         receiver = node.child_by_field_name("object") or node.child_by_field_name("scope")
         if receiver is None or name is None:
             return name
-        return _Span(receiver, name)  # type: ignore[return-value]
+        return CalleeSpan(receiver, name)  # type: ignore[return-value]
 
     def variable_declaration_type(self, name_node: Node) -> Node | None:
         """The `/** @var Type $name */` docblock right above the statement binding the variable."""

@@ -198,6 +198,38 @@ def contribute_query_patterns(contribute: Callable[[LanguageProfile], str]) -> C
     return contribute
 
 
+class CalleeSpan:
+    """A stand-in node covering `a.b` of `a.b(x)` for grammars that keep a call's receiver and
+    method name as separate children with no node for the callee (Java, PHP, Ruby); the view
+    only reads its bytes and positions."""
+
+    __slots__ = ("start_byte", "end_byte", "start_point", "end_point", "_first", "_last")
+    type = "callee"
+    is_named = True
+
+    def __init__(self, first: Node, last: Node) -> None:
+        self.start_byte, self.start_point = first.start_byte, first.start_point
+        self.end_byte, self.end_point = last.end_byte, last.end_point
+        self._first, self._last = first, last
+
+    @property
+    def parent(self) -> Node | None:
+        return self._first.parent
+
+    @property
+    def children(self) -> list[Node]:
+        return [self._first, self._last]
+
+    named_children = children
+
+    @property
+    def text(self) -> bytes:
+        root = self._first
+        while root.parent is not None:
+            root = root.parent
+        return root.text[self.start_byte:self.end_byte] if root.text is not None else b""
+
+
 def walk_ancestors(node: Node) -> Iterable[Node]:
     parent = node.parent
     while parent is not None:

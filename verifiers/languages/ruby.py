@@ -28,7 +28,7 @@ import re
 import tree_sitter_ruby
 from tree_sitter import Language, Node, Point
 
-from .profile import CommentSyntax, LanguageProfile
+from .profile import CalleeSpan, CommentSyntax, LanguageProfile
 
 PARAMETER_LISTS = ("method_parameters", "lambda_parameters", "block_parameters")
 
@@ -216,38 +216,7 @@ class RubyProfile(LanguageProfile):
             return method
         if method.text == b"new" and receiver.type in ("constant", "scope_resolution"):
             return receiver  # `Set.new(...)` constructs a Set, as `new Set()` and `Set()` do elsewhere
-        return _Span(receiver, method)  # type: ignore[return-value]
-
-
-class _Span:
-    """A stand-in node covering `JSON.parse` of `JSON.parse(text)`: a Ruby call holds receiver
-    and method as separate children with no node for the callee; the view reads its bytes."""
-
-    __slots__ = ("start_byte", "end_byte", "start_point", "end_point", "_first", "_last")
-    type = "callee"
-    is_named = True
-
-    def __init__(self, first: Node, last: Node) -> None:
-        self.start_byte, self.start_point = first.start_byte, first.start_point
-        self.end_byte, self.end_point = last.end_byte, last.end_point
-        self._first, self._last = first, last
-
-    @property
-    def parent(self) -> Node | None:
-        return self._first.parent
-
-    @property
-    def children(self) -> list[Node]:
-        return [self._first, self._last]
-
-    named_children = children
-
-    @property
-    def text(self) -> bytes:
-        root = self._first
-        while root.parent is not None:
-            root = root.parent
-        return root.text[self.start_byte:self.end_byte] if root.text is not None else b""
+        return CalleeSpan(receiver, method)  # type: ignore[return-value]
 
 
 # YARD tags: `@param rate [Float] the rate`, `@param [Float] rate`, `@return [Array<String>]`.
