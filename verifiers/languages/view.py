@@ -10,11 +10,12 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 from typing import TYPE_CHECKING, Iterable
 
 from tree_sitter import Node, QueryCursor
 
-from ..model import Range
+from ..model import Position, Range
 from .profile import CONSTRUCT_PREFIX
 
 if TYPE_CHECKING:
@@ -23,13 +24,22 @@ if TYPE_CHECKING:
 ROLES = ("function", "method", "class", "variable", "parameter", "constant", "field")
 
 
+# The records below compute their ranges only when asked: a check reads the ranges of the few
+# names it reports, not of the thousands it inspects.
+
+
 @dataclass
 class Parameter:
     node: Node
     name: str
-    name_range: Range
+    name_node: Node | None
     type_node: Node | None
+    source: "Source" = field(repr=False)
     is_receiver: bool = False
+
+    @cached_property
+    def name_range(self) -> Range:
+        return self.source.node_range(self.name_node if self.name_node is not None else self.node)
 
 
 @dataclass
@@ -39,10 +49,17 @@ class Function:
     node: Node
     name: str
     name_node: Node | None
-    range: Range
-    name_range: Range
     is_method: bool
+    source: "Source" = field(repr=False)
     parameters: list[Parameter] = field(default_factory=list)
+
+    @cached_property
+    def range(self) -> Range:
+        return self.source.node_range(self.node)
+
+    @cached_property
+    def name_range(self) -> Range:
+        return self.source.node_range(self.name_node if self.name_node is not None else self.node)
 
     @property
     def start_line(self) -> int:
@@ -63,8 +80,16 @@ class TypeDefinition:
     node: Node
     name: str
     kind: str
-    range: Range
-    name_range: Range
+    name_node: Node | None
+    source: "Source" = field(repr=False)
+
+    @cached_property
+    def range(self) -> Range:
+        return self.source.node_range(self.node)
+
+    @cached_property
+    def name_range(self) -> Range:
+        return self.source.node_range(self.name_node if self.name_node is not None else self.node)
 
 
 @dataclass
@@ -74,23 +99,41 @@ class Name:
     text: str
     role: str
     node: Node
-    range: Range
+    source: "Source" = field(repr=False)
+
+    @cached_property
+    def range(self) -> Range:
+        return self.source.node_range(self.node)
 
 
 @dataclass
 class Comment:
     node: Node
     text: str
-    range: Range
     is_doc: bool
     is_block: bool
+    source: "Source" = field(repr=False)
+
+    @cached_property
+    def range(self) -> Range:
+        rng = self.source.node_range(self.node)
+        if rng.end.line > rng.start.line and self.source.data[self.node.end_byte - 1:self.node.end_byte] == b"\n":
+            # Rust's `///` nodes include the newline: the comment ends on its own line
+            line = rng.end.line - 1
+            lines = self.source.lines
+            rng = Range(rng.start, Position(line, len(lines[line]) if line < len(lines) else 0))
+        return rng
 
 
 @dataclass
 class Import:
     node: Node
     modules: list[str]
-    range: Range
+    source: "Source" = field(repr=False)
+
+    @cached_property
+    def range(self) -> Range:
+        return self.source.node_range(self.node)
 
 
 @dataclass
@@ -98,7 +141,14 @@ class Call:
     node: Node
     name: str  # the simple callee name: `append` for `xs.append(1)`
     qualified: str  # the callee as written, whitespace removed: `xs.append`
-    range: Range
+    source: "Source" = field(repr=False)
+
+    @cached_property
+    def range(self) -> Range:
+        return self.source.node_range(self.node)
+
+
+_START_BYTE = attrgetter("start_byte")
 
 
 def _key(node: Node) -> tuple[int, int, int]:
@@ -126,7 +176,8 @@ class SyntaxView:
                 if key not in seen:
                     seen.add(key)
                     unique.append(node)
-            unique.sort(key=lambda n: (n.start_byte, -n.end_byte))
+            # document order (the cursor interleaves patterns); stable, so ties keep query order
+            unique.sort(key=_START_BYTE)
             out[name] = unique
         return out
 
@@ -200,17 +251,13 @@ class SyntaxView:
         for param in self.parameters:
             owner = self.enclosing_callable(param.node)
             if owner is not None:
-                params_by_callable.setdefault(_key(owner), []).append(param)
+                params_by_callable.setdefault(owner.id, []).append(param)
         out = []
         for node in self.nodes("function"):
             name_node = self.profile.function_name(node)
             name = self.text(name_node) if name_node is not None else "<anonymous>"
-            out.append(Function(
-                node=node, name=name, name_node=name_node, range=self.range(node),
-                name_range=self.range(name_node if name_node is not None else node),
-                is_method=self._is_method(node),
-                parameters=params_by_callable.get(_key(node), []),
-            ))
+            out.append(Function(node=node, name=name, name_node=name_node, is_method=self._is_method(node),
+                                source=self.source, parameters=params_by_callable.get(node.id, [])))
         return out
 
     def _is_method(self, node: Node) -> bool:
@@ -234,11 +281,8 @@ class SyntaxView:
                 name_node = names[index]
                 break
             name = self.text(name_node) if name_node is not None else self.text(node)
-            out.append(Parameter(
-                node=node, name=name, name_range=self.range(name_node if name_node is not None else node),
-                type_node=self.profile.parameter_type(node),
-                is_receiver=self.profile.parameter_is_receiver(node, name),
-            ))
+            out.append(Parameter(node=node, name=name, name_node=name_node, type_node=self.profile.parameter_type(node),
+                                 source=self.source, is_receiver=self.profile.parameter_is_receiver(node, name)))
         return out
 
     @cached_property
@@ -246,11 +290,8 @@ class SyntaxView:
         out = []
         for node in self.nodes("class"):
             name_node = self.profile.class_name(node)
-            out.append(TypeDefinition(
-                node=node, name=self.text(name_node) if name_node is not None else "<anonymous>",
-                kind=self.profile.class_kind(node), range=self.range(node),
-                name_range=self.range(name_node if name_node is not None else node),
-            ))
+            out.append(TypeDefinition(node=node, name=self.text(name_node) if name_node is not None else "<anonymous>",
+                                      kind=self.profile.class_kind(node), name_node=name_node, source=self.source))
         return out
 
     # -- names by role ------------------------------------------------------------------------
@@ -273,14 +314,14 @@ class SyntaxView:
         for fn in self.functions:
             if fn.name_node is not None:
                 out["method" if fn.is_method else "function"].append(
-                    Name(fn.name, "method" if fn.is_method else "function", fn.name_node, fn.name_range))
+                    Name(fn.name, "method" if fn.is_method else "function", fn.name_node, self.source))
         for cls in self.classes:
             name_node = self.profile.class_name(cls.node)
             if name_node is not None:
-                out["class"].append(Name(cls.name, "class", name_node, cls.name_range))
+                out["class"].append(Name(cls.name, "class", name_node, self.source))
         for param in self.parameters:
             if not param.is_receiver:
-                out["parameter"].append(Name(param.name, "parameter", param.node, param.name_range))
+                out["parameter"].append(Name(param.name, "parameter", param.name_node or param.node, self.source))
         seen: set[tuple[object, str, str]] = set()
         for role, capture in (("constant", "constant.name"), ("field", "field.name"), ("variable", "variable.name")):
             for node in self.nodes(capture):
@@ -294,7 +335,7 @@ class SyntaxView:
                 if key in seen:
                     continue
                 seen.add(key)
-                out[actual].append(Name(text, actual, node, self.range(node)))
+                out[actual].append(Name(text, actual, node, self.source))
         return out
 
     # -- control flow -------------------------------------------------------------------------
@@ -334,14 +375,7 @@ class SyntaxView:
             # `/**/` is an empty block comment, not a doc comment
             if stripped.startswith("/**/"):
                 is_doc = False
-            rng = self.range(node)
-            if text.endswith("\n") and rng.end.line > rng.start.line:
-                # Rust's `///` nodes include the newline: the comment ends on its own line
-                line = rng.end.line - 1
-                rng = Range(rng.start, rng.start.__class__(line, len(self.source.lines[line])
-                                                             if line < len(self.source.lines) else 0))
-                text = text.rstrip("\n")
-            out.append(Comment(node, text, rng, is_doc=is_doc, is_block=is_block))
+            out.append(Comment(node, text.rstrip("\n"), is_doc=is_doc, is_block=is_block, source=self.source))
         return out
 
     @cached_property
@@ -361,7 +395,7 @@ class SyntaxView:
 
     @cached_property
     def imports(self) -> list[Import]:
-        return [Import(node, self.profile.import_modules(node, self.text(node)), self.range(node))
+        return [Import(node, self.profile.import_modules(node, self.text(node)), self.source)
                 for node in self.nodes("import")]
 
     @cached_property
@@ -370,7 +404,7 @@ class SyntaxView:
         for node in self.nodes("call"):
             callee = self.profile.call_callee(node)
             qualified = "".join(self.text(callee).split()) if callee is not None else ""
-            out.append(Call(node, simple_name(qualified), qualified, self.range(node)))
+            out.append(Call(node, simple_name(qualified), qualified, self.source))
         return out
 
 
