@@ -54,8 +54,13 @@ def forbidden_calls(src: Source, names: tuple[str, ...]) -> Iterable[Violation]:
     "Don't use `eval`", "avoid `range`", "no `print` in library code": the most direct
     instruction about an API, and an easy one to verify.
     """
+    bare = {n.strip().rstrip("()") for n in names if not any(sep in n for sep in (".", "::", "->"))}
+    qualified = [n for n in names if n.strip().rstrip("()") not in bare]
     for call in src.view.calls:
-        for name in names:
+        if call.name in bare:
+            yield Violation(call.range, f"call to forbidden '{call.name}'")
+            continue
+        for name in qualified:
             if call_matches(call, name):
                 yield Violation(call.range, f"call to forbidden '{name}'")
                 break
