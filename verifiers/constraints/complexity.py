@@ -64,8 +64,9 @@ def cyclomatic(src: Source, max: int, count_boolean_operators: bool, count_terna
     1 + the decision points of a function: each `if` and `else if`/`elif`, each loop, each
     non-default `case` arm and each exception handler, and optionally boolean operators and
     conditional expressions. Nested functions and lambdas count toward the function that
-    contains them, as the `mccabe` package counts them; with both options off the Python
-    figures equal `mccabe`'s (CodeIF-Bench's checker).
+    contains them. With both options off the Python figures match the `mccabe` package's
+    (CodeIF-Bench's checker) except that mccabe also adds 1 per `try` statement and per
+    nested `def` and ignores `match`; use `complexity.mccabe` for its exact numbers.
 
     Why it matters:
     "Keep cyclomatic complexity under N" is a standard maintainability instruction and one of
