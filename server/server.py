@@ -1,0 +1,648 @@
+"""The heedful language server (pygls 2): constraints as live diagnostics, edit attribution.
+
+Handlers are thin: they find the document, schedule or run the library, and convert results to
+LSP types (`diagnostics.py`). Checks run off the event loop on a snapshot of the document; a
+result whose version is no longer current is dropped. Diagnostics are pushed only to clients
+that cannot pull them, and pulled (with result ids) by those that can, never both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from .. import __version__
+from ..verifiers.engine import check_source
+from ..verifiers.errors import HeedfulError
+from ..verifiers.model import Position, Range, Status, Verdict
+from ..verifiers.registry import REGISTRY, Constraint
+from ..verifiers.source import Source
+from .attribution import EditReport, LineSpan, report_edit
+from .constraints_in_force import ConstraintsInForce, constraints_from_json
+from .diagnostics import (SOURCE, PositionEncoder, feedback_message, out_of_scope_diagnostics,
+                          verdict_diagnostics)
+from .documents import Document
+from .recording import StudyRecorder
+from .settings import ServerSettings
+
+log = logging.getLogger("heedful.server")
+
+SET_CONSTRAINTS = "heedful/setConstraints"
+ASSISTANT_EDIT = "heedful/assistantEdit"
+STATUS = "heedful/status"
+COPY_FEEDBACK = "heedful.copyFeedback"
+LINE_COMMENT = {"python": "#", "ruby": "#"}  # every other language heedful knows uses //
+
+
+@dataclass
+class AssistantEditMarker:
+    """An announced assistant edit: the text before it, and what the instruction asked."""
+
+    before: Source
+    before_version: int
+    scope: list[LineSpan] | None
+    instruction: str | None
+    turn: int | None
+    targeted: list[Constraint]
+    symbol: str | None
+    received: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class CheckResult:
+    version: int
+    verdicts: list[Verdict]
+    diagnostics: list[types.Diagnostic]
+    result_id: str
+
+
+class DocumentState:
+    """What the server keeps per open document besides its text."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self.result: CheckResult | None = None
+        self.pending: asyncio.TimerHandle | asyncio.Task | None = None
+        self.waiters: list[asyncio.Future] = []
+        self.marker: AssistantEditMarker | None = None
+        self.last_report: EditReport | None = None
+        self.regressed: dict[str, EditReport] = {}  # constraint key -> the edit that broke it
+        self.out_of_scope: list[types.Diagnostic] = []
+        self.changed_at: float | None = None
+        self.counter = 0
+
+
+class HeedfulServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("heedful", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.settings = ServerSettings()
+        self.states: dict[str, DocumentState] = {}
+        self.constraints: ConstraintsInForce | None = None
+        self.recorder: StudyRecorder | None = None
+        self.initialization_options: dict[str, Any] = {}
+        self.observer = None  # watchdog observer when the client cannot watch files
+        self.spec_diagnostics: dict[str, list[types.Diagnostic]] = {}  # pull mode: errors of spec files
+
+    # -- capabilities -------------------------------------------------------------------------
+
+    @property
+    def pulls(self) -> bool:
+        """Does the client pull diagnostics? Then the server must not push them."""
+        capabilities = self.client_capabilities
+        return bool(capabilities and capabilities.text_document and capabilities.text_document.diagnostic)
+
+    @property
+    def position_encoding(self) -> str:
+        encoding = self.workspace.position_encoding
+        return str(getattr(encoding, "value", encoding) or "utf-16")
+
+    @property
+    def root(self) -> str | None:
+        return self.workspace.root_path
+
+    def report(self, message: str, level: types.MessageType = types.MessageType.Warning) -> None:
+        log.warning(message)
+        try:
+            self.window_log_message(types.LogMessageParams(type=level, message=f"heedful: {message}"))
+        except Exception:  # noqa: BLE001 - logging must never fail a request
+            pass
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def configure(self, client_settings: dict | None = None) -> None:
+        """Rebuild settings by precedence and reload the constraint files they name."""
+        assert self.constraints is not None
+        settings = ServerSettings()
+        self.constraints.load(settings.constraint_files)
+        settings = settings.merged(self.constraints.server_table(), "heedful.toml [server]", self.report)
+        settings = settings.merged(self.initialization_options, "initializationOptions", self.report)
+        settings = settings.merged(client_settings, "workspace/configuration", self.report)
+        if settings.constraint_files != ServerSettings().constraint_files:
+            self.constraints.load(settings.constraint_files)
+        self.settings = settings
+        self.publish_spec_errors()
+        if settings.study_recording and self.root:
+            if self.recorder is None or self.recorder.full_text != settings.study_full_text:
+                self.recorder = StudyRecorder(self.root, settings.study_full_text)
+        else:
+            self.recorder = None
+
+    def publish_spec_errors(self) -> None:
+        """One diagnostic on each malformed spec file (an empty list once it is fixed)."""
+        if self.constraints is None:
+            return
+        for path in self.constraints.spec_paths(self.settings.constraint_files):
+            error = self.constraints.errors.get(path)
+            uri = types_uri(path)
+            diagnostics = []
+            if error is not None:
+                line = max((error.line or 1) - 1, 0)
+                diagnostics.append(types.Diagnostic(
+                    range=types.Range(start=types.Position(line=line, character=0),
+                                      end=types.Position(line=line, character=1000)),
+                    message=f"{error} — the server keeps checking with the last good constraints",
+                    severity=types.DiagnosticSeverity.Error, source=SOURCE, code="spec"))
+            if self.pulls:
+                self.spec_diagnostics[uri] = diagnostics
+            elif diagnostics or uri in self.spec_diagnostics:  # publish errors, and [] once fixed
+                self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
+                if diagnostics:
+                    self.spec_diagnostics[uri] = diagnostics
+                else:
+                    self.spec_diagnostics.pop(uri, None)
+
+    def constraints_for(self, state: DocumentState) -> list[Constraint]:
+        assert self.constraints is not None
+        return self.constraints.for_document(state.document.uri, path_of(state.document.uri))
+
+    def recheck_all(self) -> None:
+        for state in self.states.values():
+            self.schedule(state, delay=0)
+        if self.pulls:
+            refresh = self.client_capabilities.workspace and self.client_capabilities.workspace.diagnostics
+            if refresh and refresh.refresh_support:
+                self.workspace_diagnostic_refresh(None)
+
+    # -- checking -----------------------------------------------------------------------------
+
+    def schedule(self, state: DocumentState, delay: float | None = None) -> None:
+        """(Re)start the debounce timer of a document; the check runs when it expires."""
+        if state.pending is not None:
+            state.pending.cancel()
+        loop = asyncio.get_running_loop()
+        delay = self.settings.debounce_ms / 1000 if delay is None else delay
+        if delay <= 0:
+            state.pending = loop.create_task(self.check(state))
+        else:
+            state.pending = loop.call_later(delay, lambda: setattr(state, "pending",
+                                                                   loop.create_task(self.check(state))))
+
+    async def check(self, state: DocumentState) -> None:
+        document = state.document
+        source, version, text = document.source, document.version, document.text
+        constraints = self.constraints_for(state)
+        marker = state.marker if state.marker is not None and version > state.marker.before_version else None
+        loop = asyncio.get_running_loop()
+        try:
+            if source is None:
+                verdicts: list[Verdict] = []
+            else:
+                verdicts = await loop.run_in_executor(self.thread_pool, check_source, source, constraints)
+            report = None
+            if marker is not None and source is not None:
+                before_verdicts = await loop.run_in_executor(self.thread_pool, check_source, marker.before, constraints)
+                report = await loop.run_in_executor(self.thread_pool, lambda: report_edit(
+                    marker.before.text, text, before_verdicts, verdicts, before_source=marker.before,
+                    scope=marker.scope, targeted=marker.targeted, symbol=marker.symbol, turn=marker.turn,
+                    instruction=marker.instruction))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a failed check is reported, never fatal
+            self.report(f"checking {document.uri} failed: {type(exc).__name__}: {exc}", types.MessageType.Error)
+            return
+        if document.version != version or self.states.get(document.uri) is not state:
+            return  # a newer edit arrived (or the document closed): this result is stale
+        if marker is not None and state.marker is marker:
+            state.marker = None
+        if report is not None:
+            state.last_report = report
+            state.regressed = {c.key: report for c, _ in report.regressions}
+            state.out_of_scope = []
+        self.finish(state, version, text, verdicts, report)
+
+    def finish(self, state: DocumentState, version: int, text: str, verdicts: list[Verdict],
+               report: EditReport | None) -> None:
+        # a regression stays attributed to its edit until the constraint passes again
+        failing = {v.constraint.key for v in verdicts if v.status is Status.FAIL}
+        state.regressed = {k: r for k, r in state.regressed.items() if k in failing}
+        encoder = PositionEncoder(state.document.source.lines if state.document.source else text.split("\n"),
+                                  self.position_encoding)
+        diagnostics = verdict_diagnostics(verdicts, encoder, self.settings.docs_url, state.regressed,
+                                          state.document.uri)
+        if report is not None:
+            state.out_of_scope = out_of_scope_diagnostics(report, encoder)
+        diagnostics += state.out_of_scope
+        state.counter += 1
+        state.result = CheckResult(version, verdicts, diagnostics, f"{version}.{state.counter}")
+        for waiter in state.waiters:
+            if not waiter.done():
+                waiter.set_result(state.result)
+        state.waiters.clear()
+        if not self.pulls:
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                uri=state.document.uri, version=version, diagnostics=diagnostics))
+        self.send_status(state, report)
+        if self.recorder is not None:
+            latency = (time.monotonic() - state.changed_at) * 1000 if state.changed_at else None
+            if report is not None:
+                self.recorder.write({"event": "edit_report", "uri": state.document.uri, "version": version,
+                                     **report.to_json()})
+            self.recorder.write({"event": "diagnostics", "uri": state.document.uri, "version": version,
+                                 "latency_ms": round(latency, 2) if latency is not None else None,
+                                 "diagnostics": [summarise(d) for d in diagnostics]})
+
+    def send_status(self, state: DocumentState, report: EditReport | None) -> None:
+        result = state.result
+        assert result is not None
+        applicable = [v for v in result.verdicts if v.status is not Status.NOT_APPLICABLE]
+        params: dict[str, Any] = {
+            "uri": state.document.uri, "version": result.version,
+            "satisfied": sum(1 for v in applicable if v.status is Status.PASS), "total": len(applicable),
+            "regressions": len(state.regressed),
+            "failing": [v.constraint.id for v in applicable if v.status is Status.FAIL],
+            "errors": [v.constraint.id for v in applicable if v.status is Status.ERROR],
+        }
+        if report is not None:
+            params["edit"] = report.to_json()
+        self.protocol.notify(STATUS, params)
+
+    async def current_result(self, state: DocumentState, timeout: float = 10.0) -> CheckResult | None:
+        """The result for the document's current version, waiting for a pending check."""
+        idle = state.pending is None or (isinstance(state.pending, asyncio.Task) and state.pending.done())
+        if idle and state.result is not None and state.result.version == state.document.version:
+            return state.result
+        if idle:
+            self.schedule(state, delay=0)
+        waiter = asyncio.get_running_loop().create_future()
+        state.waiters.append(waiter)
+        try:
+            return await asyncio.wait_for(waiter, timeout)
+        except asyncio.TimeoutError:
+            return state.result
+
+
+def path_of(uri: str) -> str | None:
+    try:
+        return to_fs_path(uri) if uri.startswith("file:") else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def types_uri(path: str) -> str:
+    from pygls.uris import from_fs_path
+
+    return from_fs_path(path) or path
+
+
+def summarise(diagnostic: types.Diagnostic) -> dict:
+    data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+    return {"code": diagnostic.code, "kind": data.get("kind"), "severity": int(diagnostic.severity or 0),
+            "range": {"start": [diagnostic.range.start.line, diagnostic.range.start.character],
+                      "end": [diagnostic.range.end.line, diagnostic.range.end.character]},
+            "message": diagnostic.message}
+
+
+def scope_from_json(value: Any) -> list[LineSpan] | None:
+    """An LSP range (or a list of them) as line spans; None when absent."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    spans = []
+    for item in items:
+        try:
+            spans.append(LineSpan(int(item["start"]["line"]), int(item["end"]["line"])))
+        except (KeyError, TypeError, ValueError):
+            raise JsonRpcInvalidParams("scope must be an LSP range {start: {line, character}, end: {...}}") from None
+    return spans
+
+
+def create_server() -> HeedfulServer:  # noqa: C901 - the handler table
+    server = HeedfulServer()
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: HeedfulServer, params: types.InitializeParams) -> None:
+        options = params.initialization_options
+        ls.initialization_options = options if isinstance(options, dict) else {}
+        ls.constraints = ConstraintsInForce(ls.root, ls.report)
+        ls.configure()
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: HeedfulServer, params: types.InitializedParams) -> None:
+        capabilities = ls.client_capabilities
+        workspace = capabilities.workspace if capabilities else None
+        if workspace and workspace.configuration:
+            await pull_configuration(ls)
+        watch = workspace and workspace.did_change_watched_files and \
+            workspace.did_change_watched_files.dynamic_registration
+        if watch:
+            try:
+                await ls.client_register_capability_async(types.RegistrationParams(registrations=[types.Registration(
+                    id="heedful-spec-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                    register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[
+                        types.FileSystemWatcher(glob_pattern=f"**/{os.path.basename(f)}")
+                        for f in ls.settings.constraint_files]))]))
+            except Exception as exc:  # noqa: BLE001 - a client that advertised it but refuses
+                ls.report(f"the client refused file watching ({exc}); watching heedful.toml with watchdog")
+                watch = False
+        if not watch and ls.root:
+            start_watchdog(ls)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: HeedfulServer, params: None) -> None:
+        if ls.observer is not None:
+            ls.observer.stop()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: HeedfulServer, params: types.DidChangeConfigurationParams) -> None:
+        capabilities = ls.client_capabilities
+        if capabilities and capabilities.workspace and capabilities.workspace.configuration:
+            await pull_configuration(ls)
+        elif isinstance(params.settings, dict):
+            ls.configure(params.settings.get("heedful", params.settings))
+        ls.recheck_all()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: HeedfulServer, params: types.DidChangeWatchedFilesParams) -> None:
+        names = {os.path.basename(f) for f in ls.settings.constraint_files}
+        if any(os.path.basename(path_of(change.uri) or change.uri) in names for change in params.changes):
+            reload_specs(ls)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: HeedfulServer, params: types.DidOpenTextDocumentParams) -> None:
+        item = params.text_document
+        document = Document.open(item.uri, item.text, item.version, item.language_id, path_of(item.uri))
+        state = DocumentState(document)
+        ls.states[item.uri] = state
+        state.changed_at = time.monotonic()
+        if document.source is not None:
+            ls.schedule(state, delay=0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: HeedfulServer, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        state = ls.states.get(uri)
+        if state is None:
+            return
+        before = state.document.text
+        text = ls.workspace.get_text_document(uri).source
+        version = params.text_document.version if params.text_document.version is not None else \
+            state.document.version + 1
+        if version <= state.document.version:
+            ls.report(f"{uri}: version {version} after {state.document.version}; using the newest text")
+            version = state.document.version + 1  # keep results for the text we have now current
+        state.document.update(text, version)
+        state.changed_at = time.monotonic()
+        if ls.recorder is not None:
+            changed = [{"start": c.range.start.line, "end": c.range.end.line} if isinstance(
+                c, types.TextDocumentContentChangePartial) else {"start": 0, "end": len(before.split("\n"))}
+                for c in params.content_changes]
+            ls.recorder.edit(uri, version, "assistant" if state.marker else "human", before, text, changed)
+        if state.document.source is not None:
+            ls.schedule(state)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: HeedfulServer, params: types.DidSaveTextDocumentParams) -> None:
+        path = path_of(params.text_document.uri)
+        if path and ls.constraints and path in ls.constraints.spec_paths(ls.settings.constraint_files):
+            reload_specs(ls)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: HeedfulServer, params: types.DidCloseTextDocumentParams) -> None:
+        state = ls.states.pop(params.text_document.uri, None)
+        if state is not None and state.pending is not None:
+            state.pending.cancel()
+        if not ls.pulls:
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                uri=params.text_document.uri, diagnostics=[]))
+
+    @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC,
+                    types.DiagnosticOptions(identifier="heedful", inter_file_dependencies=False,
+                                            workspace_diagnostics=False))
+    async def diagnostic(ls: HeedfulServer, params: types.DocumentDiagnosticParams):
+        uri = params.text_document.uri
+        state = ls.states.get(uri)
+        if state is None:
+            items = ls.spec_diagnostics.get(uri, [])
+            return types.RelatedFullDocumentDiagnosticReport(items=items)
+        if state.document.source is None:
+            return types.RelatedFullDocumentDiagnosticReport(items=ls.spec_diagnostics.get(uri, []))
+        result = await ls.current_result(state)
+        if result is None:
+            return types.RelatedFullDocumentDiagnosticReport(items=[])
+        if params.previous_result_id == result.result_id:
+            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result.result_id)
+        return types.RelatedFullDocumentDiagnosticReport(items=result.diagnostics, result_id=result.result_id)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: HeedfulServer, params: types.HoverParams) -> types.Hover | None:
+        state = ls.states.get(params.text_document.uri)
+        if state is None or state.result is None:
+            return None
+        line, character = params.position.line, params.position.character
+        hits = [d for d in state.result.diagnostics
+                if (d.range.start.line, d.range.start.character) <= (line, character) <= (d.range.end.line,
+                                                                                           d.range.end.character)]
+        parts = [explain(d) for d in hits]
+        parts = [p for p in parts if p]
+        if not parts:
+            return None
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)))
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
+    def code_action(ls: HeedfulServer, params: types.CodeActionParams) -> list[types.CodeAction | types.Command]:
+        state = ls.states.get(params.text_document.uri)
+        if state is None or state.document.language is None:
+            return []
+        return code_actions(state, params.context.diagnostics)
+
+    @server.command(COPY_FEEDBACK)
+    def copy_feedback(ls: HeedfulServer, *arguments: Any) -> str:
+        """Returns the feedback text (clients copy it; the VS Code extension does)."""
+        if len(arguments) == 1 and isinstance(arguments[0], (list, tuple)):
+            arguments = tuple(arguments[0])
+        text = arguments[0] if arguments and isinstance(arguments[0], str) else ""
+        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=text))
+        return text
+
+    @server.feature(SET_CONSTRAINTS)
+    def set_constraints(ls: HeedfulServer, params: Any) -> dict:
+        payload = as_dict(params)
+        uri = payload.get("uri") or (payload.get("textDocument") or {}).get("uri")
+        glob = payload.get("glob")
+        mode = payload.get("mode", "replace")
+        if mode not in ("replace", "append"):
+            raise JsonRpcInvalidParams(f"{SET_CONSTRAINTS}: mode must be 'replace' or 'append', got {mode!r}")
+        try:
+            constraints = constraints_from_json(payload.get("constraints"), SET_CONSTRAINTS)
+        except HeedfulError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        assert ls.constraints is not None
+        ls.constraints.set_session(constraints, uri=uri, glob=glob, mode=mode)
+        targets = [ls.states[uri]] if uri in ls.states else list(ls.states.values())
+        for state in targets:
+            ls.schedule(state, delay=0)
+        return {"constraints": len(constraints), "uri": uri, "glob": glob if uri is None else None}
+
+    @server.feature(ASSISTANT_EDIT)
+    def assistant_edit(ls: HeedfulServer, params: Any) -> None:
+        payload = as_dict(params)
+        uri = payload.get("uri") or (payload.get("textDocument") or {}).get("uri")
+        state = ls.states.get(uri)
+        if state is None or state.document.source is None:
+            ls.report(f"{ASSISTANT_EDIT}: {uri!r} is not an open document heedful checks")
+            return
+        targeted_ids = payload.get("constraints") or []
+        in_force = ls.constraints_for(state)
+        targeted = [c for c in in_force if c.id in targeted_ids or c.key in targeted_ids]
+        turn = payload.get("turn")
+        if not targeted and isinstance(turn, int):
+            targeted = [c for c in in_force if c.turn == turn]
+        try:
+            scope = scope_from_json(payload.get("scope"))
+        except JsonRpcInvalidParams as exc:
+            ls.report(str(exc))
+            scope = None
+        state.marker = AssistantEditMarker(before=state.document.source, before_version=state.document.version,
+                                           scope=scope, instruction=payload.get("instruction"),
+                                           turn=turn if isinstance(turn, int) else None, targeted=targeted,
+                                           symbol=payload.get("symbol"))
+        if ls.recorder is not None:
+            ls.recorder.write({"event": "assistant_edit", "uri": uri, "turn": turn,
+                               "instruction": payload.get("instruction"), "scope": payload.get("scope")})
+
+    return server
+
+
+def plain(value: Any) -> Any:
+    """pygls hands custom methods' params over as namedtuple-like `Object`s: back to JSON values."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def as_dict(params: Any) -> dict:
+    value = plain(params) if params is not None else {}
+    if not isinstance(value, dict):
+        raise JsonRpcInvalidParams("params must be an object")
+    return value
+
+
+async def pull_configuration(ls: HeedfulServer) -> None:
+    try:
+        values = await ls.workspace_configuration_async(types.ConfigurationParams(
+            items=[types.ConfigurationItem(section="heedful")]))
+    except Exception as exc:  # noqa: BLE001 - a client that fails here still gets defaults
+        ls.report(f"workspace/configuration failed: {exc}")
+        return
+    value = values[0] if values else None
+    ls.configure(value if isinstance(value, dict) else None)
+
+
+def reload_specs(ls: HeedfulServer) -> None:
+    ls.configure()
+    ls.recheck_all()
+
+
+def start_watchdog(ls: HeedfulServer) -> None:
+    """Watch the constraint files when the client cannot (watchdog, polling-free where possible)."""
+    try:
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+    except ImportError:
+        ls.report("watchdog is not installed: heedful.toml changes are picked up on save only")
+        return
+    loop = asyncio.get_running_loop()
+    names = {os.path.basename(f) for f in ls.settings.constraint_files}
+
+    class SpecChanged(FileSystemEventHandler):
+        def on_any_event(self, event) -> None:  # noqa: ANN001 - watchdog's signature
+            if event.event_type not in ("modified", "created", "deleted", "moved"):
+                return  # opened/closed events: our own reads would trigger endless reloads
+            paths = [getattr(event, "src_path", ""), getattr(event, "dest_path", "")]
+            if any(os.path.basename(os.fsdecode(p)) in names for p in paths if p):
+                loop.call_soon_threadsafe(reload_specs, ls)
+
+    observer = Observer()
+    observer.schedule(SpecChanged(), ls.root, recursive=False)
+    observer.daemon = True
+    observer.start()
+    ls.observer = observer
+
+
+def explain(diagnostic: types.Diagnostic) -> str | None:
+    """Hover text: the constraint's documentation and parameters."""
+    data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+    if diagnostic.source != SOURCE:
+        return None
+    if data.get("kind") == "out_of_scope":
+        return f"**Out of scope.** {diagnostic.message}.\n\nThe instruction asked for changes inside the scope " \
+               "only; this region was changed too."
+    constraint_json = data.get("constraint") or {}
+    type_id = constraint_json.get("type") or diagnostic.code
+    if type_id not in REGISTRY:
+        return diagnostic.message
+    ctype = REGISTRY.get(type_id)
+    params = constraint_json.get("params") or {}
+    try:
+        instruction = REGISTRY.make(type_id, params).instruction()
+    except HeedfulError:
+        instruction = ctype.summary
+    lines = [f"**heedful `{type_id}`**" + (" — regression" if data.get("kind") == "regression" else ""),
+             "", f"*Instruction:* {instruction}", "", ctype.section("What it checks").replace("\n", " "),
+             "", f"*Why it matters:* {ctype.section('Why it matters').replace(chr(10), ' ')}"]
+    if params:
+        lines += ["", "*Parameters:* " + ", ".join(f"`{k}` = `{v}`" for k, v in params.items())]
+    if data.get("kind") == "regression":
+        lines += ["", f"This constraint held before the assistant edit of turn {data.get('turn')} and fails after it."]
+    return "\n".join(lines)
+
+
+def code_actions(state: DocumentState, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction | types.Command]:
+    document = state.document
+    comment = LINE_COMMENT.get(document.language or "", "//")
+    lines = document.text.split("\n")
+    verdicts = {v.constraint.key: v for v in (state.result.verdicts if state.result else [])}
+    out: list[types.CodeAction | types.Command] = []
+    seen_file: set[str] = set()
+    for diagnostic in diagnostics:
+        data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+        if diagnostic.source != SOURCE or not data.get("constraint"):
+            continue
+        type_id = str(diagnostic.code)
+        line = diagnostic.range.start.line
+        line_text = lines[line] if line < len(lines) else ""
+        out.append(types.CodeAction(
+            title=f"heedful: disable {type_id} for this line", kind=types.CodeActionKind.QuickFix,
+            diagnostics=[diagnostic],
+            edit=types.WorkspaceEdit(changes={document.uri: [types.TextEdit(
+                range=types.Range(start=types.Position(line=line, character=len(line_text.encode("utf-16-le")) // 2),
+                                  end=types.Position(line=line, character=len(line_text.encode("utf-16-le")) // 2)),
+                new_text=f"  {comment} heedful: disable={type_id}")]})))
+        if type_id not in seen_file:
+            seen_file.add(type_id)
+            insert_at = 1 if lines and (lines[0].startswith("#!") or lines[0].startswith("<?php")) else 0
+            out.append(types.CodeAction(
+                title=f"heedful: disable {type_id} for this file", kind=types.CodeActionKind.QuickFix,
+                diagnostics=[diagnostic],
+                edit=types.WorkspaceEdit(changes={document.uri: [types.TextEdit(
+                    range=types.Range(start=types.Position(line=insert_at, character=0),
+                                      end=types.Position(line=insert_at, character=0)),
+                    new_text=f"{comment} heedful: disable-file={type_id}\n")]})))
+            try:
+                constraint = REGISTRY.make(type_id, data["constraint"].get("params") or {},
+                                           label=data["constraint"].get("label"))
+                text = feedback_message(constraint, verdicts.get(constraint.key))
+            except HeedfulError:
+                text = diagnostic.message
+            # a bare Command (allowed in codeAction results): lsprotocol-based clients mistake a
+            # CodeAction that carries a command for a Command
+            out.append(types.Command(title="heedful: copy feedback for the assistant", command=COPY_FEEDBACK,
+                                     arguments=[text]))
+    return out
+
+
+__all__ = ["ASSISTANT_EDIT", "SET_CONSTRAINTS", "STATUS", "HeedfulServer", "Position", "Range", "create_server"]
