@@ -209,6 +209,10 @@ class HeedfulServer(LanguageServer):
         except Exception as exc:  # noqa: BLE001 - a failed check is reported, never fatal
             self.report(f"checking {document.uri} failed: {type(exc).__name__}: {exc}", types.MessageType.Error)
             return
+        if source is not None:
+            source.release_caches()  # the next check works on a new Source anyway
+        if marker is not None:
+            marker.before.release_caches()
         if document.version != version or self.states.get(document.uri) is not state:
             return  # a newer edit arrived (or the document closed): this result is stale
         if marker is not None and state.marker is marker:

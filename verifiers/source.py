@@ -104,6 +104,12 @@ class Source:
 
         return SyntaxView(self)
 
+    def release_caches(self) -> None:
+        """Drop the derived view (thousands of node objects) once checks are done; the tree is
+        kept, since the next incremental parse starts from it."""
+        for name in ("view", "syntax_error_ranges", "_ascii_lines"):
+            self.__dict__.pop(name, None)
+
     # -- text and positions ---------------------------------------------------------------
 
     @cached_property
