@@ -40,7 +40,10 @@ SET_CONSTRAINTS = "heedful/setConstraints"
 ASSISTANT_EDIT = "heedful/assistantEdit"
 STATUS = "heedful/status"
 COPY_FEEDBACK = "heedful.copyFeedback"
-LINE_COMMENT = {"python": "#", "ruby": "#"}  # every other language heedful knows uses //
+LINE_COMMENT = {"python": "#", "ruby": "#"}
+# An assistant-edit marker that no change follows within this time is dropped, so a later human
+# edit is not blamed on the assistant.
+MARKER_TIMEOUT_SECONDS = 30.0  # every other language heedful knows uses //
 
 
 @dataclass
@@ -393,6 +396,11 @@ def create_server() -> HeedfulServer:  # noqa: C901 - the handler table
         if version <= state.document.version:
             ls.report(f"{uri}: version {version} after {state.document.version}; using the newest text")
             version = state.document.version + 1  # keep results for the text we have now current
+        if state.marker is not None and state.marker.before_version == state.document.version and \
+                time.monotonic() - state.marker.received > MARKER_TIMEOUT_SECONDS:
+            ls.report(f"{uri}: no change followed the assistant edit marker within {MARKER_TIMEOUT_SECONDS} s; "
+                      "this change is treated as a human edit")
+            state.marker = None
         state.document.update(text, version)
         state.changed_at = time.monotonic()
         if ls.recorder is not None:
