@@ -1,0 +1,53 @@
+"""Applying assistant answers as edits: each format, and clear errors for what cannot apply."""
+
+from __future__ import annotations
+
+from heedful.replay.edits import apply_answer
+
+APP = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
+
+
+def test_whole_file_block_replaces_the_only_file():
+    answer = "Here you go:\n\n```python\ndef add(a: int, b: int) -> int:\n    return a + b\n```\n\nUsage: `add(1, 2)`."
+    edit = apply_answer(answer, {"app.py": APP})
+    assert edit.ok and edit.format == "whole_file"
+    assert edit.files["app.py"] == "def add(a: int, b: int) -> int:\n    return a + b\n"
+
+
+def test_whole_file_blocks_named_per_file():
+    answer = "`app.py`:\n```python\nX = 1\n```\n\n```python util.py\nY = 2\n```\n"
+    edit = apply_answer(answer, {"app.py": APP, "util.py": ""})
+    assert edit.files == {"app.py": "X = 1\n", "util.py": "Y = 2\n"}
+
+
+def test_search_replace_blocks():
+    answer = ("app.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a - b - 0\n>>>>>>> REPLACE\n\n"
+              "<<<<<<< SEARCH\ndef add(a, b):\n=======\ndef add(a, b, c=0):\n>>>>>>> REPLACE\n")
+    edit = apply_answer(answer, {"app.py": APP})
+    assert edit.ok and edit.format == "search_replace"
+    assert edit.files["app.py"] == APP.replace("a - b", "a - b - 0").replace("add(a, b)", "add(a, b, c=0)")
+
+
+def test_search_replace_errors_name_the_block():
+    answer = ("<<<<<<< SEARCH\nreturn a * b\n=======\nreturn 0\n>>>>>>> REPLACE\n"
+              "<<<<<<< SEARCH\n(a, b):\n=======\n(a, b, c):\n>>>>>>> REPLACE\n")
+    edit = apply_answer(answer, {"app.py": APP})
+    assert [str(e) for e in edit.errors] == ["block 1: the SEARCH text is not in app.py",
+                                              "block 2: the SEARCH text occurs 2 times in app.py"]
+
+
+def test_unified_diff_with_offset():
+    diff = ("```diff\n--- a/app.py\n+++ b/app.py\n@@ -10,2 +10,2 @@\n def sub(a, b):\n-    return a - b\n"
+            "+    return b - a\n```\n")
+    edit = apply_answer(diff, {"app.py": APP})
+    assert edit.ok and edit.format == "unified_diff"
+    assert edit.files["app.py"] == APP.replace("return a - b", "return b - a")
+
+
+def test_unappliable_answers_are_format_errors():
+    assert str(apply_answer("", {"app.py": APP}).errors[0]) == "the answer is empty"
+    assert "no code block" in str(apply_answer("I would rename the function.", {"app.py": APP}).errors[0])
+    bad_hunk = "--- a/app.py\n+++ b/app.py\n@@ -1,1 +1,1 @@\n-def mul(a, b):\n+def times(a, b):\n"
+    assert "does not match app.py" in str(apply_answer(bad_hunk, {"app.py": APP}).errors[0])
+    several = apply_answer("```python\nX = 1\n```", {"a.py": "", "b.py": ""})
+    assert "name no file" in str(several.errors[0])
