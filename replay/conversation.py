@@ -1,0 +1,188 @@
+"""heedful's conversation format: one JSON object per line (JSONL), versioned and validated.
+
+    {"format": "heedful.conversation/1",
+     "id": "shop-001",                                  # unique in the file
+     "language": "python",                              # heedful language of the task's files
+     "category": "refactoring",                         # optional, for per-category reports
+     "task": {"prompt": "Write ...",                     # what the assistant is asked first
+              "files": {"shop.py": "..."},              # initial workspace (may be empty strings)
+              "reference": {"shop.py": "..."},          # optional reference solution
+              "tests": [{"name": "base", "code": "assert f(1) == 2"}]},   # optional base tests
+     "turns": [{"instruction": "Rename ... to snake_case.",
+                "constraints": [{"type": "naming.case", "role": "function", "case": "snake_case"}],
+                "tests": [{"name": "...", "code": "..."}],               # optional exec checks
+                "scope": {"symbol": "save_user"},                        # optional edit scope
+                "category": "naming"}]}                                  # optional
+
+Every problem is reported with the file, the line and the field path (`turns[2].constraints[0],
+key 'max'`), and a malformed line never hides the others: `load_conversations` collects them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..verifiers.errors import HeedfulError, SpecError
+from ..verifiers.languages import normalise_language
+from ..verifiers.registry import Constraint
+from ..verifiers.spec import constraint_from_table
+
+FORMAT = "heedful.conversation/1"
+
+
+class ConversationError(HeedfulError):
+    """A malformed conversation line: names the file, line and field."""
+
+    def __init__(self, path: str, line: int, field_path: str, message: str) -> None:
+        self.path, self.line, self.field_path = path, line, field_path
+        super().__init__(f"{path}:{line}: {field_path + ': ' if field_path else ''}{message}")
+
+
+@dataclass(frozen=True)
+class TestCase:
+    name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    index: int  # 1-based
+    instruction: str
+    constraints: tuple[Constraint, ...] = ()
+    tests: tuple[TestCase, ...] = ()
+    scope_symbol: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    language: str
+    prompt: str
+    files: dict[str, str]
+    turns: tuple[Turn, ...]
+    reference: dict[str, str] | None = None
+    tests: tuple[TestCase, ...] = ()
+    category: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    source_line: int = 0
+
+
+def parse_conversation(data: Any, path: str = "<conversation>", line: int = 1) -> Conversation:
+    def fail(field_path: str, message: str) -> ConversationError:
+        return ConversationError(path, line, field_path, message)
+
+    if not isinstance(data, dict):
+        raise fail("", "a conversation must be a JSON object")
+    if data.get("format") != FORMAT:
+        raise fail("format", f"expected {FORMAT!r}, got {data.get('format')!r}")
+    conversation_id = data.get("id")
+    if not isinstance(conversation_id, str) or not conversation_id:
+        raise fail("id", "must be a non-empty string")
+    try:
+        language = normalise_language(str(data.get("language", "")))
+    except HeedfulError as exc:
+        raise fail("language", str(exc)) from None
+    task = data.get("task")
+    if not isinstance(task, dict):
+        raise fail("task", "must be an object with prompt and files")
+    prompt = task.get("prompt")
+    if not isinstance(prompt, str):
+        raise fail("task.prompt", "must be a string")
+    files = _files(task.get("files", {}), "task.files", fail)
+    reference = _files(task["reference"], "task.reference", fail) if task.get("reference") is not None else None
+    tests = _tests(task.get("tests", []), "task.tests", fail)
+    raw_turns = data.get("turns")
+    if not isinstance(raw_turns, list) or not raw_turns:
+        raise fail("turns", "must be a non-empty list")
+    turns = []
+    for index, raw in enumerate(raw_turns):
+        where = f"turns[{index}]"
+        if not isinstance(raw, dict):
+            raise fail(where, "must be an object")
+        instruction = raw.get("instruction")
+        if not isinstance(instruction, str) or not instruction.strip():
+            raise fail(f"{where}.instruction", "must be a non-empty string")
+        constraints = []
+        for c_index, item in enumerate(raw.get("constraints", []) or []):
+            c_where = f"{where}.constraints[{c_index}]"
+            if isinstance(item, dict) and "turn" not in item:
+                item = {**item, "turn": index + 1}
+            try:
+                constraints.append(constraint_from_table(item, path, c_index, line, where=c_where))
+            except SpecError as exc:
+                message = str(exc).split(f"{c_where}, ", 1)[-1].split(f"{c_where}: ", 1)[-1]
+                raise fail(c_where, message) from None
+        scope = raw.get("scope") or {}
+        if not isinstance(scope, dict) or not isinstance(scope.get("symbol", ""), str):
+            raise fail(f"{where}.scope", "must be an object like {\"symbol\": \"name\"}")
+        category = raw.get("category")
+        turns.append(Turn(index + 1, instruction, tuple(constraints), _tests(raw.get("tests", []), f"{where}.tests", fail),
+                          scope.get("symbol") or None, category if isinstance(category, str) else None))
+    known = {"format", "id", "language", "category", "task", "turns", "metadata"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise fail(unknown[0], f"unknown field (known: {', '.join(sorted(known))})")
+    return Conversation(conversation_id, language, prompt, files, tuple(turns), reference, tests,
+                        data.get("category") if isinstance(data.get("category"), str) else None,
+                        data.get("metadata") if isinstance(data.get("metadata"), dict) else {}, line)
+
+
+def _files(value: Any, where: str, fail) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise fail(where, "must map file paths to file contents (strings)")
+    for path in value:
+        if path.startswith("/") or ".." in path.replace("\\", "/").split("/"):
+            raise fail(where, f"file path {path!r} must be relative and stay inside the workspace")
+    return dict(value)
+
+
+def _tests(value: Any, where: str, fail) -> tuple[TestCase, ...]:
+    if not isinstance(value, list):
+        raise fail(where, "must be a list of {name, code}")
+    out = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict) or not isinstance(item.get("code"), str):
+            raise fail(f"{where}[{index}]", "must be an object with a `code` string")
+        out.append(TestCase(str(item.get("name") or f"test {index + 1}"), item["code"]))
+    return tuple(out)
+
+
+@dataclass
+class LoadedDataset:
+    conversations: list[Conversation]
+    errors: list[ConversationError]
+
+
+def load_conversations(path: str) -> LoadedDataset:
+    """Every valid conversation of a JSONL file, and an error for each malformed line."""
+    conversations: list[Conversation] = []
+    errors: list[ConversationError] = []
+    seen: dict[str, int] = {}
+    try:
+        handle = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise HeedfulError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    with handle:
+        for number, raw_line in enumerate(handle, 1):
+            if not raw_line.strip():
+                continue
+            try:
+                data = json.loads(raw_line)
+            except json.JSONDecodeError as exc:
+                errors.append(ConversationError(path, number, "", f"not valid JSON: {exc.msg} (column {exc.colno})"))
+                continue
+            try:
+                conversation = parse_conversation(data, path, number)
+            except ConversationError as exc:
+                errors.append(exc)
+                continue
+            if conversation.id in seen:
+                errors.append(ConversationError(path, number, "id", f"duplicate id {conversation.id!r} "
+                                                                     f"(first on line {seen[conversation.id]})"))
+                continue
+            seen[conversation.id] = number
+            conversations.append(conversation)
+    return LoadedDataset(conversations, errors)
