@@ -3,4 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# System packages the real-client tests drive (Debian's Neovim); needs root, as on CI. Without
+# root the install is skipped and those tests skip with a reason (on CI they fail instead).
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    bash scripts/install-test-deps.sh
+else
+    echo "scripts/test.sh: not root: skipping Debian test packages (see scripts/install-test-deps.sh)" >&2
+fi
 exec .venv/bin/python -m pytest -q "$@"

@@ -102,3 +102,13 @@ def test_every_language_agnostic_type_covers_all_14_languages():
                 "format.indentation"]
     for type_id in agnostic:
         assert set(REGISTRY.get(type_id).languages) == set(LANGUAGES), type_id
+
+
+def test_naming_cases_hold_for_every_script():
+    from heedful.verifiers.constraints.naming import CASES, convert_case
+
+    assert CASES["snake_case"].match("save_état") and not CASES["snake_case"].match("saveÉtat")
+    assert CASES["camelCase"].match("saveÉtat") and CASES["PascalCase"].match("Ключ")
+    assert CASES["UPPER_CASE"].match("MAX_ÉTAGE") and not CASES["lowercase"].match("saveÉtat")
+    assert convert_case("saveÉtat", "snake_case") == "save_état"
+    assert convert_case("parseHTTPResponse", "snake_case") == "parse_http_response"

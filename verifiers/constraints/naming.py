@@ -12,14 +12,32 @@ from ..source import Source
 from ..languages.view import Name
 
 ROLE_CHOICES = ("function", "method", "class", "variable", "parameter", "constant", "field", "any")
-CASES: dict[str, re.Pattern[str]] = {
-    "snake_case": re.compile(r"^_*[a-z][a-z0-9]*(?:_+[a-z0-9]+)*_*$"),
-    "camelCase": re.compile(r"^_*[a-z][a-zA-Z0-9]*$"),
-    "PascalCase": re.compile(r"^_*[A-Z][a-zA-Z0-9]*$"),
-    "UPPER_CASE": re.compile(r"^_*[A-Z][A-Z0-9]*(?:_+[A-Z0-9]+)*_*$"),
-    "kebab-case": re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"),
-    "lowercase": re.compile(r"^[^A-Z]*[a-z][^A-Z]*$"),
-    "uppercase": re.compile(r"^[^a-z]*[A-Z][^a-z]*$"),
+def letter_shape(name: str) -> str:
+    """`saveÉtat2` → `aaaaAaaa0`: upper letters A, other letters a, digits 0, `_`/`-` kept.
+
+    Case rules are written over this shape, so they hold for every script (é, ß, Ж, 名)."""
+    return "".join("A" if ch.isupper() else "a" if ch.isalpha() else "0" if ch.isdigit() else ch if ch in "_-" else "x"
+                   for ch in name)
+
+
+class CasePattern:
+    """A case rule over a name's letter shape."""
+
+    def __init__(self, shape_pattern: str) -> None:
+        self.pattern = re.compile(shape_pattern)
+
+    def match(self, name: str) -> bool:
+        return bool(self.pattern.match(letter_shape(name)))
+
+
+CASES: dict[str, CasePattern] = {
+    "snake_case": CasePattern(r"^_*a[a0]*(?:_+[a0]+)*_*$"),
+    "camelCase": CasePattern(r"^_*a[aA0]*$"),
+    "PascalCase": CasePattern(r"^_*A[aA0]*$"),
+    "UPPER_CASE": CasePattern(r"^_*A[A0]*(?:_+[A0]+)*_*$"),
+    "kebab-case": CasePattern(r"^a[a0]*(?:-[a0]+)*$"),
+    "lowercase": CasePattern(r"^[^A]*a[^A]*$"),
+    "uppercase": CasePattern(r"^[^a]*A[^a]*$"),
 }
 
 
@@ -49,12 +67,16 @@ def declared_names(src: Source, role: str) -> list[Name]:
     return out
 
 
+_WORD_SHAPE = re.compile(r"A+(?=Aa)|A?a+|A+|0+")
+
+
 def split_words(name: str) -> list[str]:
     """`parseHTTPResponse_v2` → ['parse', 'http', 'response', 'v2']."""
     parts = re.split(r"[_\-\s]+", name.strip("_-"))
     words: list[str] = []
     for part in parts:
-        words += [w.lower() for w in re.findall(r"[A-Z]+(?=[A-Z][a-z]|\d|\b)|[A-Z]?[a-z]+|[A-Z]+|\d+", part)]
+        shape = letter_shape(part)
+        words += [part[m.start():m.end()].lower() for m in _WORD_SHAPE.finditer(shape)]
     return [w for w in words if w]
 
 
