@@ -25,6 +25,7 @@ def run_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(stream=sys.stderr, level=getattr(logging, args.log_level.upper()),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     server = create_server()
+    tune_garbage_collector()
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
         if not host or not port.isdigit():
@@ -33,3 +34,14 @@ def run_serve(args: argparse.Namespace) -> int:
     else:
         server.start_io()
     return 0
+
+
+def tune_garbage_collector() -> None:
+    """Checks allocate many short-lived objects and almost no cycles; the default thresholds make
+    a full collection run every few edits (tens of ms on a large file, the server's p95). Freeze
+    what start-up allocated and collect the young generation less often."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)

@@ -198,24 +198,15 @@ class HeedfulServer(LanguageServer):
         try:
             if source is None:
                 verdicts: list[Verdict] = []
+                report = None
             else:
-                verdicts = await loop.run_in_executor(self.thread_pool, check_source, source, constraints)
-            report = None
-            if marker is not None and source is not None:
-                before_verdicts = await loop.run_in_executor(self.thread_pool, check_source, marker.before, constraints)
-                report = await loop.run_in_executor(self.thread_pool, lambda: report_edit(
-                    marker.before.text, text, before_verdicts, verdicts, before_source=marker.before,
-                    scope=marker.scope, targeted=marker.targeted, symbol=marker.symbol, turn=marker.turn,
-                    instruction=marker.instruction))
+                verdicts, report = await loop.run_in_executor(self.thread_pool, check_snapshot, source, text,
+                                                              constraints, marker)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a failed check is reported, never fatal
             self.report(f"checking {document.uri} failed: {type(exc).__name__}: {exc}", types.MessageType.Error)
             return
-        if source is not None:
-            source.release_caches()  # the next check works on a new Source anyway
-        if marker is not None:
-            marker.before.release_caches()
         if document.version != version or self.states.get(document.uri) is not state:
             return  # a newer edit arrived (or the document closed): this result is stale
         if marker is not None and state.marker is marker:
@@ -285,6 +276,22 @@ class HeedfulServer(LanguageServer):
             return await asyncio.wait_for(waiter, timeout)
         except asyncio.TimeoutError:
             return state.result
+
+
+def check_snapshot(source: Source, text: str, constraints: list[Constraint],
+                   marker: AssistantEditMarker | None) -> tuple[list[Verdict], EditReport | None]:
+    """The verdicts for a snapshot and, after an assistant edit, its report; runs in a worker
+    thread, which also frees the derived views (thousands of node objects) when done."""
+    verdicts = check_source(source, constraints)
+    report = None
+    if marker is not None:
+        before_verdicts = check_source(marker.before, constraints)
+        report = report_edit(marker.before.text, text, before_verdicts, verdicts, before_source=marker.before,
+                             scope=marker.scope, targeted=marker.targeted, symbol=marker.symbol, turn=marker.turn,
+                             instruction=marker.instruction)
+        marker.before.release_caches()
+    source.release_caches()  # the next check works on a new Source anyway
+    return verdicts, report
 
 
 def path_of(uri: str) -> str | None:

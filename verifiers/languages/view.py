@@ -300,7 +300,11 @@ class SyntaxView:
         """Declared identifiers in `role`; the first binding of a name per scope only."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
-        return self._names_by_role.get(role, [])
+        if role in ("function", "method", "class"):
+            return self._definition_names[role]
+        if role == "parameter":
+            return self._parameter_names
+        return self._binding_names[role]
 
     def role_supported(self, role: str) -> bool:
         capture = {"function": "function", "method": "function", "class": "class",
@@ -309,20 +313,27 @@ class SyntaxView:
         return self.supports(capture)
 
     @cached_property
-    def _names_by_role(self) -> dict[str, list[Name]]:
-        out: dict[str, list[Name]] = {role: [] for role in ROLES}
+    def _definition_names(self) -> dict[str, list[Name]]:
+        out: dict[str, list[Name]] = {"function": [], "method": [], "class": []}
         for fn in self.functions:
             if fn.name_node is not None:
-                out["method" if fn.is_method else "function"].append(
-                    Name(fn.name, "method" if fn.is_method else "function", fn.name_node, self.source))
+                role = "method" if fn.is_method else "function"
+                out[role].append(Name(fn.name, role, fn.name_node, self.source))
         for cls in self.classes:
             name_node = self.profile.class_name(cls.node)
             if name_node is not None:
                 out["class"].append(Name(cls.name, "class", name_node, self.source))
-        for param in self.parameters:
-            if not param.is_receiver:
-                out["parameter"].append(Name(param.name, "parameter", param.name_node or param.node, self.source))
-        seen: set[tuple[object, str, str]] = set()
+        return out
+
+    @cached_property
+    def _parameter_names(self) -> list[Name]:
+        return [Name(p.name, "parameter", p.name_node or p.node, self.source) for p in self.parameters
+                if not p.is_receiver]
+
+    @cached_property
+    def _binding_names(self) -> dict[str, list[Name]]:
+        out: dict[str, list[Name]] = {"constant": [], "field": [], "variable": []}
+        seen: set[tuple[object, str]] = set()
         for role, capture in (("constant", "constant.name"), ("field", "field.name"), ("variable", "variable.name")):
             for node in self.nodes(capture):
                 # Ruby `@count`, JS `#count`, PHP `$count`: the sigil is syntax, not part of the name
@@ -331,7 +342,7 @@ class SyntaxView:
                 if role == "variable" and self.profile.is_constant_name(node, text):
                     actual = "constant"
                 scope = self.enclosing_callable(node)
-                key = (_key(scope) if scope is not None else None, text, "binding")
+                key = (scope.id if scope is not None else None, text)
                 if key in seen:
                     continue
                 seen.add(key)
