@@ -50,3 +50,22 @@ def _missing() -> list[str]:
 def test_every_claimed_language_has_examples():
     missing = _missing()
     assert not missing, f"{len(missing)} (type, language) pairs lack examples: " + ", ".join(missing)
+
+
+def _declared_cases():
+    for language in LANGUAGES:
+        for type_id, examples in sorted(load_examples(language).items()):
+            if REGISTRY.get(type_id).captures is not None:
+                yield pytest.param(type_id, examples[0], id=f"{type_id}-{language}")
+
+
+@pytest.mark.parametrize(("type_id", "example"), list(_declared_cases()))
+def test_declared_captures_are_enough(type_id, example):
+    """A type that declares the captures it reads must not need others (the view would have to
+    widen to the whole query, which is correct but slow)."""
+    constraint = REGISTRY.make(type_id, example.params)
+    for text in (example.passing, example.failing):
+        source = Source(text, example.language)
+        check_source(source, [constraint])
+        if "view" in source.__dict__:
+            assert source.view.wanted is not None, f"{type_id} read captures it does not declare"

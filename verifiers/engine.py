@@ -22,7 +22,19 @@ _DIRECTIVE = re.compile(r"heedful:\s*(disable(?:-next-line|-file)?)\s*=\s*([\w.,
 def check_source(source: Source, constraints: Sequence[Constraint]) -> list[Verdict]:
     """One verdict per constraint, in order."""
     suppressions = Suppressions.scan(source)
+    if "view" not in source.__dict__:
+        source.capture_hint = needed_captures(constraints)
     return [_check_one(source, c, suppressions) for c in constraints]
+
+
+def needed_captures(constraints: Sequence[Constraint]) -> frozenset[str] | None:
+    """The capture names these constraints read, or None if any of them did not declare its own."""
+    needed: set[str] = set()
+    for constraint in constraints:
+        if constraint.type.captures is None:
+            return None
+        needed |= constraint.type.captures
+    return frozenset(needed)
 
 
 def _check_one(source: Source, constraint: Constraint, suppressions: "Suppressions") -> Verdict:

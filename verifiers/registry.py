@@ -55,6 +55,9 @@ class ConstraintType:
     tolerates_syntax_errors: bool = True
     # Anchor benchmark types this type covers, for the mapping table (free text).
     anchors: tuple[str, ...] = ()
+    # The view captures the check reads (None: possibly any). Declared for the common types so a
+    # small constraint set runs a small query; asking for an undeclared capture still works.
+    captures: frozenset[str] | None = None
 
     @property
     def summary(self) -> str:
@@ -170,7 +173,8 @@ def load_builtin_constraints() -> None:
 def constraint_type(*, id: str, category: str | None = None, instruction: "str | Callable[[dict[str, Any]], str]",
                     params: Sequence[ParamSpec] = (), languages: Sequence[str] = ALL_LANGUAGES,
                     kind: Kind = Kind.STATIC, tolerates_syntax_errors: bool = True,
-                    anchors: Sequence[str] = ()) -> Callable[[CheckFunction], CheckFunction]:
+                    anchors: Sequence[str] = (), captures: Iterable[str] | None = None
+                    ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check function as a constraint type (its docstring is the documentation)."""
 
     def register(check: CheckFunction) -> CheckFunction:
@@ -191,6 +195,7 @@ def constraint_type(*, id: str, category: str | None = None, instruction: "str |
             id=id, category=category or id.split(".", 1)[0], kind=kind, languages=tuple(languages),
             params=tuple(params), instruction=instruction, check=check, doc=doc,
             tolerates_syntax_errors=tolerates_syntax_errors, anchors=tuple(anchors),
+            captures=frozenset(captures) if captures is not None else None,
         ))
         return check
 

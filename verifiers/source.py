@@ -39,6 +39,9 @@ class Source:
         self.language = self.profile.name
         self.data = text.encode("utf-8", errors="surrogatepass")
         self._tree = tree
+        # Capture names the checks about to run declared they need (set by the engine before the
+        # view is built); None: all of them.
+        self.capture_hint: frozenset[str] | None = None
 
     # -- construction ---------------------------------------------------------------------
 
@@ -102,7 +105,7 @@ class Source:
     def view(self) -> "SyntaxView":
         from .languages.view import SyntaxView
 
-        return SyntaxView(self)
+        return SyntaxView(self, self.capture_hint)
 
     def release_caches(self) -> None:
         """Drop the derived view (thousands of node objects) once checks are done; the tree is

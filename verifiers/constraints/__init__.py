@@ -1,6 +1,20 @@
 """Built-in constraint types, one module per category; importing this registers them all."""
 
 from . import (  # noqa: F401
-    calls, comments, complexity, data_structures, declarations, errors, formatting, imports, naming, size,
-    python_tools, response, structure, symbols, syntax, types,
+    calls,
+    comments,
+    complexity,
+    data_structures,
+    declarations,
+    errors,
+    formatting,
+    imports,
+    naming,
+    python_tools,
+    response,
+    size,
+    structure,
+    symbols,
+    syntax,
+    types,
 )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from ..languages.view import Call
 from ..model import Violation
 from ..params import ParamSpec
 from ..registry import constraint_type
 from ..source import Source
-from ..languages.view import Call
 
 # Receiver names that stand for a type rather than a variable, so `str.count` means "the
 # `count` method of strings" and matches `text.count(...)`.
@@ -38,6 +38,7 @@ def _calls_param() -> ParamSpec:
 
 @constraint_type(
     id="calls.forbidden",
+    captures={"call"},
     instruction="Do not call {names}.",
     params=[_calls_param()],
     anchors=("IFCodeBench check_forbidden_builtins",),
@@ -68,6 +69,7 @@ def forbidden_calls(src: Source, names: tuple[str, ...]) -> Iterable[Violation]:
 
 @constraint_type(
     id="calls.required",
+    captures={"call"},
     instruction="Use {names}.",
     params=[_calls_param()],
     anchors=("IFCodeBench check_mandatory_builtins", "MultiCodeIF syntax/function"),

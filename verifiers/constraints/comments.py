@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from ..languages.profile import DEFINITIONS
 from ..model import Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
@@ -37,6 +38,7 @@ def _is_directive(text: str) -> bool:
 
 @constraint_type(
     id="comments.count",
+    captures=DEFINITIONS | {"comment"},
     instruction="Write {comparison} {count} comments.",
     params=[count_param("comments"), comparison_param("exactly"),
             ParamSpec("include_docstrings", "bool", "Count Python docstrings as comments.", default=False)],
@@ -62,6 +64,7 @@ def comment_count(src: Source, count: int, comparison: str, include_docstrings: 
 
 @constraint_type(
     id="comments.ratio",
+    captures=DEFINITIONS | {"comment"},
     instruction="Keep the share of comment lines between {min} and {max}.",
     params=[ParamSpec("min", "float", "Minimum comment lines / (code + comment lines).", default=0.0,
                       minimum=0, maximum=1),
@@ -97,6 +100,7 @@ def comment_ratio(src: Source, min: float, max: float) -> Iterable[Violation]:
 
 @constraint_type(
     id="comments.language",
+    captures=DEFINITIONS | {"comment"},
     instruction="Write all comments in {language}.",
     params=[ParamSpec("language", "str", "The natural language of comments: en (English) or zh (Chinese); "
                       "ja and ko are told apart from en by script only.", required=True, choices=("en", "zh", "ja", "ko"))],
@@ -128,6 +132,7 @@ def comment_language(src: Source, language: str) -> Iterable[Violation]:
 
 @constraint_type(
     id="comments.none",
+    captures=DEFINITIONS | {"comment"},
     instruction="Write no comments.",
     params=[ParamSpec("docstrings", "bool", "Forbid Python docstrings too.", default=True)],
     anchors=("VeriCode doc_5",),
@@ -152,6 +157,7 @@ def no_comments(src: Source, docstrings: bool) -> Iterable[Violation]:
 
 @constraint_type(
     id="comments.style",
+    captures={"comment"},
     instruction="Write comments as {style} comments.",
     params=[ParamSpec("style", "str", "line (// or #), block (/* */), doc (documentation comments), or inline "
                       "(after code on the same line).", required=True, choices=COMMENT_STYLES)],
@@ -188,9 +194,12 @@ def comment_style(src: Source, style: str) -> Iterable[Violation]:
 
 def _preceding_comments(src: Source, start_line: int) -> list:
     """Comments ending on the line(s) just above `start_line` (no blank line between)."""
-    by_end = {}
-    for comment in src.view.comments:
-        by_end.setdefault(comment.range.end.line, comment)
+    by_end = getattr(src.view, "_comments_by_end_line", None)
+    if by_end is None:
+        by_end = {}
+        for comment in src.view.comments:
+            by_end.setdefault(comment.range.end.line, comment)
+        src.view._comments_by_end_line = by_end  # type: ignore[attr-defined]
     out = []
     line = start_line - 1
     while line >= 0:
@@ -229,6 +238,7 @@ def is_documented(src: Source, node, name: str) -> bool:
 
 @constraint_type(
     id="docs.required",
+    captures=DEFINITIONS | {"comment"},
     instruction="Document every {targets} with a documentation comment.",
     params=[ParamSpec("targets", "str", "What must be documented.", default="functions and classes",
                       choices=("functions", "classes", "functions and classes")),

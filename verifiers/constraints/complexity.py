@@ -6,11 +6,12 @@ from typing import Iterable
 
 from tree_sitter import Node
 
+from ..languages.profile import CONTROL, DEFINITIONS
+from ..languages.view import SyntaxView
 from ..model import Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
 from ..source import Source
-from ..languages.view import SyntaxView
 
 _DEFAULT_CASE_PREFIXES = ("default", "else", "_ =>", "case _", "_ ->")
 
@@ -50,6 +51,7 @@ def complexity_by_function(view: SyntaxView, count_boolean_operators: bool = Fal
 
 @constraint_type(
     id="complexity.cyclomatic",
+    captures=DEFINITIONS | CONTROL,
     instruction="Keep the cyclomatic complexity of every function at most {max}.",
     params=[ParamSpec("max", "int", "Maximum cyclomatic complexity per function.", required=True, minimum=1),
             ParamSpec("count_boolean_operators", "bool", "Count && / || / and / or as decisions (lizard does).",
@@ -131,6 +133,7 @@ def block_depths(view: SyntaxView) -> list[tuple[Node, int]]:
 
 @constraint_type(
     id="complexity.nesting_depth",
+    captures=DEFINITIONS | CONTROL,
     instruction="Do not nest blocks more than {max} levels deep inside a function.",
     params=[ParamSpec("max", "int", "Maximum depth of nested blocks (1 = no nesting).", required=True, minimum=1)],
     anchors=("VeriCode logic_2 (ruff PLR1702)",),
@@ -168,6 +171,7 @@ def nesting_depth(src: Source, max: int) -> Iterable[Violation]:
 
 @constraint_type(
     id="complexity.max_branches",
+    captures=DEFINITIONS | CONTROL,
     instruction="Functions have at most {max} branches.",
     params=[ParamSpec("max", "int", "Maximum branches per function.", required=True, minimum=0)],
     anchors=("VeriCode logic_3 (ruff PLR0912)",),
@@ -246,6 +250,7 @@ def _operand_count(view: SyntaxView, node: Node, op_keys: set[tuple[int, int, in
 
 @constraint_type(
     id="complexity.max_boolean_operands",
+    captures={"boolean_operator"},
     instruction="Boolean expressions combine at most {max} operands.",
     params=[ParamSpec("max", "int", "Maximum operands joined by and/or in one expression.", required=True, minimum=1)],
     anchors=("VeriCode logic_9 (ruff PLR0916, counted as operators)",),
@@ -279,6 +284,7 @@ def max_boolean_operands(src: Source, max: int) -> Iterable[Violation]:
 
 @constraint_type(
     id="complexity.max_returns",
+    captures=DEFINITIONS | CONTROL,
     instruction="Functions have at most {max} return statements.",
     params=[ParamSpec("max", "int", "Maximum return statements per function.", required=True, minimum=0)],
     anchors=("ruff PLR0911",),

@@ -8,9 +8,9 @@ from typing import Iterable
 
 from tree_sitter import Node
 
+from ..languages.view import body_of
 from ..model import Violation
 from ..registry import NotApplicable, constraint_type
-from ..languages.view import body_of
 from ..source import Source
 
 ACCESS_LANGUAGES = ("java", "cpp", "csharp", "php", "typescript", "kotlin", "swift", "scala")

@@ -32,6 +32,7 @@ def _require(src: Source, capture: str, what: str) -> None:
 
 @constraint_type(
     id="errors.handling_required",
+    captures={"catch"},
     languages=HANDLER_LANGUAGES,
     instruction="Handle errors: use try/catch (or the language's equivalent) where failures can occur.",
     anchors=("CodeIF-Bench Exception Handling (static proxy; the benchmark's tests decide)",),
@@ -53,6 +54,7 @@ def handling_required(src: Source) -> Iterable[Violation]:
 
 @constraint_type(
     id="errors.no_catch_all",
+    captures={"catch"},
     languages=HANDLER_LANGUAGES,
     instruction="Do not catch all exceptions; catch specific exception types.",
     anchors=("ruff E722 / BLE001",),
@@ -78,6 +80,7 @@ def no_catch_all(src: Source) -> Iterable[Violation]:
 
 @constraint_type(
     id="errors.no_empty_catch",
+    captures={"catch"},
     languages=HANDLER_LANGUAGES,
     instruction="Do not swallow exceptions: no empty exception handlers.",
     anchors=("ruff S110 / SIM105",),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from ..languages.view import masked_lines
 from ..model import Range, Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
 from ..source import Source
-from ..languages.view import masked_lines
 
 BRACE_LANGUAGES = ("java", "javascript", "typescript", "go", "rust", "c", "cpp", "csharp", "kotlin", "php",
                    "scala", "swift")
@@ -18,6 +18,7 @@ QUOTE_LANGUAGES = ("python", "javascript", "typescript", "php", "ruby")
 
 @constraint_type(
     id="format.max_line_length",
+    captures=frozenset(),
     instruction="Keep lines at most {max} characters long.",
     params=[ParamSpec("max", "int", "Maximum characters per line.", required=True, minimum=1),
             ParamSpec("ignore_urls", "bool", "Allow long lines that only hold a URL (as pycodestyle does "
@@ -61,6 +62,7 @@ def _continuation_lines(src: Source) -> set[int]:
 
 @constraint_type(
     id="format.indentation",
+    captures={"string", "comment"},
     instruction=lambda p: "Indent with tabs." if p["style"] == "tabs" else f"Indent with {p['size']} spaces per level.",
     params=[ParamSpec("style", "str", "spaces or tabs.", required=True, choices=("spaces", "tabs")),
             ParamSpec("size", "int", "Spaces per level (with spaces).", default=4, minimum=1, maximum=16)],
@@ -227,6 +229,7 @@ def operator_spacing(src: Source, spacing: bool) -> Iterable[Violation]:
 
 @constraint_type(
     id="format.trailing_whitespace",
+    captures={"string"},
     instruction="Do not leave trailing whitespace.",
     anchors=("PEP 8 W291/W293",),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from ..languages.profile import DEFINITIONS
 from ..model import Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
@@ -47,6 +48,7 @@ def _modules_param() -> ParamSpec:
 
 @constraint_type(
     id="imports.forbidden",
+    captures={"import"},
     instruction="Do not import {modules}.",
     params=[_modules_param()],
     anchors=("IFCodeBench check_library_import (must not)", "IFCodeBench check_evolved_import (must not)"),
@@ -72,6 +74,7 @@ def forbidden_imports(src: Source, modules: tuple[str, ...]) -> Iterable[Violati
 
 @constraint_type(
     id="imports.required",
+    captures={"import"},
     instruction="Import and use {modules}.",
     params=[_modules_param()],
     anchors=("IFCodeBench check_library_import (must)", "IFCodeBench check_evolved_import (must)",
@@ -97,6 +100,7 @@ def required_imports(src: Source, modules: tuple[str, ...]) -> Iterable[Violatio
 
 @constraint_type(
     id="imports.none",
+    captures={"import"},
     instruction="Do not import any library.",
     params=[ParamSpec("allowed", "list[str]", "Modules still allowed.", default=())],
     anchors=("IFCodeBench check_library_no_import",),
@@ -119,6 +123,7 @@ def no_imports(src: Source, allowed: tuple[str, ...]) -> Iterable[Violation]:
 
 @constraint_type(
     id="imports.count",
+    captures={"import"},
     instruction="Use {comparison} {count} import statements.",
     params=[count_param("import statements"), comparison_param("at least")],
     anchors=("IFCodeBench check_evolved_import (at least two imports)",),
@@ -141,6 +146,7 @@ def import_count(src: Source, count: int, comparison: str) -> Iterable[Violation
 
 @constraint_type(
     id="imports.at_top",
+    captures=DEFINITIONS | {"import"},
     instruction="Put all imports at the top of the file.",
     anchors=("ruff E402",),
 )

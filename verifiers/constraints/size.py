@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from ..languages.profile import DEFINITIONS, LanguageProfile, contribute_query_patterns
 from ..model import Range, Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
-from ..languages.profile import LanguageProfile, contribute_query_patterns
 from ..source import Source
 from .counting import compare, comparison_param, count_param
 
@@ -23,6 +23,7 @@ def _require_functions(src: Source) -> None:
 
 @constraint_type(
     id="size.function_length",
+    captures=DEFINITIONS,
     instruction="No function may be longer than {max_lines} lines.",
     params=[ParamSpec("max_lines", "int", "Maximum lines per function, signature to end.", required=True, minimum=1)],
 )
@@ -47,6 +48,7 @@ def function_length(src: Source, max_lines: int) -> Iterable[Violation]:
 
 @constraint_type(
     id="size.max_parameters",
+    captures=DEFINITIONS,
     instruction="Functions take at most {max} parameters.",
     params=[ParamSpec("max", "int", "Maximum number of parameters.", required=True, minimum=0),
             ParamSpec("include_lambdas", "bool", "Also check anonymous functions.", default=False)],
@@ -82,6 +84,7 @@ def max_parameters(src: Source, max: int, include_lambdas: bool) -> Iterable[Vio
 
 @constraint_type(
     id="size.file_length",
+    captures=frozenset(),
     instruction="The file may have at most {max_lines} lines.",
     params=[ParamSpec("max_lines", "int", "Maximum number of lines in the file.", required=True, minimum=1)],
 )
@@ -121,6 +124,7 @@ def code_lines(src: Source) -> list[int]:
 
 @constraint_type(
     id="size.lines_of_code",
+    captures=DEFINITIONS | {"comment"},
     instruction="The code must have {comparison} {count} lines of code.",
     params=[count_param("lines of code"), comparison_param("at most")],
     anchors=("IFCodeBench check_lines_of_code",),

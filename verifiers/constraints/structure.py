@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from ..languages.profile import DEFINITIONS
+from ..languages.view import body_of
 from ..model import Range, Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
-from ..languages.view import body_of
 from ..source import Source
 from .counting import compare, comparison_param, count_param, use_param
 
@@ -25,6 +26,7 @@ def _first_line_range(src: Source, node) -> Range:
 
 @constraint_type(
     id="structure.forbidden_loop",
+    captures={"loop.for", "loop.while"},
     instruction="Do not use {loop_type} loops.",
     params=[ParamSpec("loop_type", "str", "Which loops are forbidden: for, while, or any.", default="any",
                       choices=LOOP_KINDS)],
@@ -50,6 +52,7 @@ def forbidden_loop(src: Source, loop_type: str) -> Iterable[Violation]:
 
 @constraint_type(
     id="structure.loop_count",
+    captures={"loop.for", "loop.while"},
     instruction="Use {comparison} {count} {loop_type} loops.",
     params=[count_param("loops"), comparison_param("exactly"),
             ParamSpec("loop_type", "str", "Which loops count.", default="any", choices=LOOP_KINDS)],
@@ -73,6 +76,7 @@ def loop_count(src: Source, count: int, comparison: str, loop_type: str) -> Iter
 
 @constraint_type(
     id="structure.conditional_count",
+    captures={"conditional.if", "conditional.switch", "conditional.ternary"},
     instruction="Use {comparison} {count} {kind} conditionals.",
     params=[count_param("conditionals"), comparison_param("exactly"),
             ParamSpec("kind", "str", "Which conditionals count: if (each if and else-if), switch, ternary, any.",
@@ -97,6 +101,7 @@ def conditional_count(src: Source, count: int, comparison: str, kind: str) -> It
 
 @constraint_type(
     id="structure.switch_required",
+    captures={"conditional.switch"},
     instruction="Use a switch (or match/when) statement.",
     anchors=("IFCodeBench check_switch_statement_existence",),
 )
@@ -137,6 +142,7 @@ def _recursive_functions(src: Source) -> list:
 
 @constraint_type(
     id="structure.recursion",
+    captures=DEFINITIONS | {"call"},
     instruction="The solution {use} recursion.",
     params=[use_param("recursion")],
     anchors=("IFCodeBench check_recursion_usage",),

@@ -7,6 +7,7 @@ from typing import Iterable
 
 from tree_sitter import Node
 
+from ..languages.profile import DEFINITIONS
 from ..model import Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
@@ -19,6 +20,7 @@ CLASS_KINDS = ("any", "class", "interface", "struct", "enum", "trait", "record",
 
 @constraint_type(
     id="symbol.function_defined",
+    captures=DEFINITIONS,
     instruction="Define a function named {name}.",
     params=[ParamSpec("name", "str", "The function's exact name.", required=True),
             ParamSpec("parameters", "int", "Its exact number of parameters (-1: any).", default=-1, minimum=-1)],
@@ -47,6 +49,7 @@ def function_defined(src: Source, name: str, parameters: int) -> Iterable[Violat
 
 @constraint_type(
     id="symbol.class_defined",
+    captures=DEFINITIONS,
     instruction="Define a {kind} named {name}.",
     params=[ParamSpec("name", "str", "The type's exact name.", required=True),
             ParamSpec("kind", "str", "Which kind of type definition counts.", default="any", choices=CLASS_KINDS)],

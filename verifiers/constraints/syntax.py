@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from ..languages.profile import LanguageProfile, contribute_query_patterns
 from ..model import Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
-from ..languages.profile import LanguageProfile, contribute_query_patterns
 from ..source import Source
 from .counting import compare, comparison_param, count_param, use_param
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from ..languages.profile import NAMES
 from ..model import Range, Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
@@ -19,6 +20,7 @@ INFERENCE_LANGUAGES = ("python", "java", "typescript", "go", "rust", "cpp", "csh
 
 @constraint_type(
     id="types.annotation_coverage",
+    captures=NAMES,
     instruction="Annotate types: at least {min_ratio} of parameters and return values carry type hints.",
     params=[ParamSpec("min_ratio", "float", "Required share of annotated slots (1.0 = all).", default=1.0,
                       minimum=0, maximum=1),

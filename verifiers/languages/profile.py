@@ -9,6 +9,7 @@ Adding a language means writing one profile and its examples, not touching any c
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from functools import cached_property
@@ -52,6 +53,13 @@ CAPTURES: dict[str, str] = {
     "assignment": "an assignment or variable declaration statement",
 }
 CONSTRUCT_PREFIX = "construct."  # construct.<name>: language features for syntax.construct
+
+# Capture groups constraint types declare they read (`captures=` on @constraint_type), so a view
+# for a small constraint set runs a query of only the patterns it needs.
+DEFINITIONS = frozenset({"function", "lambda", "class", "parameter", "parameter.name"})
+NAMES = DEFINITIONS | {"variable.name", "constant.name", "field.name"}
+CONTROL = frozenset({"conditional.if", "conditional.switch", "conditional.ternary", "loop.for", "loop.while", "case",
+                     "catch", "boolean_operator", "try", "nesting", "return", "throw"})
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,29 @@ class LanguageProfile:
         load_builtin_constraints()
         extra = [contribute(self) for contribute in QUERY_CONTRIBUTIONS]
         return Query(self.ts_language, "\n".join([self.query_source, *filter(None, extra)]))
+
+    @cached_property
+    def _patterns(self) -> list[tuple[str, frozenset[str]]]:
+        """The full query's top-level patterns, each with the capture names it uses."""
+        from ..registry import load_builtin_constraints
+
+        load_builtin_constraints()
+        text = "\n".join([self.query_source, *filter(None, (c(self) for c in QUERY_CONTRIBUTIONS))])
+        return [(pattern, frozenset(re.findall(r"@([\w.]+)", pattern))) for pattern in split_patterns(text)]
+
+    def query_for(self, captures: frozenset[str]) -> Query:
+        """A query with only the patterns that capture one of `captures`: far less work per
+        source when the constraints in force need a few kinds of nodes (the server's case)."""
+        cached = self._restricted_queries.get(captures)
+        if cached is None:
+            chosen = [p for p, names in self._patterns if names & captures]
+            cached = Query(self.ts_language, "\n".join(chosen)) if chosen else None
+            self._restricted_queries[captures] = cached
+        return cached
+
+    @cached_property
+    def _restricted_queries(self) -> dict:
+        return {}
 
     @cached_property
     def capture_names(self) -> frozenset[str]:
@@ -196,6 +227,41 @@ QUERY_CONTRIBUTIONS: list[Callable[[LanguageProfile], str]] = []
 def contribute_query_patterns(contribute: Callable[[LanguageProfile], str]) -> Callable[[LanguageProfile], str]:
     QUERY_CONTRIBUTIONS.append(contribute)
     return contribute
+
+
+def split_patterns(text: str) -> list[str]:
+    """Split tree-sitter query text into its top-level patterns (with their predicates and
+    captures), skipping comments and respecting strings."""
+    patterns: list[str] = []
+    depth = 0
+    current: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == ";" :  # comment to end of line
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        if ch == '"':
+            end = i + 1
+            while end < len(text) and text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            current.append(text[i:end + 1])
+            i = end + 1
+            continue
+        if ch in "([":
+            if depth == 0 and current and "".join(current).strip() and not "".join(current).strip().startswith("@"):
+                patterns.append("".join(current))
+                current = []
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        current.append(ch)
+        i += 1
+    if "".join(current).strip():
+        patterns.append("".join(current))
+    # a pattern's trailing captures (`(x) @a @b`) belong to it, and so do quantifiers
+    return [p for p in patterns if p.strip()]
 
 
 class CalleeSpan:

@@ -8,6 +8,7 @@ pass. Checks use this view and never name a grammar's node types.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
@@ -158,15 +159,28 @@ def _key(node: Node) -> tuple[int, int, int]:
 class SyntaxView:
     """Lazily computed, cached language-neutral facts about one Source."""
 
-    def __init__(self, source: "Source") -> None:
+    def __init__(self, source: "Source", wanted: frozenset[str] | None = None) -> None:
         self.source = source
         self.profile = source.profile
+        # None: run the profile's whole query; a set: only the patterns capturing those names,
+        # widened to the whole query the first time anything else is asked for.
+        self.wanted = wanted
+        self._captures: dict[str, list[Node]] | None = None
 
     # -- raw captures -----------------------------------------------------------------------
 
-    @cached_property
+    @property
     def captures(self) -> dict[str, list[Node]]:
-        raw = QueryCursor(self.profile.query).captures(self.source.root)
+        if self._captures is None:
+            if self.wanted is None:
+                query = self.profile.query
+            else:
+                query = self.profile.query_for(self.wanted)
+            self._captures = self._run(query) if query is not None else {}
+        return self._captures
+
+    def _run(self, query) -> dict[str, list[Node]]:
+        raw = QueryCursor(query).captures(self.source.root)
         out: dict[str, list[Node]] = {}
         for name, nodes in raw.items():
             seen: set[int] = set()
@@ -182,6 +196,10 @@ class SyntaxView:
         return out
 
     def nodes(self, capture: str) -> list[Node]:
+        if self.wanted is not None and capture not in self.wanted:
+            # something beyond what the constraints declared: widen to the whole query once
+            self.wanted = None
+            self._captures = None
         return self.captures.get(capture, [])
 
     def supports(self, capture: str) -> bool:
@@ -419,15 +437,15 @@ class SyntaxView:
         return out
 
 
+_CALLEE_SEPARATOR = re.compile(r"\?\.|->|::|\.|\\")
+_CALLEE_SUFFIX = re.compile(r"[<!(\[].*", re.S)
+
+
 def simple_name(qualified: str) -> str:
     """`a.b::c->d?.e(` → `e`: the last identifier of a callee expression."""
-    name = qualified
-    for sep in ("?.", "->", "::", ".", "\\"):
-        name = name.rsplit(sep, 1)[-1]
+    name = _CALLEE_SEPARATOR.split(qualified)[-1]
     # strip generic arguments or a trailing `!` (Rust macros)
-    for stop in ("<", "!", "(", "["):
-        name = name.split(stop, 1)[0]
-    return name
+    return _CALLEE_SUFFIX.sub("", name)
 
 
 def masked_lines(view: SyntaxView) -> list[str]:
