@@ -72,6 +72,13 @@ class Document:
         if self.source is None:
             self.text = text
             return
+        if self.source.tree.root_node.has_error:
+            # tree-sitter's error recovery is not guaranteed to match a fresh parse when it
+            # re-parses broken code incrementally: parse from scratch so the server and
+            # `heedful check` always see the same tree
+            self.source = Source(text, self.source.language, self.source.path)
+            self.text = text
+            return
         old, new = self.source.data, text.encode("utf-8", errors="surrogatepass")
         start = common_prefix_length(old, new)
         suffix = common_suffix_length(old, new, start)
@@ -80,7 +87,10 @@ class Document:
         tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
                   start_point=point_at(old, start), old_end_point=point_at(old, old_end),
                   new_end_point=point_at(new, new_end))
-        self.source = self.source.reparse(text, tree)
+        source = self.source.reparse(text, tree)
+        if source.tree.root_node.has_error:
+            source = Source(text, source.language, source.path)
+        self.source = source
         self.text = text
 
 

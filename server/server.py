@@ -9,6 +9,7 @@ that cannot pull them, and pulled (with result ids) by those that can, never bot
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import os
 import time
@@ -18,6 +19,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
 from .. import __version__
@@ -27,6 +29,7 @@ from ..verifiers.model import Position, Range, Status, Verdict
 from ..verifiers.registry import REGISTRY, Constraint
 from ..verifiers.source import Source
 from .attribution import EditReport, LineSpan, report_edit
+from .changes import apply_changes
 from .constraints_in_force import ConstraintsInForce, constraints_from_json
 from .diagnostics import (SOURCE, PositionEncoder, feedback_message, out_of_scope_diagnostics,
                           verdict_diagnostics)
@@ -84,9 +87,26 @@ class DocumentState:
         self.counter = 0
 
 
+class HeedfulProtocol(LanguageServerProtocol):
+    """pygls's protocol, except that its own copy of a document is updated from a deep copy of
+    the changes: pygls 2.1 clamps out-of-range positions by assigning into the change objects,
+    and the server must see the positions the editor sent (it applies them by LSP rules itself)."""
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        for change in copy.deepcopy(params.content_changes):
+            try:
+                self.workspace.update_text_document(params.text_document, change)
+            except Exception:  # noqa: BLE001 - pygls's copy is only a fallback; ours is authoritative
+                log.debug("pygls could not apply a change", exc_info=True)
+        if (user_handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield user_handler, (params,), None
+
+
 class HeedfulServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("heedful", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__("heedful", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=HeedfulProtocol)
         self.settings = ServerSettings()
         self.states: dict[str, DocumentState] = {}
         self.constraints: ConstraintsInForce | None = None
@@ -192,10 +212,10 @@ class HeedfulServer(LanguageServer):
     async def check(self, state: DocumentState) -> None:
         document = state.document
         source, version, text = document.source, document.version, document.text
-        constraints = self.constraints_for(state)
         marker = state.marker if state.marker is not None and version > state.marker.before_version else None
         loop = asyncio.get_running_loop()
         try:
+            constraints = self.constraints_for(state)
             if source is None:
                 verdicts: list[Verdict] = []
                 report = None
@@ -397,7 +417,8 @@ def create_server() -> HeedfulServer:  # noqa: C901 - the handler table
         if state is None:
             return
         before = state.document.text
-        text = ls.workspace.get_text_document(uri).source
+        # our own text, changed by the LSP's line rules (pygls's copy splits lines differently)
+        text = apply_changes(before, params.content_changes, ls.position_encoding)
         version = params.text_document.version if params.text_document.version is not None else \
             state.document.version + 1
         if version <= state.document.version:
@@ -488,6 +509,8 @@ def create_server() -> HeedfulServer:  # noqa: C901 - the handler table
         payload = as_dict(params)
         uri = payload.get("uri") or (payload.get("textDocument") or {}).get("uri")
         glob = payload.get("glob")
+        if uri is not None and not isinstance(uri, str) or glob is not None and not isinstance(glob, str):
+            raise JsonRpcInvalidParams(f"{SET_CONSTRAINTS}: `uri` and `glob` must be strings")
         mode = payload.get("mode", "replace")
         if mode not in ("replace", "append"):
             raise JsonRpcInvalidParams(f"{SET_CONSTRAINTS}: mode must be 'replace' or 'append', got {mode!r}")

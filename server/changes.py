@@ -1,0 +1,69 @@
+"""Applying LSP content changes to a document's text by the protocol's own rules.
+
+pygls 2.1 splits lines with `str.splitlines()` (which also breaks at form feed, NEL, U+2028...)
+and clamps out-of-range characters one unit off; the LSP breaks lines only at `\\n`, `\\r\\n`
+and `\\r`, and a character past the end of a line means the line's end. The server keeps its own
+text, changed here, so it checks exactly what the editor has.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from lsprotocol import types
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def line_bounds(text: str) -> list[tuple[int, int]]:
+    """(start, end) code-point offsets of each line, without its terminator."""
+    bounds = []
+    start = 0
+    for match in _LINE_BREAK.finditer(text):
+        bounds.append((start, match.start()))
+        start = match.end()
+    bounds.append((start, len(text)))
+    return bounds
+
+
+def _units(ch: str, encoding: str) -> int:
+    if encoding == "utf-8":
+        return len(ch.encode("utf-8", errors="surrogatepass"))
+    if encoding == "utf-32":
+        return 1
+    return 2 if ord(ch) > 0xFFFF else 1
+
+
+def offset_at(text: str, bounds: list[tuple[int, int]], position: types.Position, encoding: str) -> int:
+    """The code-point offset of an LSP position; out-of-range lines and characters clamp."""
+    line = position.line
+    if line < 0:
+        return 0
+    if line >= len(bounds):
+        return len(text)
+    start, end = bounds[line]
+    wanted = max(position.character, 0)
+    segment = text[start:end]
+    if encoding == "utf-32" or segment.isascii():
+        return start + min(wanted, len(segment))
+    units = 0
+    for index, ch in enumerate(segment):
+        if units >= wanted:
+            return start + index
+        units += _units(ch, encoding)
+    return end
+
+
+def apply_changes(text: str, changes: Iterable[object], encoding: str) -> str:
+    for change in changes:
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            bounds = line_bounds(text)
+            start = offset_at(text, bounds, change.range.start, encoding)
+            end = offset_at(text, bounds, change.range.end, encoding)
+            if end < start:
+                start, end = end, start
+            text = text[:start] + change.text + text[end:]
+        else:  # a full-text change
+            text = getattr(change, "text", text)
+    return text
