@@ -96,6 +96,7 @@ def test_unknown_type_suggests_close_ids(tmp_path):
 
 
 def test_no_spec_is_a_clear_usage_error(tmp_path):
+    (tmp_path / ".git").mkdir()  # the project's root: the search for heedful.toml stops here
     (tmp_path / "a.py").write_text("x = 1\n")
     result = run_heedful("check", str(tmp_path / "a.py"))
     assert result.returncode == 2

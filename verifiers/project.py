@@ -32,12 +32,15 @@ class Target:
 
 
 def find_spec(start: str) -> str | None:
-    """The nearest heedful.toml in `start` (a folder or a file's folder) or above it."""
+    """The nearest heedful.toml in `start` (a folder or a file's folder) or above it, up to the
+    root of the enclosing git repository (a spec outside the project never applies)."""
     folder = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
     while True:
         candidate = os.path.join(folder, SPEC_FILENAME)
         if os.path.isfile(candidate):
             return candidate
+        if os.path.exists(os.path.join(folder, ".git")):
+            return None
         parent = os.path.dirname(folder)
         if parent == folder:
             return None
