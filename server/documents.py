@@ -55,6 +55,9 @@ class Document:
     version: int
     source: Source | None
     text: str = ""
+    # bumped on every change: results are matched to the text they were computed for by this,
+    # not by the client's version (which an out-of-order client may send lower than before)
+    revision: int = 0
     # verdict caches and attribution state live here so closing the document drops them
     extra: dict = field(default_factory=dict)
 
@@ -67,6 +70,7 @@ class Document:
     def update(self, text: str, version: int) -> None:
         """Move to `text`, re-parsing incrementally from the previous tree."""
         self.version = version
+        self.revision += 1
         if text == self.text:
             return
         if self.source is None:

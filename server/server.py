@@ -54,7 +54,7 @@ class AssistantEditMarker:
     """An announced assistant edit: the text before it, and what the instruction asked."""
 
     before: Source
-    before_version: int
+    before_revision: int
     scope: list[LineSpan] | None
     instruction: str | None
     turn: int | None
@@ -65,7 +65,8 @@ class AssistantEditMarker:
 
 @dataclass
 class CheckResult:
-    version: int
+    version: int  # the client's version, for pushes
+    revision: int  # the document revision it was computed for
     verdicts: list[Verdict]
     diagnostics: list[types.Diagnostic]
     result_id: str
@@ -211,8 +212,8 @@ class HeedfulServer(LanguageServer):
 
     async def check(self, state: DocumentState) -> None:
         document = state.document
-        source, version, text = document.source, document.version, document.text
-        marker = state.marker if state.marker is not None and version > state.marker.before_version else None
+        source, version, revision, text = document.source, document.version, document.revision, document.text
+        marker = state.marker if state.marker is not None and revision > state.marker.before_revision else None
         loop = asyncio.get_running_loop()
         try:
             constraints = self.constraints_for(state)
@@ -227,7 +228,7 @@ class HeedfulServer(LanguageServer):
         except Exception as exc:  # noqa: BLE001 - a failed check is reported, never fatal
             self.report(f"checking {document.uri} failed: {type(exc).__name__}: {exc}", types.MessageType.Error)
             return
-        if document.version != version or self.states.get(document.uri) is not state:
+        if document.revision != revision or self.states.get(document.uri) is not state:
             return  # a newer edit arrived (or the document closed): this result is stale
         if marker is not None and state.marker is marker:
             state.marker = None
@@ -235,9 +236,9 @@ class HeedfulServer(LanguageServer):
             state.last_report = report
             state.regressed = {c.key: report for c, _ in report.regressions}
             state.out_of_scope = []
-        self.finish(state, version, text, verdicts, report)
+        self.finish(state, version, revision, text, verdicts, report)
 
-    def finish(self, state: DocumentState, version: int, text: str, verdicts: list[Verdict],
+    def finish(self, state: DocumentState, version: int, revision: int, text: str, verdicts: list[Verdict],
                report: EditReport | None) -> None:
         # a regression stays attributed to its edit until the constraint passes again
         failing = {v.constraint.key for v in verdicts if v.status is Status.FAIL}
@@ -250,7 +251,7 @@ class HeedfulServer(LanguageServer):
             state.out_of_scope = out_of_scope_diagnostics(report, encoder)
         diagnostics += state.out_of_scope
         state.counter += 1
-        state.result = CheckResult(version, verdicts, diagnostics, f"{version}.{state.counter}")
+        state.result = CheckResult(version, revision, verdicts, diagnostics, f"{revision}.{state.counter}")
         for waiter in state.waiters:
             if not waiter.done():
                 waiter.set_result(state.result)
@@ -286,7 +287,7 @@ class HeedfulServer(LanguageServer):
     async def current_result(self, state: DocumentState, timeout: float = 10.0) -> CheckResult | None:
         """The result for the document's current version, waiting for a pending check."""
         idle = state.pending is None or (isinstance(state.pending, asyncio.Task) and state.pending.done())
-        if idle and state.result is not None and state.result.version == state.document.version:
+        if idle and state.result is not None and state.result.revision == state.document.revision:
             return state.result
         if idle:
             self.schedule(state, delay=0)
@@ -422,9 +423,9 @@ def create_server() -> HeedfulServer:  # noqa: C901 - the handler table
         version = params.text_document.version if params.text_document.version is not None else \
             state.document.version + 1
         if version <= state.document.version:
-            ls.report(f"{uri}: version {version} after {state.document.version}; using the newest text")
-            version = state.document.version + 1  # keep results for the text we have now current
-        if state.marker is not None and state.marker.before_version == state.document.version and \
+            ls.report(f"{uri}: version {version} after {state.document.version} (out of order); checking the "
+                      "text as changed, under the version the client sent")
+        if state.marker is not None and state.marker.before_revision == state.document.revision and \
                 time.monotonic() - state.marker.received > MARKER_TIMEOUT_SECONDS:
             ls.report(f"{uri}: no change followed the assistant edit marker within {MARKER_TIMEOUT_SECONDS} s; "
                       "this change is treated as a human edit")
@@ -544,7 +545,7 @@ def create_server() -> HeedfulServer:  # noqa: C901 - the handler table
         except JsonRpcInvalidParams as exc:
             ls.report(str(exc))
             scope = None
-        state.marker = AssistantEditMarker(before=state.document.source, before_version=state.document.version,
+        state.marker = AssistantEditMarker(before=state.document.source, before_revision=state.document.revision,
                                            scope=scope, instruction=payload.get("instruction"),
                                            turn=turn if isinstance(turn, int) else None, targeted=targeted,
                                            symbol=payload.get("symbol"))
