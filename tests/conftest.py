@@ -10,6 +10,17 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# The spec most end-to-end tests use: function names in snake_case, at most two parameters.
+BASE_SPEC = """
+[[constraint]]
+type = "naming.case"
+role = "function"
+case = "snake_case"
+
+[[constraint]]
+type = "size.max_parameters"
+max = 2
+"""
 SHARED_DATA = Path(os.environ.get("HEEDFUL_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 

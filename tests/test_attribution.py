@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from heedful.server.attribution import Hunk, LineSpan, changed_hunks, derive_scope, outside, report_edit
+from heedful.server.attribution import (
+    Hunk,
+    LineSpan,
+    changed_hunks,
+    derive_scope,
+    outside,
+    report_edit,
+)
 from heedful.verifiers import REGISTRY, Source, check_source
 
 BEFORE = """def load_user(a):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from heedful.verifiers import REGISTRY, Source, Status, check_source
 from heedful.verifiers.examples import load_examples
 from heedful.verifiers.languages import LANGUAGES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def _all_constraints(language: str):

@@ -9,18 +9,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from .conftest import REPO, run_heedful
+from .conftest import BASE_SPEC, REPO, run_heedful
 
-SPEC = """
-[[constraint]]
-type = "naming.case"
-role = "function"
-case = "snake_case"
-
-[[constraint]]
-type = "size.max_parameters"
-max = 2
-"""
+SPEC = BASE_SPEC
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ that claims a language without an example there fails `test_every_claimed_langua
 from __future__ import annotations
 
 import pytest
-
 from heedful.verifiers.engine import check_source
 from heedful.verifiers.examples import load_examples
 from heedful.verifiers.languages import LANGUAGES

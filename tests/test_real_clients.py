@@ -36,21 +36,14 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import BASE_SPEC
+
 DRIVERS = Path(__file__).resolve().parent / "real_clients"
 DEBIAN_NVIM = Path("/usr/bin/nvim")
 NVIM_TIMEOUT = 60  # seconds for one whole nvim run; a normal one takes 2-3 s
 WAIT_MS = 15000  # the drivers' wait for each snapshot
 
-SPEC = """
-[[constraint]]
-type = "naming.case"
-role = "function"
-case = "snake_case"
-
-[[constraint]]
-type = "size.max_parameters"
-max = 2
-
+SPEC = BASE_SPEC + """
 [[constraint]]
 type = "calls.forbidden"
 names = ["eval"]

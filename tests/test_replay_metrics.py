@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from heedful.replay.metrics import TurnResult, compute
 
 

@@ -11,21 +11,13 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
+from heedful.server.server import plain
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from heedful.server.server import plain
+from .conftest import BASE_SPEC
 
-SPEC = """
-[[constraint]]
-type = "naming.case"
-role = "function"
-case = "snake_case"
-
-[[constraint]]
-type = "size.max_parameters"
-max = 2
-"""
+SPEC = BASE_SPEC
 
 CODE = "def loadUser(a):\n    return a\n\n\ndef save_user(a, b):\n    return a + b\n"
 

@@ -29,14 +29,13 @@ import time
 from pathlib import Path
 
 import pytest
+from heedful.server.documents import Document
+from heedful.verifiers import REGISTRY, Source, check_source
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import BaseLanguageClient
-
-from heedful.server.documents import Document
-from heedful.verifiers import REGISTRY, Source, check_source
 
 # -- the constraints in force ------------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from heedful.verifiers import REGISTRY, SpecError, parse_spec
 from heedful.verifiers.errors import ConstraintParamError, UnknownConstraintType
 from heedful.verifiers.languages import EXTENSIONS, LANGUAGES, get_profile
