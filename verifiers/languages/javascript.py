@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 
 import tree_sitter_javascript
-from tree_sitter import Language, Node, Point
+from tree_sitter import Language, Node
 
-from .profile import CommentSyntax, LanguageProfile
+from .profile import CommentSpan, CommentSyntax, LanguageProfile
 
 FUNCTION_VALUES = "[(arrow_function) (function_expression) (generator_function)]"
 
@@ -235,7 +235,7 @@ class JavaScriptProfile(LanguageProfile):
         if comment is None:
             return None
         match = _JSDOC_RETURNS.search(comment.text or b"")
-        return _TextSpan(comment, match.start(1), match.end(1)) if match else None  # type: ignore[return-value]
+        return CommentSpan(comment, match.start(1), match.end(1)) if match else None  # type: ignore[return-value]
 
     def parameter_type(self, node: Node) -> Node | None:
         """The `{T}` of the JSDoc `@param {T} name` tag documenting this parameter, if any."""
@@ -247,7 +247,7 @@ class JavaScriptProfile(LanguageProfile):
             return None
         for match in _JSDOC_PARAM.finditer(comment.text or b""):
             if match.group(2).decode("utf-8", errors="replace") == name:
-                return _TextSpan(comment, match.start(1), match.end(1))  # type: ignore[return-value]
+                return CommentSpan(comment, match.start(1), match.end(1))  # type: ignore[return-value]
         return None
 
     def import_modules(self, node: Node, text: str) -> list[str]:
@@ -310,32 +310,6 @@ def _parameter_identifier(node: Node) -> str | None:
     if target is None or target.type != "identifier" or target.text is None:
         return None
     return target.text.decode("utf-8", errors="replace")
-
-
-class _TextSpan:
-    """A stand-in node for part of a comment, such as the `number` of `@param {number} rate`:
-    comments are leaves in every grammar, and the checks only read a type's bytes."""
-
-    type = "doc_type"
-    is_named = True
-    children: list[Node] = []
-    named_children: list[Node] = []
-
-    def __init__(self, comment: Node, start: int, end: int) -> None:
-        data = comment.text or b""
-        self.parent = comment
-        self.start_byte, self.end_byte = comment.start_byte + start, comment.start_byte + end
-        self.start_point = _advance(comment.start_point, data[:start])
-        self.end_point = _advance(comment.start_point, data[:end])
-        self.text = data[start:end]
-
-
-def _advance(point: Point, data: bytes) -> Point:
-    """The point reached after `data`, starting at `point` (columns count bytes, as tree-sitter's)."""
-    lines = data.count(b"\n")
-    if lines == 0:
-        return Point(point[0], point[1] + len(data))
-    return Point(point[0] + lines, len(data) - data.rfind(b"\n") - 1)
 
 
 def _annotation_type(annotation: Node | None) -> Node | None:

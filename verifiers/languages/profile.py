@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable, Iterable
 
-from tree_sitter import Language, Node, Parser, Query
+from tree_sitter import Language, Node, Parser, Point, Query
 
 # The capture vocabulary. A profile may capture any subset; what it does not capture, the view
 # reports as "not supported in <language>" so a check can answer `n/a` instead of a false pass.
@@ -294,6 +294,33 @@ class CalleeSpan:
         while root.parent is not None:
             root = root.parent
         return root.text[self.start_byte:self.end_byte] if root.text is not None else b""
+
+
+class CommentSpan:
+    """A stand-in node for part of a comment, such as the `number` of `@param {number} rate` or
+    the `Float` of `@param rate [Float]`: comments are leaves in every grammar, and the checks
+    only read a type's bytes and positions."""
+
+    type = "doc_type"
+    is_named = True
+    children: list[Node] = []
+    named_children: list[Node] = []
+
+    def __init__(self, comment: Node, start: int, end: int) -> None:
+        data = comment.text or b""
+        self.parent = comment
+        self.start_byte, self.end_byte = comment.start_byte + start, comment.start_byte + end
+        self.start_point = advance_point(comment.start_point, data[:start])
+        self.end_point = advance_point(comment.start_point, data[:end])
+        self.text = data[start:end]
+
+
+def advance_point(point: Point, data: bytes) -> Point:
+    """The point reached after `data`, starting at `point` (columns count bytes, as tree-sitter's)."""
+    lines = data.count(b"\n")
+    if lines == 0:
+        return Point(point[0], point[1] + len(data))
+    return Point(point[0] + lines, len(data) - data.rfind(b"\n") - 1)
 
 
 def walk_ancestors(node: Node) -> Iterable[Node]:

@@ -26,9 +26,9 @@ from __future__ import annotations
 import re
 
 import tree_sitter_ruby
-from tree_sitter import Language, Node, Point
+from tree_sitter import Language, Node
 
-from .profile import CalleeSpan, CommentSyntax, LanguageProfile
+from .profile import CalleeSpan, CommentSpan, CommentSyntax, LanguageProfile
 
 PARAMETER_LISTS = ("method_parameters", "lambda_parameters", "block_parameters")
 
@@ -185,7 +185,7 @@ class RubyProfile(LanguageProfile):
         for comment in _doc_comments(node):
             match = _YARD_RETURN.search(comment.text or b"")
             if match:
-                return _TextSpan(comment, match.start(1), match.end(1))  # type: ignore[return-value]
+                return CommentSpan(comment, match.start(1), match.end(1))  # type: ignore[return-value]
         return None
 
     def parameter_type(self, node: Node) -> Node | None:
@@ -199,7 +199,7 @@ class RubyProfile(LanguageProfile):
             for match in _YARD_PARAM.finditer(comment.text or b""):
                 if name_node.text in (match.group(2), match.group(3)):
                     group = 1 if match.group(1) is not None else 4
-                    return _TextSpan(comment, match.start(group), match.end(group))  # type: ignore[return-value]
+                    return CommentSpan(comment, match.start(group), match.end(group))  # type: ignore[return-value]
         return None
 
     def import_modules(self, node: Node, text: str) -> list[str]:
@@ -234,24 +234,6 @@ def _doc_comments(definition: Node) -> list[Node]:
         line = comment.start_point[0]
         comment = comment.prev_named_sibling
     return out
-
-
-class _TextSpan:
-    """A stand-in node for part of a comment (the `Float` of `@param rate [Float]`): comments are
-    leaves, and the checks only read a type's bytes."""
-
-    type = "doc_type"
-    is_named = True
-    children: list[Node] = []
-    named_children: list[Node] = []
-
-    def __init__(self, comment: Node, start: int, end: int) -> None:
-        data = comment.text or b""
-        self.parent = comment
-        self.start_byte, self.end_byte = comment.start_byte + start, comment.start_byte + end
-        self.start_point = Point(comment.start_point[0], comment.start_point[1] + start)
-        self.end_point = Point(comment.start_point[0], comment.start_point[1] + end)
-        self.text = data[start:end]
 
 
 def _text(node: Node) -> str:
