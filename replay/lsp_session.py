@@ -1,0 +1,178 @@
+"""The replay engine's editor: a real LSP client talking to `heedful serve` over stdio.
+
+Design §1: the replay engine does not call the verifiers itself; it applies each answer as an
+editor would (an incremental `didChange`, announced by `heedful/assistantEdit`) and takes the
+server's diagnostics and `heedful/status` as the verdicts, so a replay measures exactly what a
+person in an editor would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+from ..server.server import plain
+
+CAPABILITIES = types.ClientCapabilities(
+    general=types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf16]),
+    text_document=types.TextDocumentClientCapabilities(
+        synchronization=types.TextDocumentSyncClientCapabilities(did_save=True),
+        publish_diagnostics=types.PublishDiagnosticsClientCapabilities(
+            version_support=True, related_information=True, code_description_support=True, data_support=True)),
+)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass
+class Snapshot:
+    """What the editor shows for one document version: diagnostics and the server's status."""
+
+    version: int
+    diagnostics: list[types.Diagnostic]
+    status: dict[str, Any]
+
+
+@dataclass
+class _Document:
+    uri: str
+    text: str
+    version: int
+    diagnostics: dict[int, list[types.Diagnostic]] = field(default_factory=dict)
+    statuses: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+def utf16_position(text: str, offset: int) -> types.Position:
+    """The LSP position (UTF-16 columns, lines broken at \\n, \\r\\n, \\r) of a code-point offset."""
+    line_start = max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1
+    if text[line_start - 1:line_start] == "\r" and text[line_start:line_start + 1] == "\n":
+        line_start += 1  # offset sits between \r and \n: still the same line break
+    line = len(_LINE_BREAK.findall(text, 0, line_start))
+    column = len(text[line_start:offset].encode("utf-16-le", errors="surrogatepass")) // 2
+    return types.Position(line=line, character=column)
+
+
+class ServerSession:
+    """One `heedful serve` process, one workspace, the documents a conversation edits."""
+
+    def __init__(self, workspace: str, debounce_ms: int = 0, command: list[str] | None = None) -> None:
+        self.workspace = os.path.abspath(workspace)
+        self.debounce_ms = debounce_ms
+        self.command = command or [sys.executable, "-m", "heedful", "serve"]
+        self.client = LanguageClient("heedful-replay", "1")
+        self.documents: dict[str, _Document] = {}
+        self.changed = asyncio.Condition()
+
+        @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        async def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
+            await self._on_diagnostics(params)
+
+        @self.client.feature("heedful/status")
+        async def on_status(params: Any) -> None:
+            await self._on_status(params)
+
+    async def __aenter__(self) -> "ServerSession":
+        await self.client.start_io(*self.command)
+        await self.client.initialize_async(types.InitializeParams(
+            capabilities=CAPABILITIES, root_uri=uri_of(self.workspace), process_id=os.getpid(),
+            initialization_options={"debounce_ms": self.debounce_ms}))
+        self.client.initialized(types.InitializedParams())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        try:
+            await asyncio.wait_for(self.client.shutdown_async(None), 10)
+            self.client.exit(None)
+        except Exception:  # noqa: BLE001 - a dead server is stopped below anyway
+            pass
+        await self.client.stop()
+
+    # -- notifications from the server ---------------------------------------------------------
+
+    async def _on_diagnostics(self, params: types.PublishDiagnosticsParams) -> None:
+        document = self.documents.get(params.uri)
+        if document is not None and params.version is not None:
+            document.diagnostics[params.version] = list(params.diagnostics)
+        async with self.changed:
+            self.changed.notify_all()
+
+    async def _on_status(self, params: Any) -> None:
+        status = plain(params)
+        document = self.documents.get(status.get("uri"))
+        if document is not None:
+            document.statuses[int(status.get("version", -1))] = status
+        async with self.changed:
+            self.changed.notify_all()
+
+    # -- what an editor does ---------------------------------------------------------------------
+
+    def open(self, relative_path: str, text: str, language: str) -> str:
+        uri = uri_of(os.path.join(self.workspace, relative_path))
+        self.documents[uri] = _Document(uri, text, 1)
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+            uri=uri, language_id=language, version=1, text=text)))
+        return uri
+
+    async def set_constraints(self, uri: str, constraints: list[dict[str, Any]]) -> dict:
+        result = await self.client.protocol.send_request_async(
+            "heedful/setConstraints", {"uri": uri, "constraints": constraints, "mode": "replace"})
+        # the server re-checks the current version with the new constraints (after answering):
+        # forget what it sent for that version before, so `snapshot` waits for the re-check
+        document = self.documents[uri]
+        document.diagnostics.pop(document.version, None)
+        document.statuses.pop(document.version, None)
+        return plain(result)
+
+    def assistant_edit(self, uri: str, *, turn: int | None = None, instruction: str | None = None,
+                       scope: dict | None = None, constraints: list[str] | None = None,
+                       symbol: str | None = None) -> None:
+        payload = {"uri": uri, "turn": turn, "instruction": instruction, "scope": scope,
+                   "constraints": constraints, "symbol": symbol}
+        self.client.protocol.notify("heedful/assistantEdit", {k: v for k, v in payload.items() if v is not None})
+
+    def replace_text(self, uri: str, new_text: str) -> int:
+        """Send the edit old → new as one incremental change over the region that differs."""
+        document = self.documents[uri]
+        old = document.text
+        start = 0
+        limit = min(len(old), len(new_text))
+        while start < limit and old[start] == new_text[start]:
+            start += 1
+        end_old, end_new = len(old), len(new_text)
+        while end_old > start and end_new > start and old[end_old - 1] == new_text[end_new - 1]:
+            end_old -= 1
+            end_new -= 1
+        document.version += 1
+        document.text = new_text
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=document.version),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=utf16_position(old, start), end=utf16_position(old, end_old)),
+                text=new_text[start:end_new])]))
+        return document.version
+
+    async def snapshot(self, uri: str, version: int | None = None, timeout: float = 60) -> Snapshot:
+        """The diagnostics and status for `version` (default: the document's current one)."""
+        document = self.documents[uri]
+        version = document.version if version is None else version
+
+        def ready() -> bool:
+            return version in document.diagnostics and version in document.statuses
+
+        async with self.changed:
+            await asyncio.wait_for(self.changed.wait_for(ready), timeout)
+        return Snapshot(version, document.diagnostics[version], document.statuses[version])
+
+
+def uri_of(path: str) -> str:
+    from pygls.uris import from_fs_path
+
+    return from_fs_path(path) or path
