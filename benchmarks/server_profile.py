@@ -32,7 +32,7 @@ from heedful.server.constraints_in_force import ConstraintsInForce
 from heedful.server.diagnostics import PositionEncoder, verdict_diagnostics
 from heedful.server.documents import Document
 from heedful.server.settings import DOCS_URL
-from heedful.verifiers.engine import check_source
+from heedful.verifiers.engine import check_source, needed_captures
 from lsprotocol import types
 from pygls.protocol import default_converter
 from pygls.workspace import Workspace
@@ -82,6 +82,7 @@ def replay(lines: int, stages: dict[str, list[float]] | None = None) -> None:
         t2 = time.perf_counter()
         source = document.source
         t_view = time.perf_counter()
+        source.capture_hint = needed_captures(constraints)  # as check_source does before building it
         source.view.captures  # noqa: B018 - built here to time it; the checks would build it anyway
         t_captured = time.perf_counter()
         gc_before = GC_MS[0]

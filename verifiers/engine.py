@@ -31,9 +31,10 @@ def needed_captures(constraints: Sequence[Constraint]) -> frozenset[str] | None:
     """The capture names these constraints read, or None if any of them did not declare its own."""
     needed: set[str] = set()
     for constraint in constraints:
-        if constraint.type.captures is None:
+        captures = constraint.type.captures_for(constraint.params)
+        if captures is None:
             return None
-        needed |= constraint.type.captures
+        needed |= captures
     return frozenset(needed)
 
 

@@ -57,7 +57,14 @@ class ConstraintType:
     anchors: tuple[str, ...] = ()
     # The view captures the check reads (None: possibly any). Declared for the common types so a
     # small constraint set runs a small query; asking for an undeclared capture still works.
-    captures: frozenset[str] | None = None
+    # A function of the params where the need depends on them (naming.case on functions reads
+    # no variable captures).
+    captures: "frozenset[str] | Callable[[dict[str, Any]], frozenset[str]] | None" = None
+
+    def captures_for(self, params: dict[str, Any]) -> frozenset[str] | None:
+        if callable(self.captures):
+            return frozenset(self.captures(params))
+        return self.captures
 
     @property
     def summary(self) -> str:
@@ -173,7 +180,8 @@ def load_builtin_constraints() -> None:
 def constraint_type(*, id: str, category: str | None = None, instruction: "str | Callable[[dict[str, Any]], str]",
                     params: Sequence[ParamSpec] = (), languages: Sequence[str] = ALL_LANGUAGES,
                     kind: Kind = Kind.STATIC, tolerates_syntax_errors: bool = True,
-                    anchors: Sequence[str] = (), captures: Iterable[str] | None = None
+                    anchors: Sequence[str] = (),
+                    captures: "Iterable[str] | Callable[[dict[str, Any]], Iterable[str]] | None" = None
                     ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check function as a constraint type (its docstring is the documentation)."""
 
@@ -195,7 +203,7 @@ def constraint_type(*, id: str, category: str | None = None, instruction: "str |
             id=id, category=category or id.split(".", 1)[0], kind=kind, languages=tuple(languages),
             params=tuple(params), instruction=instruction, check=check, doc=doc,
             tolerates_syntax_errors=tolerates_syntax_errors, anchors=tuple(anchors),
-            captures=frozenset(captures) if captures is not None else None,
+            captures=captures if callable(captures) or captures is None else frozenset(captures),
         ))
         return check
 

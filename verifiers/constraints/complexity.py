@@ -13,6 +13,9 @@ from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
 from ..source import Source
 
+# What the checks below read: decision points, and blocks that nest.
+DECISIONS = frozenset({"conditional.if", "loop.for", "loop.while", "catch", "case"})
+BLOCKS = frozenset({"conditional.if", "conditional.switch", "loop.for", "loop.while", "try", "nesting"})
 _DEFAULT_CASE_PREFIXES = ("default", "else", "_ =>", "case _", "_ ->")
 
 
@@ -51,7 +54,8 @@ def complexity_by_function(view: SyntaxView, count_boolean_operators: bool = Fal
 
 @constraint_type(
     id="complexity.cyclomatic",
-    captures=DEFINITIONS | CONTROL,
+    captures=lambda p: DEFINITIONS | DECISIONS | ({"boolean_operator"} if p.get("count_boolean_operators") else set())
+    | ({"conditional.ternary"} if p.get("count_ternaries") else set()),
     instruction="Keep the cyclomatic complexity of every function at most {max}.",
     params=[ParamSpec("max", "int", "Maximum cyclomatic complexity per function.", required=True, minimum=1),
             ParamSpec("count_boolean_operators", "bool", "Count && / || / and / or as decisions (lizard does).",
@@ -133,7 +137,7 @@ def block_depths(view: SyntaxView) -> list[tuple[Node, int]]:
 
 @constraint_type(
     id="complexity.nesting_depth",
-    captures=DEFINITIONS | CONTROL,
+    captures=DEFINITIONS | BLOCKS,
     instruction="Do not nest blocks more than {max} levels deep inside a function.",
     params=[ParamSpec("max", "int", "Maximum depth of nested blocks (1 = no nesting).", required=True, minimum=1)],
     anchors=("VeriCode logic_2 (ruff PLR1702)",),

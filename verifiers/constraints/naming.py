@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from ..languages.profile import NAMES
+from ..languages.profile import DEFINITIONS, NAMES
 from ..languages.view import Name
 from ..model import Violation
 from ..params import ParamSpec
@@ -40,6 +40,11 @@ CASES: dict[str, CasePattern] = {
     "lowercase": CasePattern(r"^[^A]*a[^A]*$"),
     "uppercase": CasePattern(r"^[^a]*A[^a]*$"),
 }
+
+
+def names_for_role(params: dict) -> frozenset[str]:
+    """The captures a naming check reads: definitions only, unless it is about bindings."""
+    return DEFINITIONS if params.get("role") in ("function", "method", "class", "parameter") else NAMES
 
 
 def role_param(default: str = "any") -> ParamSpec:
@@ -100,7 +105,7 @@ def convert_case(name: str, case: str) -> str:
 
 @constraint_type(
     id="naming.case",
-    captures=NAMES,
+    captures=names_for_role,
     instruction="{role} names must be {case}.",
     params=[
         role_param("any"),
@@ -135,7 +140,7 @@ def naming_case(src: Source, role: str, case: str, ignore: tuple[str, ...]) -> I
 
 @constraint_type(
     id="naming.prefix",
-    captures=NAMES,
+    captures=names_for_role,
     instruction="{role} names must start with '{prefix}'.",
     params=[role_param("variable"), ParamSpec("prefix", "str", "The required prefix.", required=True)],
     anchors=("IFCodeBench check_variable_prefix",),
@@ -159,7 +164,7 @@ def naming_prefix(src: Source, role: str, prefix: str) -> Iterable[Violation]:
 
 @constraint_type(
     id="naming.suffix",
-    captures=NAMES,
+    captures=names_for_role,
     instruction="{role} names must end with '{suffix}'.",
     params=[role_param("variable"), ParamSpec("suffix", "str", "The required suffix.", required=True)],
     anchors=("IFCodeBench check_variable_suffix",),
@@ -183,7 +188,7 @@ def naming_suffix(src: Source, role: str, suffix: str) -> Iterable[Violation]:
 
 @constraint_type(
     id="naming.min_length",
-    captures=NAMES,
+    captures=names_for_role,
     instruction="{role} names must be at least {min} characters long.",
     params=[role_param("variable"),
             ParamSpec("min", "int", "Minimum length in characters.", required=True, minimum=1),
@@ -209,7 +214,7 @@ def naming_min_length(src: Source, role: str, min: int, ignore: tuple[str, ...])
 
 @constraint_type(
     id="naming.max_length",
-    captures=NAMES,
+    captures=names_for_role,
     instruction="{role} names must be at most {max} characters long.",
     params=[role_param("variable"), ParamSpec("max", "int", "Maximum length in characters.", required=True, minimum=1)],
     anchors=("IFCodeBench check_variable_name_length (should not)",
@@ -232,7 +237,7 @@ def naming_max_length(src: Source, role: str, max: int) -> Iterable[Violation]:
 
 @constraint_type(
     id="naming.pattern",
-    captures=NAMES,
+    captures=names_for_role,
     instruction="{role} names must match the pattern {pattern}.",
     params=[role_param("any"), ParamSpec("pattern", "regex", "A regular expression the whole name must match.",
                                          required=True)],
@@ -256,7 +261,7 @@ def naming_pattern(src: Source, role: str, pattern: str) -> Iterable[Violation]:
 
 @constraint_type(
     id="naming.contains_digit",
-    captures=NAMES,
+    captures=names_for_role,
     instruction="{role} names must contain at least one digit.",
     params=[role_param("variable")],
     anchors=("IFCodeBench check_variable_naming_with_digit (with naming.case)",),
@@ -281,7 +286,7 @@ GENERIC_NAMES = ("data", "tmp", "temp", "foo", "bar", "baz", "obj", "val", "var"
 
 @constraint_type(
     id="naming.descriptive",
-    captures=NAMES,
+    captures=names_for_role,
     instruction="Use descriptive names: no single-letter or generic {role} names.",
     params=[role_param("any"),
             ParamSpec("allowed", "list[str]", "Short names still allowed (loop counters, coordinates).",
