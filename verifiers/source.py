@@ -152,6 +152,15 @@ class Source:
         length = len(self.lines[line]) if 0 <= line < len(self.lines) else 0
         return Range.whole_line(line, length)
 
+    def first_line_range(self, node: Node) -> Range:
+        """A node's range cut at the end of its first line: where a multi-line construct (a loop,
+        a block) is reported without underlining its whole body."""
+        rng = self.node_range(node)
+        if rng.end.line == rng.start.line:
+            return rng
+        line = rng.start.line
+        return Range.of(line, rng.start.character, line, len(self.lines[line]) if line < len(self.lines) else 0)
+
     def start_range(self) -> Range:
         """The first line: where findings about the whole file ("no X found") are reported."""
         return self.line_range(0) if self.lines else Range.of(0, 0, 0, 0)

@@ -7,7 +7,7 @@ from typing import Iterable
 from tree_sitter import Node
 
 from ..languages.profile import CONTROL, DEFINITIONS
-from ..languages.view import SyntaxView
+from ..languages.view import SyntaxView, node_key
 from ..model import Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
@@ -43,11 +43,11 @@ def decision_points(view: SyntaxView, count_boolean_operators: bool, count_terna
 def complexity_by_function(view: SyntaxView, count_boolean_operators: bool = False,
                            count_ternaries: bool = False) -> dict[tuple[int, int, int], int]:
     """Cyclomatic complexity of each outermost function, keyed by its node key."""
-    counts = {_node_key(fn.node): 1 for fn in view.functions if view.enclosing_function(fn.node) is None}
+    counts = {node_key(fn.node): 1 for fn in view.functions if view.enclosing_function(fn.node) is None}
     for node in decision_points(view, count_boolean_operators, count_ternaries):
         owner = view.outermost_function(node)
         if owner is not None:
-            key = _node_key(owner)
+            key = node_key(owner)
             counts[key] = counts.get(key, 1) + 1
     return counts
 
@@ -83,7 +83,7 @@ def cyclomatic(src: Source, max: int, count_boolean_operators: bool, count_terna
         raise NotApplicable(f"heedful cannot see functions in {src.profile.display_name}")
     counts = complexity_by_function(view, count_boolean_operators, count_ternaries)
     for fn in _outermost_functions(view):
-        complexity = counts.get(_node_key(fn.node), 1)
+        complexity = counts.get(node_key(fn.node), 1)
         if complexity > max:
             yield Violation(fn.name_range, f"function '{fn.name}' has cyclomatic complexity {complexity} (at most {max})",
                             fix_hint="split branches into helper functions or use a lookup table")
@@ -94,38 +94,32 @@ def _block_nodes(view: SyntaxView) -> list[Node]:
             + view.nodes("try") + view.nodes("nesting"))
 
 
-def _node_key(node: Node) -> tuple[int, int, int]:
-    """Identity of a node: its span alone is not enough (a Python block holding one statement
-    has the statement's span)."""
-    return (node.start_byte, node.end_byte, node.kind_id)
-
-
 def _is_else_if_link(node: Node, if_keys: set[tuple[int, int, int]]) -> bool:
     """An `elif` / `else if` continues its chain instead of nesting deeper."""
     parent = node.parent
     if parent is None:
         return False
-    if _node_key(parent) in if_keys:
+    if node_key(parent) in if_keys:
         return True
     grand = parent.parent
-    return "else" in parent.type and grand is not None and _node_key(grand) in if_keys
+    return "else" in parent.type and grand is not None and node_key(grand) in if_keys
 
 
 def block_depths(view: SyntaxView) -> list[tuple[Node, int]]:
     """(block, depth) for each block inside a named function; else-if links take their head's depth."""
     blocks = _block_nodes(view)
-    if_keys = {_node_key(n) for n in view.conditionals("if")}
-    links = {_node_key(n) for n in view.conditionals("if") if _is_else_if_link(n, if_keys)}
-    function_keys = {_node_key(n) for n in view.nodes("function")}
+    if_keys = {node_key(n) for n in view.conditionals("if")}
+    links = {node_key(n) for n in view.conditionals("if") if _is_else_if_link(n, if_keys)}
+    function_keys = {node_key(n) for n in view.nodes("function")}
     index = view.index(blocks + view.nodes("function"))
     out = []
     for node in blocks:
-        if _node_key(node) in links:
+        if node_key(node) in links:
             continue  # same depth as the chain's head, reported there
         depth = 1
         current = index.innermost(node)
         while current is not None:
-            key = _node_key(current)
+            key = node_key(current)
             if key in function_keys:
                 out.append((node, depth))
                 break
@@ -166,10 +160,7 @@ def nesting_depth(src: Source, max: int) -> Iterable[Violation]:
         if any(r.start_byte <= node.start_byte and node.end_byte <= r.end_byte for r in reported):
             continue
         reported.append(node)
-        first_line = src.lines[node.start_point[0]] if node.start_point[0] < len(src.lines) else ""
-        rng = src.node_range(node)
-        end = rng.start.__class__(rng.start.line, len(first_line)) if rng.end.line > rng.start.line else rng.end
-        yield Violation(rng.__class__(rng.start, end), f"block nested {depth} levels deep (at most {max})",
+        yield Violation(src.first_line_range(node), f"block nested {depth} levels deep (at most {max})",
                         fix_hint="return early or extract the inner block into a function")
 
 
@@ -245,7 +236,7 @@ def _operand_count(view: SyntaxView, node: Node, op_keys: set[tuple[int, int, in
             inner = child
             while inner.type in ("parenthesized_expression", "tuple_expression") and inner.named_child_count == 1:
                 inner = inner.named_children[0]
-            if _node_key(inner) in op_keys:
+            if node_key(inner) in op_keys:
                 stack.append(inner)
             else:
                 count += 1
@@ -273,12 +264,12 @@ def max_boolean_operands(src: Source, max: int) -> Iterable[Violation]:
     if not view.supports("boolean_operator"):
         raise NotApplicable(f"heedful cannot see boolean operators in {src.profile.display_name}")
     ops = view.nodes("boolean_operator")
-    op_keys = {_node_key(n) for n in ops}
+    op_keys = {node_key(n) for n in ops}
     for node in ops:
         parent = node.parent
         while parent is not None and parent.type == "parenthesized_expression":
             parent = parent.parent
-        if parent is not None and _node_key(parent) in op_keys:
+        if parent is not None and node_key(parent) in op_keys:
             continue  # part of a larger expression
         operands = _operand_count(view, node, op_keys)
         if operands > max:

@@ -6,7 +6,7 @@ from typing import Iterable
 
 from ..languages.profile import DEFINITIONS
 from ..languages.view import body_of
-from ..model import Range, Violation
+from ..model import Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
 from ..source import Source
@@ -15,13 +15,6 @@ from .counting import compare, comparison_param, count_param, use_param
 LOOP_KINDS = ("any", "for", "while")
 CONDITIONAL_KINDS = ("any", "if", "switch", "ternary")
 
-
-
-def _first_line_range(src: Source, node) -> Range:
-    rng = src.node_range(node)
-    if rng.end.line == rng.start.line:
-        return rng
-    return Range.of(rng.start.line, rng.start.character, rng.start.line, len(src.lines[rng.start.line]))
 
 
 @constraint_type(
@@ -47,7 +40,7 @@ def forbidden_loop(src: Source, loop_type: str) -> Iterable[Violation]:
     nodes = src.view.loops(None if loop_type == "any" else loop_type)
     noun = "loop" if loop_type == "any" else f"{loop_type} loop"
     for node in nodes:
-        yield Violation(_first_line_range(src, node), f"{noun} used where {noun}s are forbidden")
+        yield Violation(src.first_line_range(node), f"{noun} used where {noun}s are forbidden")
 
 
 @constraint_type(
@@ -69,7 +62,7 @@ def loop_count(src: Source, count: int, comparison: str, loop_type: str) -> Iter
     """
     nodes = src.view.loops(None if loop_type == "any" else loop_type)
     if not compare(len(nodes), comparison, count):
-        where = _first_line_range(src, nodes[count]) if comparison != "at least" and len(nodes) > count else src.start_range()
+        where = src.first_line_range(nodes[count]) if comparison != "at least" and len(nodes) > count else src.start_range()
         yield Violation(where, f"found {len(nodes)} {'' if loop_type == 'any' else loop_type + ' '}loops, "
                                f"expected {comparison} {count}")
 
@@ -95,7 +88,7 @@ def conditional_count(src: Source, count: int, comparison: str, kind: str) -> It
     """
     nodes = src.view.conditionals(None if kind == "any" else kind)
     if not compare(len(nodes), comparison, count):
-        where = _first_line_range(src, nodes[count]) if comparison != "at least" and len(nodes) > count else src.start_range()
+        where = src.first_line_range(nodes[count]) if comparison != "at least" and len(nodes) > count else src.start_range()
         yield Violation(where, f"found {len(nodes)} {kind} conditionals, expected {comparison} {count}")
 
 
@@ -208,7 +201,7 @@ def no_else_after_return(src: Source) -> Iterable[Violation]:
         if consequence is None or alternative is None:
             continue
         if _ends_with_exit(consequence):
-            yield Violation(_first_line_range(src, alternative), "unnecessary else after a branch that exits",
+            yield Violation(src.first_line_range(alternative), "unnecessary else after a branch that exits",
                             fix_hint="remove the else and dedent its body")
 
 

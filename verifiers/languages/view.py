@@ -152,7 +152,9 @@ class Call:
 _START_BYTE = attrgetter("start_byte")
 
 
-def _key(node: Node) -> tuple[int, int, int]:
+def node_key(node: Node) -> tuple[int, int, int]:
+    """Identity of a node by value: its span alone is not enough (a Python block holding one
+    statement has the statement's span), so the kind is part of it."""
     return (node.start_byte, node.end_byte, node.kind_id)
 
 
@@ -384,11 +386,6 @@ class SyntaxView:
 
     def construct(self, name: str) -> list[Node]:
         return self.nodes(CONSTRUCT_PREFIX + name)
-
-    def within(self, nodes: Iterable[Node], container: Node) -> list[Node]:
-        """Nodes that lie inside `container` (byte containment)."""
-        start, end, key = container.start_byte, container.end_byte, _key(container)
-        return [n for n in nodes if start <= n.start_byte and n.end_byte <= end and _key(n) != key]
 
     # -- comments, imports, calls ---------------------------------------------------------
 
