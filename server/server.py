@@ -25,7 +25,7 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..verifiers.engine import check_source
 from ..verifiers.errors import HeedfulError
-from ..verifiers.model import Position, Range, Status, Verdict
+from ..verifiers.model import Status, Verdict
 from ..verifiers.registry import REGISTRY, Constraint
 from ..verifiers.source import Source
 from .attribution import EditReport, LineSpan, report_edit
@@ -688,4 +688,4 @@ def code_actions(state: DocumentState, diagnostics: list[types.Diagnostic]) -> l
     return out
 
 
-__all__ = ["ASSISTANT_EDIT", "SET_CONSTRAINTS", "STATUS", "HeedfulServer", "Position", "Range", "create_server"]
+__all__ = ["ASSISTANT_EDIT", "SET_CONSTRAINTS", "STATUS", "HeedfulServer", "create_server"]
