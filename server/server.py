@@ -115,6 +115,7 @@ class HeedfulServer(LanguageServer):
         self.initialization_options: dict[str, Any] = {}
         self.observer = None  # watchdog observer when the client cannot watch files
         self.spec_diagnostics: dict[str, list[types.Diagnostic]] = {}  # pull mode: errors of spec files
+        self.pending_reload: asyncio.TimerHandle | None = None
 
     # -- capabilities -------------------------------------------------------------------------
 
@@ -399,7 +400,7 @@ def create_server() -> HeedfulServer:  # noqa: C901 - the handler table
     def did_change_watched_files(ls: HeedfulServer, params: types.DidChangeWatchedFilesParams) -> None:
         names = {os.path.basename(f) for f in ls.settings.constraint_files}
         if any(os.path.basename(path_of(change.uri) or change.uri) in names for change in params.changes):
-            reload_specs(ls)
+            schedule_spec_reload(ls)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: HeedfulServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -444,7 +445,7 @@ def create_server() -> HeedfulServer:  # noqa: C901 - the handler table
     def did_save(ls: HeedfulServer, params: types.DidSaveTextDocumentParams) -> None:
         path = path_of(params.text_document.uri)
         if path and ls.constraints and path in ls.constraints.spec_paths(ls.settings.constraint_files):
-            reload_specs(ls)
+            schedule_spec_reload(ls)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: HeedfulServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -585,6 +586,17 @@ async def pull_configuration(ls: HeedfulServer) -> None:
     ls.configure(value if isinstance(value, dict) else None)
 
 
+# File events arrive while an editor or a script is still writing (truncate, then write): wait
+# this long after the last one before reading, so a half-written heedful.toml is never loaded.
+SPEC_RELOAD_DELAY_SECONDS = 0.2
+
+
+def schedule_spec_reload(ls: HeedfulServer) -> None:
+    if ls.pending_reload is not None:
+        ls.pending_reload.cancel()
+    ls.pending_reload = asyncio.get_running_loop().call_later(SPEC_RELOAD_DELAY_SECONDS, reload_specs, ls)
+
+
 def reload_specs(ls: HeedfulServer) -> None:
     ls.configure()
     ls.recheck_all()
@@ -607,7 +619,7 @@ def start_watchdog(ls: HeedfulServer) -> None:
                 return  # opened/closed events: our own reads would trigger endless reloads
             paths = [getattr(event, "src_path", ""), getattr(event, "dest_path", "")]
             if any(os.path.basename(os.fsdecode(p)) in names for p in paths if p):
-                loop.call_soon_threadsafe(reload_specs, ls)
+                loop.call_soon_threadsafe(schedule_spec_reload, ls)
 
     observer = Observer()
     observer.schedule(SpecChanged(), ls.root, recursive=False)
