@@ -1,18 +1,21 @@
 """Assistants behind one interface: something that, given the conversation so far, answers.
 
 An assistant only produces answers; judging them is the server's job (design §1). Each answer
-records what it cost (tokens, time) so a run log is complete without the assistant.
+records what it cost (tokens, time, attempts) so a run log is complete without the assistant.
 
 - `reference`: answers with the task's reference solution (an upper bound and a data check).
-- `recorded`: replays answers saved earlier, by conversation id and turn (a previous run's log
-  or a file written for the purpose), so a run can be reproduced with no model and no network.
+- `recorded`: replays answers saved earlier, by conversation, turn and feedback round (a previous
+  run's log or a file written for the purpose), so a run can be reproduced with no model and no
+  network.
+- `openai` (`openai_assistant.py`): any OpenAI-compatible chat endpoint.
+- `command` (`command_assistant.py`): a copilot-style command-line tool that edits the workspace.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..verifiers.errors import HeedfulError
 from .conversation import Conversation
@@ -25,18 +28,46 @@ class Message:
 
 
 @dataclass
+class Prompt:
+    """One request to an assistant: which round of which conversation, and everything it may use.
+
+    `turn` is the instruction turn (0: the task prompt), `feedback` the feedback round for that
+    turn (0: the instruction itself). `messages` is the whole chat so far, ending with the user
+    message to answer. `workspace` is a directory holding `files` as they are now on disk (the
+    `command` assistant edits it in place)."""
+
+    conversation: Conversation
+    turn: int
+    feedback: int
+    messages: list[Message]
+    workspace: str = ""
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def instruction(self) -> str:
+        return self.messages[-1].content if self.messages else ""
+
+
+@dataclass
 class Answer:
     text: str
-    usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, completion_tokens
+    usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, completion_tokens, total_tokens
     seconds: float = 0.0
     model: str | None = None
+    attempts: int = 1
+    files: dict[str, str] | None = None  # the files after the edit, when the assistant edited them itself
 
 
 class Assistant(Protocol):
     name: str
 
-    def answer(self, conversation: Conversation, turn: int, messages: list[Message]) -> Answer:
-        """The answer to the last message; `turn` is the instruction turn (0: the task prompt)."""
+    def config(self) -> dict[str, Any]:
+        """What determines the answers (kind, model, temperature, ...), never secrets: written to
+        the run header, and compared on resume so a changed configuration is refused."""
+        ...
+
+    def answer(self, prompt: Prompt) -> Answer:
+        """The answer to the last message of `prompt`; raises AssistantError for a per-turn failure."""
         ...
 
 
@@ -49,7 +80,11 @@ class ReferenceAssistant:
 
     name = "reference"
 
-    def answer(self, conversation: Conversation, turn: int, messages: list[Message]) -> Answer:
+    def config(self) -> dict[str, Any]:
+        return {"kind": self.name}
+
+    def answer(self, prompt: Prompt) -> Answer:
+        conversation = prompt.conversation
         if not conversation.reference:
             raise AssistantError(f"conversation {conversation.id!r} has no reference solution")
         blocks = [f"`{path}`:\n```{conversation.language}\n{text.rstrip()}\n```"
@@ -58,13 +93,14 @@ class ReferenceAssistant:
 
 
 class RecordedAssistant:
-    """Replays saved answers: a JSONL file of {"conversation", "turn", "answer"} objects."""
+    """Replays saved answers: JSONL lines of {"conversation", "turn", "feedback" (default 0),
+    "answer"}, or a previous run's `log.jsonl` (its `round` records)."""
 
     name = "recorded"
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.answers: dict[tuple[str, int], str] = {}
+        self.answers: dict[tuple[str, int, int], str] = {}
         try:
             handle = open(path, encoding="utf-8")
         except OSError as exc:
@@ -75,18 +111,29 @@ class RecordedAssistant:
                     continue
                 try:
                     item = json.loads(line)
-                    key = (str(item["conversation"]), int(item["turn"]))
+                except json.JSONDecodeError as exc:
+                    raise HeedfulError(f"{path}:{number}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+                if isinstance(item, dict) and item.get("record") is not None:
+                    if item.get("record") != "round" or item.get("answer") is None:
+                        continue  # a run log: header, conversation ends, rounds whose assistant failed
+                try:
+                    key = (str(item["conversation"]), int(item["turn"]), int(item.get("feedback") or 0))
                     text = item["answer"]
-                except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                except (KeyError, TypeError, ValueError) as exc:
                     raise HeedfulError(f"{path}:{number}: a recorded answer needs conversation, turn and answer "
                                        f"({type(exc).__name__}: {exc})") from None
                 if not isinstance(text, str):
                     raise HeedfulError(f"{path}:{number}: answer must be a string")
                 self.answers[key] = text
 
-    def answer(self, conversation: Conversation, turn: int, messages: list[Message]) -> Answer:
+    def config(self) -> dict[str, Any]:
+        return {"kind": self.name, "answers": self.path}
+
+    def answer(self, prompt: Prompt) -> Answer:
+        key = (prompt.conversation.id, prompt.turn, prompt.feedback)
         try:
-            return Answer(self.answers[(conversation.id, turn)], model=f"recorded:{self.path}")
+            return Answer(self.answers[key], model="recorded")
         except KeyError:
-            raise AssistantError(f"{self.path} has no answer for conversation {conversation.id!r}, "
-                                 f"turn {turn}") from None
+            round_name = f", feedback round {prompt.feedback}" if prompt.feedback else ""
+            raise AssistantError(f"{self.path} has no answer for conversation {prompt.conversation.id!r}, "
+                                 f"turn {prompt.turn}{round_name}") from None
