@@ -121,6 +121,11 @@ class ServerSession:
             uri=uri, language_id=language, version=1, text=text)))
         return uri
 
+    def close(self, uri: str) -> None:
+        self.documents.pop(uri, None)
+        self.client.text_document_did_close(types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
+
     async def set_constraints(self, uri: str, constraints: list[dict[str, Any]]) -> dict:
         result = await self.client.protocol.send_request_async(
             "heedful/setConstraints", {"uri": uri, "constraints": constraints, "mode": "replace"})
