@@ -127,13 +127,16 @@ class ServerSession:
             text_document=types.TextDocumentIdentifier(uri=uri)))
 
     async def set_constraints(self, uri: str, constraints: list[dict[str, Any]]) -> dict:
-        result = await self.client.protocol.send_request_async(
-            "heedful/setConstraints", {"uri": uri, "constraints": constraints, "mode": "replace"})
-        # the server re-checks the current version with the new constraints (after answering):
-        # forget what it sent for that version before, so `snapshot` waits for the re-check
+        # The server re-checks the current version with the new constraints. Let whatever check of
+        # that version is under way land first, then forget it, then ask: whatever arrives after
+        # is the re-check, so `snapshot` waits for it. (Forgetting after the answer would race: the
+        # re-check's diagnostics can be read before the answer's awaiter resumes.)
         document = self.documents[uri]
+        await self.snapshot(uri)
         document.diagnostics.pop(document.version, None)
         document.statuses.pop(document.version, None)
+        result = await self.client.protocol.send_request_async(
+            "heedful/setConstraints", {"uri": uri, "constraints": constraints, "mode": "replace"})
         return plain(result)
 
     def assistant_edit(self, uri: str, *, turn: int | None = None, instruction: str | None = None,
