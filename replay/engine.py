@@ -1,6 +1,7 @@
 """The replay engine: conversations through a real editor-assistant loop, into an append-only log.
 
-Each conversation gets its own workspace directory and its own `heedful serve` process, driven
+Each conversation gets its own workspace directory and its own documents in a `heedful serve`
+process (one per worker, reused across that worker's conversations: replay/server_pool.py), driven
 over LSP exactly as an editor drives it (replay/lsp_session.py): the constraints of the turns so
 far go in with `heedful/setConstraints`, every answer goes in as an incremental `didChange`
 announced by `heedful/assistantEdit`, and the verdicts are the diagnostics the server sends back.
@@ -37,6 +38,7 @@ from .conversation import Conversation, load_conversations
 from .edits import apply_answer
 from .exec_checks import ExecRunner
 from .lsp_session import ServerSession
+from .server_pool import ServerPool
 from .prompts import SYSTEM_PROMPT, feedback_message, instruction_message, task_message
 from .provenance import dataset_digest, run_versions, git_revision
 from .runlog import RunLog, RunLogError, RunLogWriter, log_path, read_log
@@ -215,6 +217,7 @@ class ReplayEngine:
                                                      thread_name_prefix="heedful-replay"))
         progress = _progress(len(todo), self.settings.progress)
         semaphore = asyncio.Semaphore(self.settings.concurrency)
+        self.pool = ServerPool(self.settings.debounce_ms, self.settings.server_command)
 
         async def one(conversation: Conversation) -> None:
             async with semaphore:
@@ -231,6 +234,7 @@ class ReplayEngine:
             await asyncio.gather(*(one(c) for c in todo))
         finally:
             progress.close()
+            await self.pool.close()
 
     def _append(self, record: dict[str, Any]) -> None:
         assert self.writer is not None
@@ -244,8 +248,8 @@ class ReplayEngine:
         played = 0
         try:
             _write_files(workspace, state.files, {})
-            async with ServerSession(workspace, self.settings.debounce_ms, self.settings.server_command) as session:
-                documents = _Documents(session, conversation)
+            async with self.pool.session() as session:
+                documents = _Documents(session, conversation, workspace)
                 for path, text in state.files.items():
                     documents.open(path, text)
                 if state.done:
@@ -257,6 +261,7 @@ class ReplayEngine:
                     state.absorb(record)
                     played += 1
                     progress.set_postfix_str(f"{conversation.id} turn {record['turn']}", refresh=False)
+                documents.close_all()
             self._append({"record": "conversation_end", "conversation": conversation.id,
                           "rounds": len(state.done), "dropped": state.dropped})
         finally:
@@ -265,6 +270,7 @@ class ReplayEngine:
 
     async def _round(self, conversation: Conversation, state: ConversationState, documents: "_Documents",
                      workspace: str, turn: int, feedback: int) -> dict[str, Any]:
+        round_started = time.perf_counter()
         turn_obj = conversation.turns[turn - 1] if turn >= 1 else None
         if feedback:
             message = feedback_message(*_problems(state.last_record or {}, turn))
@@ -355,7 +361,8 @@ class ReplayEngine:
             "needs_feedback": needs_feedback,
             "dropped": bool(feedback and own == "fail"),
             "timings": {"assistant_ms": round(assistant_ms, 2), "apply_ms": round(apply_ms, 2),
-                        "verdict_ms": round(verdict_ms, 2), "exec_ms": round(exec_ms, 2)},
+                        "verdict_ms": round(verdict_ms, 2), "exec_ms": round(exec_ms, 2),
+                        "round_ms": round((time.perf_counter() - round_started) * 1000, 2)},
         }
         return record
 
@@ -376,9 +383,10 @@ class ReplayEngine:
 class _Documents:
     """The conversation's files that heedful can check, open in the server."""
 
-    def __init__(self, session: ServerSession, conversation: Conversation) -> None:
+    def __init__(self, session: ServerSession, conversation: Conversation, workspace: str) -> None:
         self.session = session
         self.conversation = conversation
+        self.workspace = workspace
         self.uris: dict[str, str] = {}
         self.languages: dict[str, str] = {}
         self.constraints: list[dict[str, Any]] | None = None
@@ -387,8 +395,15 @@ class _Documents:
         language = language_of(path)
         if language is None:
             return  # data files, READMEs: kept in the workspace, not checked
-        self.uris[path] = self.session.open(path, text, language)
+        self.uris[path] = self.session.open(path, text, language, root=self.workspace)
         self.languages[path] = language
+
+    def close_all(self) -> None:
+        """The conversation is over: its documents leave the (reused) server."""
+        for uri in self.uris.values():
+            self.session.close(uri)
+        self.uris.clear()
+        self.languages.clear()
 
     async def set_constraints(self, constraints: list[Constraint]) -> None:
         payload = [constraint_payload(c) for c in constraints]

@@ -95,6 +95,10 @@ class ServerSession:
             pass
         await self.client.stop()
 
+    def alive(self) -> bool:
+        server = getattr(self.client, "_server", None)
+        return not self.client.stopped and server is not None and server.returncode is None
+
     # -- notifications from the server ---------------------------------------------------------
 
     async def _on_diagnostics(self, params: types.PublishDiagnosticsParams) -> None:
@@ -114,8 +118,9 @@ class ServerSession:
 
     # -- what an editor does ---------------------------------------------------------------------
 
-    def open(self, relative_path: str, text: str, language: str) -> str:
-        uri = uri_of(os.path.join(self.workspace, relative_path))
+    def open(self, relative_path: str, text: str, language: str, root: str | None = None) -> str:
+        """Open a file of `root` (default: the session's workspace) with `text`; returns its uri."""
+        uri = uri_of(os.path.join(root or self.workspace, relative_path))
         self.documents[uri] = _Document(uri, text, 1)
         self.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
             uri=uri, language_id=language, version=1, text=text)))
