@@ -304,8 +304,9 @@ class ReplayEngine:
                 edit_json.update(applied=True, format="files")
             else:
                 applied = apply_answer(answer.text, before)
-                after = {**before, **applied.files}
-                edit_json.update(applied=bool(applied.files), format=applied.format,
+                after = {path: text for path, text in {**before, **applied.files}.items()
+                         if path not in applied.deleted}
+                edit_json.update(applied=bool(applied.files or applied.deleted), format=applied.format,
                                  errors=[{"block": e.block, "reason": e.reason} for e in applied.errors])
         else:
             edit_json["errors"] = [{"block": None, "reason": f"the assistant gave no answer: {assistant_error}"}]
