@@ -117,7 +117,7 @@ def _run_and_report(engine: Any, run_dir: str, no_report: bool) -> int:
     if outcome.failed:
         print(f"heedful: {len(outcome.failed)} conversation(s) did not finish; re-run the same command to retry "
               "them (finished rounds are kept)", file=sys.stderr)
-    if not no_report:
+    if not no_report and outcome.rounds + outcome.skipped_done > 0:
         from .report import report_main
 
         report_main(run_dir, "text")

@@ -25,6 +25,7 @@ import os
 import shutil
 import tempfile
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -223,7 +224,9 @@ class ReplayEngine:
             async with semaphore:
                 try:
                     outcome.rounds += await self._play(conversation, previous.get(conversation.id, []), progress)
-                except (AssistantError, HeedfulError, OSError, asyncio.TimeoutError, RuntimeError) as exc:
+                except Exception as exc:  # noqa: BLE001 - one conversation's fault never stops the others
+                    if not isinstance(exc, (HeedfulError, OSError, asyncio.TimeoutError, RuntimeError)):
+                        traceback.print_exc()  # a bug of ours: show where, and keep going
                     message = _describe(exc)
                     outcome.failed.append((conversation.id, message))
                     self._append({"record": "conversation_error", "conversation": conversation.id, "error": message})
