@@ -138,3 +138,15 @@ def test_usage_errors_are_clear(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 2 and "missing.jsonl: cannot read" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_the_readme_main_command_replays_the_sample_and_prints_the_report():
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(["bash", "scripts/demo.sh", "--quiet"], cwd=root, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "7 conversation(s): 0 already done, 32 round(s) played now" in result.stderr
+    assert "Per turn" in result.stdout and "SSR:" in result.stdout
+    for name in ("report.md", "plots/ca.png", "plots/ifr.png", "transcripts/py-orders.html"):
+        assert (root / "runs" / "sample" / name).stat().st_size > 0
