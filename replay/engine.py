@@ -234,6 +234,7 @@ class ReplayEngine:
                     progress.update(1)
 
         try:
+            await self.pool.prestart(min(self.settings.concurrency, len(todo)))
             await asyncio.gather(*(one(c) for c in todo))
         finally:
             progress.close()
