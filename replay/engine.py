@@ -60,10 +60,11 @@ class ReplaySettings:
     verdict_timeout: float = 60.0
     progress: bool = True
     server_command: list[str] | None = None
+    judge: Any = None  # an LLM judge (replay/judge.py) for turns' `judge` questions; None: skipped
 
     def identity(self) -> dict[str, Any]:
         """The settings that change what a run measures: a resume must keep them."""
-        return {"debounce_ms": self.debounce_ms}
+        return {"debounce_ms": self.debounce_ms, "judge": self.judge.config() if self.judge is not None else None}
 
 
 @dataclass
@@ -131,6 +132,7 @@ class ReplayEngine:
         self.warn = warn or (lambda message: None)
         self.cache = ResponseCache(settings.cache_dir) if settings.cache_dir else None
         self.exec_runner = ExecRunner()
+        self._judged: dict[str, dict[str, Any]] = {}
         self.writer: RunLogWriter | None = None
 
     # -- setup and resume -------------------------------------------------------------------------
@@ -200,6 +202,12 @@ class ReplayEngine:
         if log:
             for record in log.rounds():
                 previous.setdefault(record["conversation"], []).append(record)
+        skipped = [c for c in conversations if c.metadata.get("needs_context") and c.id not in finished]
+        for conversation in skipped:
+            reason = conversation.metadata["needs_context"]
+            self._append({"record": "conversation_skip", "conversation": conversation.id,
+                          "reason": reason if isinstance(reason, str) else "needs context not available here"})
+        finished |= {c.id for c in skipped}
         todo = [c for c in conversations if c.id not in finished]
         outcome = RunOutcome(self.run_dir, len(conversations), len(conversations) - len(todo), 0,
                              dataset_errors=dataset_errors)
@@ -336,7 +344,9 @@ class ReplayEngine:
         for index in range(1, turn + 1):
             item = conversation.turns[index - 1]
             tests = await self.exec_runner.run(conversation, after, item.tests)
-            verdicts[str(index)] = turn_verdict([c for c in constraints if c.turn == index], views, tests)
+            judges = await self._judge(conversation, after, item.judge)
+            verdicts[str(index)] = turn_verdict([c for c in constraints if c.turn == index], views, tests, judges,
+                                                item.judged_by)
         base_tests = await self.exec_runner.run(conversation, after, conversation.tests)
         exec_ms = (time.perf_counter() - exec_started) * 1000
 
@@ -370,6 +380,26 @@ class ReplayEngine:
                         "round_ms": round((time.perf_counter() - round_started) * 1000, 2)},
         }
         return record
+
+    async def _judge(self, conversation: Conversation, files: dict[str, str],
+                     questions: tuple) -> list[dict[str, Any]]:
+        """The opt-in LLM judge's verdicts on a turn's questions (cached per code and question:
+        every round re-asks the questions of all earlier turns, most of them on unchanged code)."""
+        if not questions:
+            return []
+        if self.settings.judge is None:
+            return [{"name": q.name, "status": "skipped", "reason": "no judge configured (--judge-model)"}
+                    for q in questions]
+        loop = asyncio.get_running_loop()
+        out = []
+        for question in questions:
+            key = json.dumps([question.question, sorted(files.items())])
+            if key not in self._judged:
+                verdict = await loop.run_in_executor(None, self.settings.judge.ask, question.question, files,
+                                                     conversation.language)
+                self._judged[key] = dict(verdict)
+            out.append({"name": question.name, **self._judged[key]})
+        return out
 
     def _answer(self, prompt: Prompt) -> Answer:
         if self.cache is None:

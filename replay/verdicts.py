@@ -95,15 +95,23 @@ def constraint_status(constraint: Constraint, documents: Iterable[DocumentView])
 
 
 def turn_verdict(constraints: Sequence[Constraint], documents: Sequence[DocumentView],
-                 tests: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """The verdict of one instruction: every applicable constraint passes and every test passes.
-    Nothing checkable (no applicable constraint, no test) is `unchecked`, never a pass."""
+                 tests: Sequence[Mapping[str, Any]] = (), judges: Sequence[Mapping[str, Any]] = (),
+                 judged_by: str = "all") -> dict[str, Any]:
+    """The verdict of one instruction: every applicable constraint, test and judge question passes
+    (or only the tests, or only the constraints, as `judged_by` says; the others are still
+    recorded). Nothing checkable is `unchecked`, never a pass."""
     results = [{"constraint": c.to_json() | {"turn": c.turn}, "status": constraint_status(c, documents)}
                for c in constraints]
-    # a test that errs (an exception, a syntax error, a timeout) is a failed test: the code does not
-    # do what was asked; only a constraint heedful itself could not check is an `error`
-    statuses = [r["status"] for r in results if r["status"] != "n/a"]
-    statuses += ["pass" if t["status"] == "pass" else "fail" for t in tests if t["status"] != "skipped"]
+    statuses: list[str] = []
+    if judged_by in ("all", "constraints"):
+        statuses += [r["status"] for r in results if r["status"] != "n/a"]
+    if judged_by in ("all", "tests"):
+        # a test that errs (an exception, a syntax error, a timeout) is a failed test: the code
+        # does not do what was asked; only a check heedful itself could not run is an `error`
+        statuses += ["pass" if t["status"] == "pass" else "fail" for t in tests if t["status"] != "skipped"]
+    if judged_by == "all":
+        # a judge whose answer could not be parsed is an `error`, never a pass
+        statuses += [j["status"] for j in judges if j["status"] != "skipped"]
     if not statuses:
         status = "unchecked"
     elif all(s == "pass" for s in statuses):
@@ -112,4 +120,9 @@ def turn_verdict(constraints: Sequence[Constraint], documents: Sequence[Document
         status = "fail"
     else:
         status = "error"
-    return {"status": status, "constraints": results, "tests": list(tests)}
+    verdict = {"status": status, "constraints": results, "tests": list(tests)}
+    if judges:
+        verdict["judges"] = list(judges)
+    if judged_by != "all":
+        verdict["judged_by"] = judged_by
+    return verdict

@@ -201,3 +201,29 @@ def test_the_servers_verdicts_equal_the_librarys_on_every_round(tmp_path):
             library = [v.status for v in check_source(source, list(turn.constraints))]
             expected = "pass" if all(s is Status.PASS for s in library) else "fail"
             assert record["verdicts"][str(turn.index)]["status"] == expected, (record["turn"], turn.index)
+
+
+def test_needs_context_conversations_are_skipped_with_their_reason_once(tmp_path):
+    dataset = write_dataset(tmp_path, conversation("c1", metadata={"needs_context": "needs the DevEval repos"}),
+                            conversation("c2"))
+    run(dataset, ReferenceAssistant(), tmp_path / "run")
+    run(dataset, ReferenceAssistant(), tmp_path / "run")
+    records = read_log(str(tmp_path / "run")).records
+    skips = [r for r in records if r["record"] == "conversation_skip"]
+    assert skips == [{"record": "conversation_skip", "conversation": "c1", "reason": "needs the DevEval repos"}]
+    assert {r["conversation"] for r in records if r["record"] == "round"} == {"c2"}
+
+
+def test_a_turn_judged_by_its_tests_records_the_constraints_beside_them(tmp_path):
+    data = conversation("c1")
+    data["turns"] = [{"instruction": "Name it addNumbers.", "constraints": [SNAKE], "judged_by": "tests",
+                      "tests": [{"name": "has addNumbers", "code": "assert addNumbers(1, 2) == 3"}],
+                      "judge": [{"name": "readable", "question": "Is the code readable?"}]}]
+    dataset = write_dataset(tmp_path, data)
+    answers = write_answers(tmp_path, {("c1", 1, 0): whole("def addNumbers(a, b):\n    return a + b\n")})
+    run(dataset, RecordedAssistant(answers), tmp_path / "run")
+    verdict = rounds(tmp_path / "run")[0]["verdicts"]["1"]
+    assert verdict["status"] == "pass" and verdict["judged_by"] == "tests"
+    assert [c["status"] for c in verdict["constraints"]] == ["fail"]
+    assert [t["status"] for t in verdict["tests"]] == ["pass"]
+    assert verdict["judges"] == [{"name": "readable", "status": "skipped", "reason": "no judge configured (--judge-model)"}]
