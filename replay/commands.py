@@ -14,6 +14,7 @@ ASSISTANTS = ("reference", "recorded", "openai", "command")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
+    _add_import(sub)
     _add_replay(sub)
     _add_report(sub)
     _add_rescore(sub)
@@ -25,7 +26,10 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
         description="Feed each conversation of DATASET to an assistant, apply its answers as an editor would "
                     "(LSP to `heedful serve`), and log the server's verdicts in RUN_DIR. Re-running the same "
                     "command resumes; `heedful report RUN_DIR` shows the metrics.")
-    parser.add_argument("dataset", metavar="DATASET", help="a heedful.conversation/1 JSONL file")
+    parser.add_argument("dataset", metavar="DATASET",
+                        help="a heedful.conversation/1 JSONL file, or a benchmark file (see --format)")
+    parser.add_argument("--format", dest="dataset_format", choices=("heedful", "codeif", "multicodeif", "ifcodebench"),
+                        help="the dataset's format (default: detected)")
     parser.add_argument("--out", "-o", required=True, metavar="RUN_DIR", help="the run directory (log, report, plots)")
     parser.add_argument("--assistant", "-a", choices=ASSISTANTS, default="reference")
     parser.add_argument("--mode", choices=("static", "dynamic"), default="static",
@@ -100,7 +104,8 @@ def run_replay(args: argparse.Namespace) -> int:
     if args.cache is not None:
         cache_dir = args.cache or os.path.join(args.out, "cache")
     settings = ReplaySettings(mode=args.mode, concurrency=args.concurrency, cache_dir=cache_dir,
-                              only=args.only, limit=args.limit, progress=not args.quiet)
+                              only=args.only, limit=args.limit, progress=not args.quiet,
+                              dataset_format=args.dataset_format)
     return _run_and_report(ReplayEngine(args.dataset, assistant, args.out, settings, warn=_warn), args.out, args.no_report)
 
 
@@ -122,6 +127,47 @@ def _run_and_report(engine: Any, run_dir: str, no_report: bool) -> int:
 
         report_main(run_dir, "text")
     return 1 if outcome.failed else 0
+
+
+def _add_import(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("import", help="convert a benchmark's file to heedful conversations",
+                            description="Convert a published benchmark's file (CodeIF-Bench, MultiCodeIF, IFCodeBench) "
+                                        "to heedful.conversation/1 JSONL. `heedful replay` also reads these files "
+                                        "directly; importing lets you inspect or edit the conversations first.")
+    parser.add_argument("format", choices=("codeif", "multicodeif", "ifcodebench"), metavar="FORMAT",
+                        help="codeif | multicodeif | ifcodebench")
+    parser.add_argument("path", metavar="PATH", help="the benchmark's file")
+    parser.add_argument("--out", "-o", required=True, metavar="FILE", help="the JSONL file to write")
+    parser.set_defaults(run=run_import)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    import json
+
+    from .conversation import ConversationError, parse_conversation
+    from .importers import convert
+
+    if not os.path.exists(args.path):
+        raise HeedfulError(f"{args.path}: no such file")
+    result = convert(args.path, args.format)
+    written = 0
+    problems = [f"{args.path}:{line}: {message}" for line, message in result.errors]
+    with open(args.out, "w", encoding="utf-8") as handle:
+        for line, data in result.conversations:
+            try:
+                parse_conversation(data, args.path, line)  # what replay will accept, checked now
+            except ConversationError as exc:
+                problems.append(str(exc))
+                continue
+            handle.write(json.dumps(data, ensure_ascii=False) + "\n")
+            written += 1
+    for problem in problems:
+        print(f"heedful: not imported: {problem}", file=sys.stderr)
+    for note in result.notes:
+        print(f"heedful: {note}", file=sys.stderr)
+    print(f"heedful: wrote {written} conversation(s) to {args.out}"
+          + (f"; {len(problems)} record(s) not imported" if problems else ""), file=sys.stderr)
+    return 0 if written else 2
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:

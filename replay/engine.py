@@ -35,7 +35,8 @@ from ..verifiers.languages import language_for_path as language_of
 from ..verifiers.registry import Constraint
 from .assistants import Answer, Assistant, AssistantError, Message, Prompt
 from .cache import ResponseCache
-from .conversation import Conversation, load_conversations
+from .conversation import Conversation
+from .importers import load_dataset
 from .edits import apply_answer
 from .exec_checks import ExecRunner
 from .lsp_session import ServerSession
@@ -60,6 +61,7 @@ class ReplaySettings:
     verdict_timeout: float = 60.0
     progress: bool = True
     server_command: list[str] | None = None
+    dataset_format: str | None = None  # heedful or a benchmark's (replay/importers); None: detected
     judge: Any = None  # an LLM judge (replay/judge.py) for turns' `judge` questions; None: skipped
 
     def identity(self) -> dict[str, Any]:
@@ -138,7 +140,7 @@ class ReplayEngine:
     # -- setup and resume -------------------------------------------------------------------------
 
     def _load(self) -> tuple[list[Conversation], list[str]]:
-        loaded = load_conversations(self.dataset)
+        loaded = load_dataset(self.dataset, self.settings.dataset_format)
         errors = [str(error) for error in loaded.errors]
         conversations = loaded.conversations
         if self.settings.only:
