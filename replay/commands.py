@@ -209,7 +209,10 @@ def run_rescore(args: argparse.Namespace) -> int:
     if not dataset or not os.path.exists(dataset):
         raise HeedfulError(f"{args.run_dir}: the run's dataset {dataset!r} is not there; pass --dataset PATH")
     out = args.out or os.path.join(args.run_dir, "rescored")
-    settings = ReplaySettings(mode=header.get("mode", "static"), concurrency=args.concurrency,
+    played = sorted({r["conversation"] for r in log.records if r.get("conversation")})
+    if not played:
+        raise HeedfulError(f"{args.run_dir}: the run has no conversation to rescore yet")
+    settings = ReplaySettings(mode=header.get("mode", "static"), concurrency=args.concurrency, only=played,
                               debounce_ms=(header.get("settings") or {}).get("debounce_ms", 0),
                               progress=not args.quiet)
     assistant = RecordedAssistant(log_path(args.run_dir))

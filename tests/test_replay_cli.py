@@ -150,3 +150,67 @@ def test_the_readme_main_command_replays_the_sample_and_prints_the_report():
     assert "Per turn" in result.stdout and "SSR:" in result.stdout
     for name in ("report.md", "plots/ca.png", "plots/ifr.png", "transcripts/py-orders.html"):
         assert (root / "runs" / "sample" / name).stat().st_size > 0
+
+
+def test_rescore_rejudges_the_recorded_answers_without_the_assistant(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    dataset, answers = root / "samples/replay/conversations.jsonl", root / "samples/replay/answers.jsonl"
+    run = tmp_path / "run"
+    subprocess.run([*HEEDFUL, "replay", str(dataset), "--assistant", "recorded", "--answers", str(answers),
+                    "--only", "py-csv-report", "ts-config", "--out", str(run), "--no-report", "--quiet"],
+                   check=True, timeout=300)
+    result = subprocess.run([*HEEDFUL, "rescore", str(run), "--quiet"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Per turn" in result.stdout
+    rescored = read_log(str(run / "rescored"))
+    assert rescored.header["assistant"] == {"kind": "recorded", "answers": str(run / "log.jsonl")}
+
+    def untimed(value):
+        if isinstance(value, dict):
+            return {k: untimed(v) for k, v in value.items() if k != "seconds"}
+        return [untimed(v) for v in value] if isinstance(value, list) else value
+
+    def verdicts(log):
+        return sorted((r["conversation"], r["turn"], r["feedback"], r["answer"],
+                       json.dumps(untimed([r["verdicts"], r["base"]]), sort_keys=True),
+                       json.dumps(r["edit_report"], sort_keys=True)) for r in log.rounds())
+
+    assert verdicts(rescored) == verdicts(read_log(str(run)))
+
+
+def test_the_cache_answers_a_repeated_request_without_the_endpoint(tmp_path):
+    dataset = _dataset(tmp_path / "dataset.jsonl", conversations=2)
+    cache = tmp_path / "cache"
+    with FakeOpenAIServer(responder=_code_answers) as server:
+        subprocess.run([*_replay(dataset, tmp_path / "first", server.base_url), "--cache", str(cache)],
+                       check=True, timeout=300)
+        asked = len(server.requests)
+        subprocess.run([*_replay(dataset, tmp_path / "second", server.base_url), "--cache", str(cache)],
+                       check=True, timeout=300)
+        assert asked == 6 and len(server.requests) == asked  # the second run asked nothing
+    second = list(read_log(str(tmp_path / "second")).rounds())
+    first = list(read_log(str(tmp_path / "first")).rounds())
+    assert all(r["cached"] for r in second) and not any(r["cached"] for r in first)
+    assert [r["answer"] for r in second] == [r["answer"] for r in first] or \
+        sorted(r["answer"] for r in second) == sorted(r["answer"] for r in first)
+
+
+def test_a_command_line_tool_is_evaluated_through_its_file_changes(tmp_path):
+    dataset = _dataset(tmp_path / "dataset.jsonl", conversations=1)
+    tool = tmp_path / "tool.py"
+    tool.write_text(
+        "import os, sys\n"
+        "text = open('app.py').read()\n"
+        "instruction = sys.stdin.read()\n"
+        "if 'addNumbers' in instruction:\n"
+        "    text = text.replace('add_0', 'addNumbers')\n"
+        "open('app.py', 'w').write(text)\n")
+    result = subprocess.run([*HEEDFUL, "replay", dataset, "--assistant", "command", "--command",
+                             f"{sys.executable} {tool}", "--settle-ms", "200", "--out", str(tmp_path / "run"),
+                             "--quiet"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    first = next(read_log(str(tmp_path / "run")).rounds())
+    assert first["answer"].startswith("--- a/app.py\n+++ b/app.py\n")
+    assert "def addNumbers(a, b):" in first["files"]["app.py"]
+    assert first["verdicts"]["1"]["status"] == "fail"  # the tool did what it was told: camelCase
+    assert "Per turn" in result.stdout
