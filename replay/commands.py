@@ -114,7 +114,12 @@ def _warn(message: str) -> None:
 
 
 def _run_and_report(engine: Any, run_dir: str, no_report: bool) -> int:
-    outcome = engine.run()
+    try:
+        outcome = engine.run()
+    except KeyboardInterrupt:
+        print(f"heedful: interrupted; finished rounds are in {os.path.join(run_dir, 'log.jsonl')}: re-run the same "
+              "command to resume", file=sys.stderr)
+        raise
     print(f"heedful: {outcome.conversations} conversation(s): {outcome.skipped_done} already done, "
           f"{outcome.rounds} round(s) played now; log: {os.path.join(run_dir, 'log.jsonl')}", file=sys.stderr)
     for conversation, error in outcome.failed:
