@@ -1,4 +1,4 @@
-"""`heedful replay`, `heedful report`, `heedful rescore`: the replay engine's commands."""
+"""`heedful replay`, `heedful report`, `heedful rescore`, `heedful agree`: the replay engine's commands."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _add_replay(sub)
     _add_report(sub)
     _add_rescore(sub)
+    _add_agree(sub)
 
 
 def _add_replay(sub: argparse._SubParsersAction) -> None:
@@ -60,6 +61,13 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     tool.add_argument("--settle-ms", type=int, default=500, help="quiet time that ends an edit (default 500)")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds per request (openai, default 120) or per tool run (command, default 300)")
+    judge = parser.add_argument_group("LLM judge (opt-in: the turns' `judge` questions; docs/judge.md)")
+    judge.add_argument("--judge-model", metavar="M",
+                       help="ask the turns' judge questions of this model (without it they are recorded as skipped)")
+    judge.add_argument("--judge-base-url", metavar="URL", default=None,
+                       help="the judge's OpenAI-compatible endpoint (default: OpenAI)")
+    judge.add_argument("--judge-api-key-env", metavar="VAR", default="OPENAI_API_KEY",
+                       help="the environment variable holding the judge's key (default OPENAI_API_KEY)")
     parser.set_defaults(run=run_replay)
 
 
@@ -96,16 +104,31 @@ def make_assistant(args: argparse.Namespace) -> Assistant:
     raise HeedfulError(f"unknown assistant {kind!r}")
 
 
+def make_judge(args: argparse.Namespace) -> Any:
+    """The LLM judge of --judge-model (None without it: judge questions are recorded as skipped)."""
+    if not getattr(args, "judge_model", None):
+        if getattr(args, "judge_base_url", None):
+            raise HeedfulError("--judge-base-url needs --judge-model NAME (the judge is opt-in)")
+        return None
+    from .judge import LLMJudge
+
+    options: dict[str, Any] = {"model": args.judge_model, "api_key_env": args.judge_api_key_env}
+    if args.judge_base_url:
+        options["base_url"] = args.judge_base_url
+    return LLMJudge(**options)
+
+
 def run_replay(args: argparse.Namespace) -> int:
     from .engine import ReplayEngine, ReplaySettings
 
     assistant = make_assistant(args)
+    judge = make_judge(args)
     cache_dir = None
     if args.cache is not None:
         cache_dir = args.cache or os.path.join(args.out, "cache")
     settings = ReplaySettings(mode=args.mode, concurrency=args.concurrency, cache_dir=cache_dir,
                               only=args.only, limit=args.limit, progress=not args.quiet,
-                              dataset_format=args.dataset_format)
+                              dataset_format=args.dataset_format, judge=judge)
     return _run_and_report(ReplayEngine(args.dataset, assistant, args.out, settings, warn=_warn), args.out, args.no_report)
 
 
@@ -222,3 +245,22 @@ def run_rescore(args: argparse.Namespace) -> int:
                               progress=not args.quiet)
     assistant = RecordedAssistant(log_path(args.run_dir))
     return _run_and_report(ReplayEngine(dataset, assistant, out, settings, warn=_warn), out, args.no_report)
+
+
+def _add_agree(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("agree", help="compare heedful's static verdicts with the tests (and the LLM judge)",
+                            description="For every instruction of a run judged by two sides (heedful's constraints, "
+                                        "the benchmark's tests, the LLM judge), the agreement rate per category, the "
+                                        "confusion counts and the disagreeing examples; also writes "
+                                        "RUN_DIR/agreement.md. Definitions: replay/agreement.py.")
+    parser.add_argument("run_dir", metavar="RUN_DIR")
+    parser.add_argument("--format", "-f", choices=("text", "markdown"), default="text")
+    parser.add_argument("--limit", type=int, default=20, metavar="N",
+                        help="disagreements listed per comparison and category; the rest are counted (default 20)")
+    parser.set_defaults(run=run_agree)
+
+
+def run_agree(args: argparse.Namespace) -> int:
+    from .agreement import agree_main
+
+    return agree_main(args.run_dir, args.format, args.limit)

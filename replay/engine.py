@@ -397,9 +397,12 @@ class ReplayEngine:
         for question in questions:
             key = json.dumps([question.question, sorted(files.items())])
             if key not in self._judged:
-                verdict = await loop.run_in_executor(None, self.settings.judge.ask, question.question, files,
-                                                     conversation.language)
-                self._judged[key] = dict(verdict)
+                verdict = dict(await loop.run_in_executor(None, self.settings.judge.ask, question.question, files,
+                                                          conversation.language))
+                if verdict.get("status") not in ("pass", "fail"):
+                    out.append({"name": question.name, **verdict})  # an error: asked again next round
+                    continue
+                self._judged[key] = verdict
             out.append({"name": question.name, **self._judged[key]})
         return out
 
