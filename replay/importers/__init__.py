@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,8 @@ def is_heedful(path: str) -> bool:
 
 
 def detect_format(path: str) -> str:
+    if not os.path.exists(path):
+        raise HeedfulError(f"{path}: cannot read: no such file or directory")
     if is_heedful(path):
         return "heedful"
     for name in FORMATS:
