@@ -241,6 +241,7 @@ def run_rescore(args: argparse.Namespace) -> int:
     if not played:
         raise HeedfulError(f"{args.run_dir}: the run has no conversation to rescore yet")
     settings = ReplaySettings(mode=header.get("mode", "static"), concurrency=args.concurrency, only=played,
+                              dataset_format=(header.get("dataset") or {}).get("format"),
                               debounce_ms=(header.get("settings") or {}).get("debounce_ms", 0),
                               progress=not args.quiet)
     assistant = RecordedAssistant(log_path(args.run_dir))

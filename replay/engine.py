@@ -36,7 +36,7 @@ from ..verifiers.registry import Constraint
 from .assistants import Answer, Assistant, AssistantError, Message, Prompt
 from .cache import ResponseCache
 from .conversation import Conversation
-from .importers import load_dataset
+from .importers import detect_format, load_dataset
 from .edits import apply_answer
 from .exec_checks import ExecRunner
 from .lsp_session import ServerSession
@@ -159,7 +159,8 @@ class ReplayEngine:
     def _header(self, conversations: int) -> dict[str, Any]:
         return {
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "dataset": {"path": self.dataset, "sha256": dataset_digest(self.dataset), "conversations": conversations},
+            "dataset": {"path": self.dataset, "sha256": dataset_digest(self.dataset), "conversations": conversations,
+                        "format": self.settings.dataset_format or detect_format(self.dataset)},
             "assistant": self.assistant.config(),
             "mode": self.settings.mode,
             "settings": self.settings.identity(),
@@ -182,6 +183,8 @@ class ReplayEngine:
             if log.header.get(key) != header[key]:
                 differences.append(f"{label}: was {json.dumps(log.header.get(key), sort_keys=True)}, "
                                    f"now {json.dumps(header[key], sort_keys=True)}")
+        if log.header.get("dataset", {}).get("format", header["dataset"]["format"]) != header["dataset"]["format"]:
+            differences.append(f"dataset format: was {log.header['dataset']['format']}, now {header['dataset']['format']}")
         if log.header.get("dataset", {}).get("sha256") != header["dataset"]["sha256"]:
             differences.append(f"dataset {self.dataset} changed since the run started (sha256 differs)")
         if differences:

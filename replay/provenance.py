@@ -13,11 +13,24 @@ _PACKAGES = ("heedful", "pygls", "lsprotocol", "tree-sitter", "ruff", "pycodesty
 
 
 def dataset_digest(path: str) -> str:
+    """The sha256 of a dataset file, or of a dataset folder's files (names and contents, sorted)."""
     digest = hashlib.sha256()
+    if os.path.isdir(path):
+        for folder, dirs, names in sorted(os.walk(path)):
+            dirs.sort()
+            for name in sorted(names):
+                full = os.path.join(folder, name)
+                digest.update(os.path.relpath(full, path).encode("utf-8", "surrogateescape") + b"\0")
+                _update(digest, full)
+        return digest.hexdigest()
+    _update(digest, path)
+    return digest.hexdigest()
+
+
+def _update(digest: "hashlib._Hash", path: str) -> None:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
 
 
 def run_versions() -> dict[str, str | None]:

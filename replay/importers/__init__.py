@@ -73,10 +73,18 @@ def load_dataset(path: str, fmt: str | None = None) -> LoadedDataset:
         return load_conversations(path)
     result = convert(path, fmt)
     loaded = LoadedDataset([], [])
+    seen: dict[str, int] = {}
     for line, data in result.conversations:
         try:
-            loaded.conversations.append(parse_conversation(data, path, line))
+            conversation = parse_conversation(data, path, line)
         except ConversationError as exc:
             loaded.errors.append(exc)
+            continue
+        if conversation.id in seen:
+            loaded.errors.append(ConversationError(path, line, "id", f"duplicate id {conversation.id!r} "
+                                                                     f"(first on line {seen[conversation.id]})"))
+            continue
+        seen[conversation.id] = line
+        loaded.conversations.append(conversation)
     loaded.errors.extend(ConversationError(path, line, "", message) for line, message in result.errors)
     return loaded

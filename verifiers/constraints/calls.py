@@ -16,19 +16,62 @@ TYPE_QUALIFIERS = {"str", "string", "String", "list", "dict", "set", "tuple", "b
                    "Map", "Set", "Array", "Object", "Vec", "HashMap", "std::string", "Str", "array"}
 
 
-def call_matches(call: Call, wanted: str) -> bool:
-    """Does a call match a name as users write it: `sum`, `math.prod`, `str.count`, `Object.values`?"""
+def python_import_aliases(src: Source) -> dict[str, str]:
+    """The names Python imports bind to something qualified: `from math import isqrt as sq` binds
+    `sq` to `math.isqrt`, `from math import floor` binds `floor` to `math.floor`, `import numpy as np`
+    binds `np` to `numpy` (cached per source; empty for other languages)."""
+    cached = getattr(src.view, "_import_aliases", None)
+    if cached is not None:
+        return cached
+    aliases: dict[str, str] = {}
+    if src.language == "python":
+        for imp in src.view.imports:
+            node = imp.node
+            module = node.child_by_field_name("module_name") if node.type == "import_from_statement" else None
+            if node.type == "import_from_statement" and (module is None or module.type == "relative_import"):
+                continue  # `from . import x`: nothing to qualify it with
+            for child in node.children_by_field_name("name"):
+                target = child.child_by_field_name("name") if child.type == "aliased_import" else child
+                alias = child.child_by_field_name("alias") if child.type == "aliased_import" else None
+                if target is None:
+                    continue
+                name = src.node_text(target)
+                if module is not None:
+                    aliases[src.node_text(alias) if alias is not None else name] = f"{src.node_text(module)}.{name}"
+                elif alias is not None:
+                    aliases[src.node_text(alias)] = name
+    src.view._import_aliases = aliases  # type: ignore[attr-defined]
+    return aliases
+
+
+def resolved(call: Call, aliases: dict[str, str]) -> str:
+    """The callee with an imported alias replaced by what it names: `sq` -> `math.isqrt`, `np.sum` ->
+    `numpy.sum`."""
+    head, dot, rest = call.qualified.partition(".")
+    return aliases[head] + dot + rest if head in aliases else call.qualified
+
+
+def call_matches(call: Call, wanted: str, aliases: dict[str, str] | None = None) -> bool:
+    """Does a call match a name as users write it: `sum`, `math.prod`, `str.count`, `Object.values`,
+    `builtins.sum`? With `aliases` (Python imports), `from math import isqrt; isqrt(n)` is a call of
+    `math.isqrt`."""
     wanted = "".join(wanted.split()).rstrip("()")
+    full = resolved(call, aliases) if aliases else call.qualified
+    if wanted.startswith("builtins.") and "." not in wanted[len("builtins."):]:
+        # the built-in function itself: a bare call of that name not bound by an import (not a method)
+        return full in (wanted, wanted[len("builtins."):])
+    name = full.rpartition(".")[2] if full != call.qualified else call.name
     if "." not in wanted and "::" not in wanted and "->" not in wanted:
-        return call.name == wanted
+        return call.name == wanted or name == wanted
     # `$pdo->prepare`, `PDO::prepare` and `pdo.prepare` name the same call shape
     wanted = wanted.replace("->", ".").replace("::", ".").replace("$", "")
-    qualified = call.qualified.replace("->", ".").replace("::", ".").replace("$", "")
-    if qualified == wanted or qualified.endswith("." + wanted) or qualified.endswith("::" + wanted):
-        return True
+    for qualified in dict.fromkeys((full, call.qualified)):
+        qualified = qualified.replace("->", ".").replace("::", ".").replace("$", "")
+        if qualified == wanted or qualified.endswith("." + wanted) or qualified.endswith("::" + wanted):
+            return True
     qualifier, _, method = wanted.rpartition(".")
     # a method named through its type: any receiver's call of that method counts
-    return qualifier in TYPE_QUALIFIERS and call.name == method and qualified != method
+    return qualifier in TYPE_QUALIFIERS and call.name == method and call.qualified != method
 
 
 def _calls_param() -> ParamSpec:
@@ -38,7 +81,7 @@ def _calls_param() -> ParamSpec:
 
 @constraint_type(
     id="calls.forbidden",
-    captures={"call"},
+    captures={"call", "import"},
     instruction="Do not call {names}.",
     params=[_calls_param()],
     anchors=("IFCodeBench check_forbidden_builtins",),
@@ -48,28 +91,27 @@ def forbidden_calls(src: Source, names: tuple[str, ...]) -> Iterable[Violation]:
 
     What it checks:
     No call whose callee is one of `names`. A bare name (`range`) matches any call of that
-    function or method name; a qualified one (`math.sqrt`) matches that qualified call; a
-    method named through its type (`str.count`) matches that method on any receiver.
+    function or method name; a qualified one (`math.sqrt`) matches that qualified call (in
+    Python also through imports: `from math import sqrt` then `sqrt(x)`, or `import math as m`
+    then `m.sqrt(x)`); a method named through its type (`str.count`) matches that method on any
+    receiver; `builtins.sum` matches the built-in function only (a bare `sum(...)`, not a method
+    `xs.sum()` and not a `sum` imported from elsewhere).
 
     Why it matters:
     "Don't use `eval`", "avoid `range`", "no `print` in library code": the most direct
     instruction about an API, and an easy one to verify.
     """
-    bare = {n.strip().rstrip("()") for n in names if not any(sep in n for sep in (".", "::", "->"))}
-    qualified = [n for n in names if n.strip().rstrip("()") not in bare]
+    aliases = python_import_aliases(src)
     for call in src.view.calls:
-        if call.name in bare:
-            yield Violation(call.range, f"call to forbidden '{call.name}'")
-            continue
-        for name in qualified:
-            if call_matches(call, name):
-                yield Violation(call.range, f"call to forbidden '{name}'")
+        for name in names:
+            if call_matches(call, name, aliases):
+                yield Violation(call.range, f"call to forbidden '{name.strip()}'")
                 break
 
 
 @constraint_type(
     id="calls.required",
-    captures={"call"},
+    captures={"call", "import"},
     instruction="Use {names}.",
     params=[_calls_param()],
     anchors=("IFCodeBench check_mandatory_builtins", "MultiCodeIF syntax/function"),
@@ -85,6 +127,7 @@ def required_calls(src: Source, names: tuple[str, ...]) -> Iterable[Violation]:
     re-implements it by hand has not followed the instruction.
     """
     calls = src.view.calls
+    aliases = python_import_aliases(src)
     for name in names:
-        if not any(call_matches(call, name) for call in calls):
+        if not any(call_matches(call, name, aliases) for call in calls):
             yield Violation(src.start_range(), f"'{name}' is never called")

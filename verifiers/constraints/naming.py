@@ -57,7 +57,7 @@ def declared_names(src: Source, role: str) -> list[Name]:
     view = src.view
     roles = {"any": ("function", "method", "class", "variable", "parameter", "constant", "field"),
              "function": ("function", "method")}.get(role, (role,))
-    if not any(view.role_supported(r) for r in roles):
+    if not any(view.role_supported(r) or (r == "constant" and _constants_from_variables(src)) for r in roles):
         raise NotApplicable(f"{src.profile.display_name} has no {role} declarations heedful can see")
     class_names = {c.name for c in view.classes}
     out = []
@@ -71,6 +71,15 @@ def declared_names(src: Source, role: str) -> list[Name]:
             out.append(name)
     out.sort(key=lambda n: (n.range.start.line, n.range.start.character))
     return out
+
+
+def _constants_from_variables(src: Source) -> bool:
+    """Does the language tell constants from variables by convention (Python's module-level
+    UPPER_CASE names), so that `constant` names exist without a constant declaration?"""
+    from ..languages.profile import LanguageProfile
+
+    return type(src.profile).is_constant_name is not LanguageProfile.is_constant_name \
+        and src.view.role_supported("variable")
 
 
 _WORD_SHAPE = re.compile(r"A+(?=Aa)|A?a+|A+|0+")
