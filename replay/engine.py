@@ -221,6 +221,7 @@ class ReplayEngine:
         finally:
             assert self.writer is not None
             self.writer.close()
+            self.exec_runner.close()  # the sandboxes kept alive for the exec checks
         return outcome
 
     async def _run_all(self, todo: list[Conversation], previous: dict[str, list[dict[str, Any]]],

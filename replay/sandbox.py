@@ -10,6 +10,12 @@ memory, processes, file size, disk and output, no network, a scrubbed environmen
 running afterwards. How each part is isolated, and the fallback where Linux namespaces are not
 permitted, is described in docs/sandbox.md; every result says which isolation it had.
 
+    results = run_python_many(program, tests)   # the same verdicts, one sandbox for all the tests
+
+`run_python_many` (and `SandboxSession`, which keeps the sandbox between calls) sets the sandbox
+up once and forks each test's process from an interpreter that has not run the program; see
+"Batched runs" in docs/sandbox.md.
+
 The work is split over two files: this one (the caller's side: configuration, output capture,
 verdicts) and `sandbox_child.py` (the processes inside: bootstrap and runner), which uses only the
 standard library so that it can run under `python -I -S`.
@@ -28,11 +34,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from ..verifiers.errors import HeedfulError
 from . import sandbox_child
@@ -162,6 +169,224 @@ def run_many(program: str, tests: Sequence[str], limits: Limits | None = None,
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox") as pool:
         return list(pool.map(lambda t: run_python(program, t, limits, files, python=python, isolation=isolation),
                              tests))
+
+
+def run_python_many(program: str, tests: Sequence[str], limits: Limits | None = None,
+                    files: Mapping[str, str | bytes] | None = None, *, python: str | None = None,
+                    isolation: Isolation = "auto") -> list[ExecResult]:
+    """`run_python(program, test, ...)` for each test, in order, with the same verdicts, limits and
+    isolation, but in ONE sandbox (a `SandboxSession`): the namespaces, the uid, the bootstrap and
+    an interpreter (the zygote, which has imported the runner and nothing of the program) are set
+    up once; each test is a process forked from the zygote that runs the program as `__main__` and
+    then the test, in a fresh working directory, and everything it started is killed before the
+    next test. Each result's `seconds` is that test's own wall time (the first one's includes the
+    set-up)."""
+    with SandboxSession(program, limits, files, python=python, isolation=isolation) as session:
+        return [session.run(test) for test in tests]
+
+
+class SandboxSession:
+    """One batched sandbox for one (program, files), kept between calls: `run(test)` gives what
+    `run_python(program, test, limits, files)` gives. The sandbox starts at the first test; if it
+    has to be killed (stuck past the wall limit) or ends, the next test starts a new one. If the
+    batched sandbox cannot start at all (e.g. no fresh /proc), each test falls back to `run_python`.
+    Not for concurrent use: one test at a time (the caller serialises). `close()` ends it (also
+    when the caller's process exits: the bootstrap sees the end of its commands)."""
+
+    def __init__(self, program: str, limits: Limits | None = None,
+                 files: Mapping[str, str | bytes] | None = None, *, python: str | None = None,
+                 isolation: Isolation = "auto") -> None:
+        if isolation not in ("auto", "namespaces", "fallback"):
+            raise ValueError(f"isolation must be 'auto', 'namespaces' or 'fallback', not {isolation!r}")
+        self.program, self.limits = program, limits or Limits()
+        self.files = dict(files or {})
+        self.python, self.isolation = python or sys.executable, isolation
+        self._base_files = _check_files(self.files)
+        self._base_files[PROGRAM_NAME] = {"text": program}
+        self._proc: subprocess.Popen | None = None
+        self._fallback = False
+        self._index = 0
+        self._finalizer = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def run(self, test: str) -> ExecResult:
+        if self._fallback:
+            return run_python(self.program, test, self.limits, self.files, python=self.python,
+                              isolation=self.isolation)
+        fresh = self._proc is None
+        if fresh:
+            self._start()
+        started = time.monotonic()
+        index, self._index = self._index, self._index + 1
+        try:
+            os.write(self._proc.stdin.fileno(), (json.dumps({"index": index, "test": test}) + "\n").encode())
+        except OSError:
+            pass  # the bootstrap is gone: the reader sees why
+        captured = self._reader.next_test(index, started + self.limits.wall_seconds + HARD_GRACE,
+                                          self._uid if self._root else None)
+        try:
+            result = _verdict(captured, self.limits, time.monotonic() - started)
+        except SandboxError:
+            self.close()
+            if not fresh:
+                raise
+            self._fallback = True  # the batched sandbox cannot run here: one sandbox per test
+            return self.run(test)
+        if captured.hard_killed or self._reader.ended:
+            self.close()
+        return result
+
+    def _start(self) -> None:
+        self._root = os.geteuid() == 0
+        self._uid = _pick_uid() if self._root else os.getuid()
+        self._run_dir = Path(tempfile.mkdtemp(prefix="heedful-sandbox-"))
+        self._status_r, status_w = os.pipe()
+        try:
+            workdir = self._run_dir / "work"
+            workdir.mkdir(mode=0o700)
+            if self._root:
+                os.chmod(self._run_dir, 0o711)
+            config = {
+                "status_fd": status_w, "isolation": self.isolation, "uid": self._uid, "workdir": str(workdir),
+                "python": self.python, "runner_path": str(CHILD), "program_name": PROGRAM_NAME,
+                "test_name": TEST_NAME, "files": self._base_files, "batch": True, "limits": asdict(self.limits),
+                "needed_paths": _needed_paths(self.python), "env": _runner_env(self.python),
+            }
+            config_path = self._run_dir / "config.json"
+            fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(config, f)
+            self._proc = subprocess.Popen(
+                [self.python, "-I", "-S", "-B", str(CHILD), "boot", str(config_path)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(status_w,),
+                cwd=self._run_dir, env={"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}, start_new_session=True)
+        except BaseException:
+            os.close(self._status_r)
+            _remove_tree(self._run_dir)
+            raise
+        finally:
+            os.close(status_w)
+        self._reader = _BatchReader(self._proc, self._status_r, self.limits)
+        self._finalizer = weakref.finalize(self, _end_session, self._proc, self._status_r, self._run_dir,
+                                           self._uid if self._root else None)
+
+    def close(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+            self._finalizer = None
+        self._proc = None
+        self._index = 0
+
+
+def _end_session(proc: subprocess.Popen, status_r: int, run_dir: Path, uid: int | None) -> None:
+    try:
+        proc.stdin.close()  # the end of the commands: the bootstrap kills everything and exits
+    except OSError:
+        pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    if proc.poll() is None:
+        _hard_kill(proc, uid)
+        proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        stream.close()
+    os.close(status_r)
+    _remove_tree(run_dir)
+
+
+class _BatchReader:
+    """Reads the shared stdout, stderr and status pipes of a batched sandbox, one test at a time:
+    a test's output is everything that arrived until the bootstrap's "done" record for it (all its
+    processes are dead by then, so all they wrote is in the pipes, and the next test only starts
+    when the caller asks for it)."""
+
+    def __init__(self, proc: subprocess.Popen, status_r: int, limits: Limits) -> None:
+        self.proc, self.limits = proc, limits
+        self.out_fd, self.err_fd, self.status_fd = proc.stdout.fileno(), proc.stderr.fileno(), status_r
+        self.sel = selectors.DefaultSelector()
+        for fd in (self.out_fd, self.err_fd, self.status_fd):
+            self.sel.register(fd, selectors.EVENT_READ)
+        self.pending = bytearray()  # a status line not yet complete
+        self.ended = False
+        self.session: int | None = None
+
+    def _read(self, timeout: float, bufs, over, records, caps) -> None:
+        for key, _ in self.sel.select(timeout):
+            data = os.read(key.fd, 1 << 16)
+            if not data:
+                self.sel.unregister(key.fd)
+                continue
+            if key.fd == self.status_fd:
+                self.pending += data
+                *lines, rest = bytes(self.pending).split(b"\n")
+                self.pending = bytearray(rest[:STATUS_CAP])
+                for line in lines:
+                    try:
+                        rec = json.loads(line.decode("utf-8", "replace"))
+                    except ValueError:
+                        continue
+                    if isinstance(rec, dict):
+                        if rec.get("event") == "runner" and isinstance(rec.get("session"), int):
+                            self.session = rec["session"]
+                        if len(records) < 1000:
+                            records.append(rec)
+                continue
+            room = caps[key.fd] - len(bufs[key.fd])
+            if room > 0:
+                bufs[key.fd] += data[:room]
+            if len(data) > room:
+                over[key.fd] = True
+
+    def next_test(self, index: int, deadline: float, uid: int | None) -> _Captured:
+        cap = self.limits.output_bytes
+        caps = {self.out_fd: cap, self.err_fd: cap}
+        bufs = {self.out_fd: bytearray(), self.err_fd: bytearray()}
+        over = {self.out_fd: False, self.err_fd: False}
+        records: list[dict] = []
+        hard_killed = False
+
+        def finished() -> bool:
+            return any(r.get("who") == "bootstrap" and (r.get("event") == "fatal" or
+                       (r.get("event") == "done" and r.get("test") == index)) for r in records)
+
+        while not finished():
+            if not self.sel.get_map():
+                self.ended = True
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if hard_killed:
+                    break
+                _hard_kill(self.proc, uid, self.session)
+                hard_killed = True
+                deadline = time.monotonic() + 5
+                continue
+            self._read(min(left, 1.0), bufs, over, records, caps)
+        if finished():
+            # everything the test wrote is in the pipes already: take it without waiting
+            while self.sel.get_map():
+                before = (len(bufs[self.out_fd]), len(bufs[self.err_fd]), over[self.out_fd], over[self.err_fd],
+                          len(self.sel.get_map()))
+                self._read(0, bufs, over, records, caps)
+                if before == (len(bufs[self.out_fd]), len(bufs[self.err_fd]), over[self.out_fd],
+                              over[self.err_fd], len(self.sel.get_map())):
+                    break
+        else:
+            self.ended = True
+        if hard_killed:
+            self.ended = True
+        boot_exit = self.proc.poll() if self.ended else None
+        if any(r.get("event") == "fatal" for r in records):
+            self.ended = True
+        return _Captured(bytes(bufs[self.out_fd]), bytes(bufs[self.err_fd]), over[self.out_fd],
+                         over[self.err_fd], records, boot_exit, hard_killed)
 
 
 # ------------------------------------------------------------------------------------ helpers

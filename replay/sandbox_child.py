@@ -8,6 +8,11 @@ Two roles in one stdlib-only file, so that it runs under any interpreter with `-
         forks the runner, enforces the wall-time limit, then kills everything the run started.
         It writes one JSON line about what it did to the status pipe.
 
+    python -I -B sandbox_child.py zygote STATUS_FD COMMAND_FD REPORT_FD GUARD
+        The batched runner (the bootstrap's config lists several tests): an interpreter that has
+        imported this file and nothing else of the run, and forks one process per test, which
+        sets the test's limits and then does what `run` does. See `_supervise_batch`.
+
     python -I -B sandbox_child.py run STATUS_FD PROGRAM.py TEST.py GUARD
         The runner (after the bootstrap dropped privileges and set the limits). Executes the
         program, then the test, in one `__main__` namespace, and writes one JSON line with the
@@ -22,6 +27,7 @@ import errno
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import struct
@@ -42,6 +48,8 @@ MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND = 32, 1024, 2048, 4096
 MS_REC, MS_PRIVATE, MS_RELATIME = 1 << 14, 1 << 18, 1 << 21
 
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 24, 36, 38
+PR_SET_DUMPABLE = 4
+MNT_DETACH = 2
 
 SYS_MOUNT_SETATTR = 442  # the same number on every architecture (added in Linux 5.12)
 AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = -100, 0x8000, 0x1
@@ -68,6 +76,7 @@ def libc():
         _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
         _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
         _libc.unshare.argtypes = [ctypes.c_int]
+        _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
     return _libc
 
 
@@ -173,7 +182,11 @@ def _boot(cfg):
             notes.append(f"loopback not brought up: {exc}")
     elif drop == "uid":
         os.chown(workdir, uid, gid)
-    _write_files(workdir, cfg["files"], uid if drop == "uid" else None, gid)
+    batch = bool(cfg.get("batch"))
+    if not batch:
+        _write_files(workdir, cfg["files"], uid if drop == "uid" else None, gid)
+    elif in_ns and "procfs" not in mech:
+        raise SetupError("the batched sandbox needs a fresh /proc in its pid namespace")
     if drop == "uid":
         mech.append(f"uid:{uid}")
     elif drop == "caps":
@@ -187,7 +200,8 @@ def _boot(cfg):
             notes.append("no kernel network isolation: only the runner's Python audit hook blocks sockets")
     else:
         isolation = "netns"
-    return _supervise(cfg, in_ns, drop, uid, gid, workdir, mech, notes, abi, isolation)
+    supervise = _supervise_batch if batch else _supervise
+    return supervise(cfg, in_ns, drop, uid, gid, workdir, mech, notes, abi, isolation)
 
 
 def _build_filesystem(cfg, drop, uid, gid, mech, notes):
@@ -210,13 +224,76 @@ def _build_filesystem(cfg, drop, uid, gid, mech, notes):
     # an interpreter (or this file) below /tmp stays visible, read-only, at its own path
     _cover("/tmp", [p for p in cfg["needed_paths"] if p.startswith("/tmp/")], "tmpfs", opts)
     mech.append(f"tmpfs:{int(limits['disk_mb'])}MB")
+    cfg["_tmp_aliases"] = _bind_tmp_aliases(notes)
+    return "/tmp"
+
+
+def _bind_tmp_aliases(notes):
+    bound = []
     for other in ("/var/tmp", "/dev/shm"):
         if os.path.isdir(other) and not os.path.islink(other):
             try:
                 _mount("/tmp", other, None, MS_BIND)
+                bound.append(other)
             except OSError as exc:
                 notes.append(f"{other} not replaced ({exc.strerror}); it is read-only")
-    return "/tmp"
+    return bound
+
+
+def _reset_tmp(cfg, uid, gid):
+    """Batched runs, between two tests: a fresh, empty tmpfs as /tmp (and /var/tmp, /dev/shm), so
+    nothing a test wrote is seen by the next one (and its disk space is given back)."""
+    limits = cfg["limits"]
+    opts = f"size={int(limits['disk_mb'])}m,nr_inodes=16384,mode=0700,uid={uid},gid={gid}"
+
+    def unmount():
+        for other in cfg.get("_tmp_aliases", ()):
+            libc().umount2(other.encode(), MNT_DETACH)
+        _check(libc().umount2(b"/tmp", MNT_DETACH), "umount /tmp")
+
+    _cover("/tmp", [p for p in cfg["needed_paths"] if p.startswith("/tmp/")], "tmpfs", opts, before=unmount)
+    cfg["_tmp_aliases"] = _bind_tmp_aliases([])
+
+
+def _remove_sysv_ipc():
+    """Batched runs with namespaces, between two tests: remove every SysV shared memory segment,
+    semaphore set and message queue of the sandbox's own IPC namespace."""
+    ipc_rmid = 0
+    for kind in ("shm", "sem", "msg"):
+        try:
+            with open(f"/proc/sysvipc/{kind}", encoding="ascii", errors="replace") as f:
+                ids = [int(line.split()[1]) for line in f.readlines()[1:] if len(line.split()) > 1]
+        except (OSError, ValueError):
+            continue
+        for ident in ids:
+            if kind == "shm":
+                libc().shmctl(ident, ipc_rmid, None)
+            elif kind == "sem":
+                libc().semctl(ident, 0, ipc_rmid)
+            else:
+                libc().msgctl(ident, ipc_rmid, None)
+
+
+def _clear_dir(path):
+    """Batched runs without namespaces, between two tests: empty the working directory."""
+    def fix(func, p, _exc):
+        try:
+            os.chmod(os.path.dirname(p), stat_dir_mode)
+            os.chmod(p, stat_dir_mode)
+            func(p)
+        except OSError:
+            pass
+
+    stat_dir_mode = 0o700
+    os.chmod(path, stat_dir_mode)
+    for name in os.listdir(path):
+        full = os.path.join(path, name)
+        if os.path.isdir(full) and not os.path.islink(full):
+            shutil.rmtree(full, onerror=fix)
+        else:
+            os.unlink(full)
+    if os.listdir(path):
+        raise SetupError(f"could not empty the working directory {path} between two tests")
 
 
 def _make_readonly(path):
@@ -280,12 +357,14 @@ def _mask_private_dirs(needed, uid):
     return masked
 
 
-def _cover(top, keep, fstype, options):
+def _cover(top, keep, fstype, options, before=None):
     """Mount a fresh `fstype` on `top`, then bind the paths in `keep` (below `top`) back at the
-    same place, read-only."""
+    same place, read-only. `before` runs once those paths are held (to unmount an older cover)."""
     held = [(p, os.open(p, os.O_PATH | os.O_CLOEXEC), os.path.isdir(p)) for p in sorted(set(keep))
             if os.path.exists(p)]
     try:
+        if before is not None:
+            before()
         _mount(fstype, top, fstype, MS_NOSUID | MS_NODEV, options)
         for path, fd, is_dir in held:
             os.makedirs(path if is_dir else os.path.dirname(path), mode=0o755, exist_ok=True)
@@ -521,6 +600,261 @@ def _exec_runner(cfg, in_ns, drop, uid, gid, workdir, nproc, env, abi):
                     " where every user can read it, or allow namespaces)")
         emit(fd, {"who": "bootstrap", "event": "fatal", "fatal": msg})
     os._exit(EXIT_FATAL)
+
+
+# ------------------------------------------------------------------------------------- batched
+
+def _supervise_batch(cfg, in_ns, drop, uid, gid, workdir, mech, notes, abi, isolation):
+    """Many tests in this one sandbox: for each test the caller writes on stdin, a fresh working
+    directory (a fresh tmpfs with namespaces, an emptied directory without), a process forked for
+    the test from the zygote (an interpreter that has imported this file and nothing of the
+    program), the wall-time limit, then every process but the zygote killed, and a "done" record."""
+    fd = cfg["status_fd"]
+    limits = cfg["limits"]
+    if os.getpid() != 1:
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    mech = mech + ["pidns-kill" if in_ns else "uid-kill" if drop == "uid" else "subreaper-kill", "batched"]
+    env = dict(cfg["env"], HOME=workdir, TMPDIR=workdir)
+    files_uid = uid if drop == "uid" else None
+    zygote = None  # (pid, command fd, report fd)
+    commands = os.fdopen(0, "rb")  # the caller's: one JSON line per test ({"index": i, "test": code})
+    for line in commands:
+        request = json.loads(line)
+        index = request["index"]
+        files = dict(cfg["files"])
+        files[cfg["test_name"]] = {"text": request["test"]}
+        _write_files(workdir, files, files_uid, gid)
+        if zygote is None:
+            zygote = _start_zygote(cfg, in_ns, drop, uid, gid, workdir, env, abi)
+            if not in_ns and drop == "none":
+                emit(fd, {"who": "bootstrap", "event": "runner", "session": zygote[0]})
+        nproc = int(limits["processes"])
+        if drop == "uid":
+            nproc += 1  # the zygote has the run's uid too
+        elif drop == "caps":
+            nproc += 3  # the outer bootstrap, init and the zygote share the namespace's uid 0
+        else:
+            nproc += _count_tasks(os.getuid())
+        command = {"index": index, "nproc": nproc, "workdir": workdir, "limits": limits,
+                   "program": os.path.join(workdir, cfg["program_name"]),
+                   "test": os.path.join(workdir, cfg["test_name"])}
+        started = time.monotonic()
+        try:
+            _write_all(zygote[1], (json.dumps(command) + "\n").encode())
+            report = _read_report(zygote[2], started + float(limits["wall_seconds"]))
+        except OSError:
+            report = None
+        elapsed = time.monotonic() - started
+        timed_out = report == "timeout"
+        leftovers, zygote_died = _kill_all_but(in_ns, drop, uid, zygote[0])
+        if timed_out and not zygote_died:
+            report = _read_report(zygote[2], time.monotonic() + 5)  # the zygote reaps the killed test
+        if zygote_died or not isinstance(report, dict):
+            _stop_zygote(zygote)
+            zygote = None
+            if not isinstance(report, dict):
+                report = {}
+        record = {"who": "bootstrap", "event": "done", "test": index, "isolation": isolation, "mechanisms": mech,
+                  "notes": notes, "timed_out": timed_out, "wait_status": report.get("wait_status"),
+                  "runner_seconds": elapsed, "leftovers_killed": leftovers}
+        for key in ("cpu_seconds", "max_rss_mb"):
+            if key in report:
+                record[key] = report[key]
+        emit(fd, record)
+        # right away, not before the next test: an idle sandbox holds nothing of the last test
+        if in_ns:
+            _reset_tmp(cfg, uid, gid)
+            _remove_sysv_ipc()
+        else:
+            _clear_dir(workdir)
+    commands.close()
+    if zygote is not None:
+        for f in zygote[1:]:
+            os.close(f)
+    _kill_everything(in_ns, drop, uid, -1)
+    return 0
+
+
+def _read_line(fd):
+    """One line from `fd`, read a byte at a time (nothing past the line is consumed)."""
+    out = bytearray()
+    while True:
+        byte = os.read(fd, 1)
+        if not byte:
+            return bytes(out)
+        out += byte
+        if byte == b"\n":
+            return bytes(out)
+
+
+def _read_report(fd, deadline):
+    """The zygote's report on a test (a dict), "timeout" at the deadline, None if the zygote is gone."""
+    import select
+    out = bytearray()
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return "timeout"
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        data = os.read(fd, 4096)
+        if not data:
+            return None
+        out += data
+        if b"\n" in out:
+            try:
+                return json.loads(out.split(b"\n", 1)[0])
+            except ValueError:
+                return None
+
+
+def _kill_all_but(in_ns, drop, uid, keep):
+    """Kill every process the current test started (everything of the run but the supervisor and
+    the zygote), reap them; returns (how many were killed, whether the zygote died)."""
+    me = os.getpid()
+    killed = 0
+    keep_died = False
+    end = time.monotonic() + 5
+    while time.monotonic() < end:
+        procs = _processes()
+        if in_ns:
+            targets = [pid for pid, _, _ in procs if pid not in (me, keep, 1)]
+        elif drop == "uid":
+            targets = [pid for pid, u, _ in procs if u == uid and pid != keep]
+        else:
+            targets = [pid for pid in _descendants(me, procs) if pid != keep]
+        kill_processes(targets, uid if drop == "uid" and not in_ns else None)
+        while True:
+            try:
+                pid, _, _ = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            if pid == keep:
+                keep_died = True
+            else:
+                killed += 1
+        if not targets:
+            break
+        time.sleep(0.002)
+    return killed, keep_died
+
+
+def _stop_zygote(zygote):
+    pid, command_fd, report_fd = zygote
+    for f in (command_fd, report_fd):
+        try:
+            os.close(f)
+        except OSError:
+            pass
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _start_zygote(cfg, in_ns, drop, uid, gid, workdir, env, abi):
+    """Fork and exec the zygote: the same privileges, Landlock and environment as a single run's
+    runner; the per-test limits (CPU, memory, file size, processes) are set in each test's process."""
+    command_r, command_w = os.pipe()
+    report_r, report_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        fd = cfg["status_fd"]
+        try:
+            os.close(command_w)
+            os.close(report_r)
+            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            os.setsid()
+            null = os.open("/dev/null", os.O_RDONLY)
+            os.dup2(null, 0)
+            os.close(null)
+            for res, value in ((resource.RLIMIT_NOFILE, (int(cfg["limits"]["open_files"]),) * 2),
+                               (resource.RLIMIT_CORE, (0, 0))):
+                resource.setrlimit(res, value)
+            _drop_privileges(drop, uid, gid)
+            if abi:
+                _landlock(abi, workdir)
+            os.chdir("/")
+            for f in (fd, command_r, report_w):
+                os.set_inheritable(f, True)
+            python = cfg["python"]
+            argv = [python, "-I", "-B", cfg["runner_path"], "zygote", str(fd), str(command_r), str(report_w),
+                    "noguard" if in_ns else "guard"]
+            os.execve(python, argv, env)
+        except BaseException as exc:  # noqa: BLE001
+            emit(fd, {"who": "bootstrap", "event": "fatal", "fatal": f"cannot start the sandbox's zygote: {exc}"})
+        os._exit(EXIT_FATAL)
+    os.close(command_r)
+    os.close(report_w)
+    return pid, command_w, report_r
+
+
+def _drop_privileges(drop, uid, gid):
+    if drop in ("uid", "caps"):
+        with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as f:
+            last = int(f.read())
+        for cap in range(last + 1):
+            _prctl(PR_CAPBSET_DROP, cap)
+    if drop == "uid":
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def zygote(status_fd, command_fd, report_fd, guard):
+    """The batched runner: for each command, fork; the child sets the test's limits, moves to the
+    fresh working directory and runs the program and the test as `run` does; the zygote waits for
+    it and reports its wait status and resource usage."""
+    status_fd, command_fd, report_fd = int(status_fd), int(command_fd), int(report_fd)
+    for f in (status_fd, command_fd, report_fd):
+        os.set_inheritable(f, False)
+    _prctl(PR_SET_DUMPABLE, 0)  # a test (same uid) cannot ptrace or read the memory of the zygote
+    mib = 1024 * 1024
+    while True:
+        line = _read_line(command_fd)
+        if not line:
+            os._exit(0)
+        cmd = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(command_fd)
+                os.close(report_fd)
+                _prctl(PR_SET_DUMPABLE, 1)
+                _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+                os.setsid()
+                limits = cmd["limits"]
+                cpu = max(1, int(-(-float(limits["cpu_seconds"]) // 1)))
+                for res, value in ((resource.RLIMIT_CPU, (cpu, cpu + 1)),
+                                   (resource.RLIMIT_AS, (int(limits["memory_mb"]) * mib,) * 2),
+                                   (resource.RLIMIT_FSIZE, (int(limits["file_size_mb"]) * mib,) * 2),
+                                   (resource.RLIMIT_NPROC, (int(cmd["nproc"]),) * 2)):
+                    resource.setrlimit(res, value)
+                os.chdir(cmd["workdir"])
+            except BaseException as exc:  # noqa: BLE001
+                emit(status_fd, {"who": "bootstrap", "event": "fatal", "fatal": f"cannot start a test: {exc}"})
+                os._exit(EXIT_FATAL)
+            run(status_fd, cmd["program"], cmd["test"], guard)  # never returns
+        while True:
+            try:
+                _, st, ru = os.wait4(pid, 0)
+                break
+            except ChildProcessError:
+                st = ru = None
+                break
+        report = {"index": cmd["index"], "wait_status": st}
+        if ru is not None:
+            report["cpu_seconds"] = ru.ru_utime + ru.ru_stime
+            report["max_rss_mb"] = ru.ru_maxrss / 1024
+        _write_all(report_fd, (json.dumps(report) + "\n").encode())
 
 
 def _processes():
@@ -801,5 +1135,7 @@ if __name__ == "__main__":
         sys.exit(boot(sys.argv[2]))
     if len(sys.argv) == 6 and sys.argv[1] == "run":
         run(*sys.argv[2:])
+    if len(sys.argv) == 6 and sys.argv[1] == "zygote":
+        zygote(*sys.argv[2:])
     sys.stderr.write("usage: sandbox_child.py boot CONFIG | run STATUS_FD PROGRAM TEST guard|noguard\n")
     sys.exit(2)

@@ -29,6 +29,7 @@ from heedful.replay.sandbox import (
     SandboxError,
     run_many,
     run_python,
+    run_python_many,
 )
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox is Linux-only")
@@ -474,7 +475,7 @@ def test_an_unprivileged_user_can_use_the_sandbox(shared_dir):
         import json, os, site, sys
         for path in {site.getsitepackages()!r}:
             site.addsitedir(path)
-        from heedful.replay.sandbox import Limits, run_python
+        from heedful.replay.sandbox import Limits, run_python, run_python_many
         out = {{}}
         for isolation in ("auto", "fallback"):
             quick = Limits(wall_seconds=2, processes=16)
@@ -486,7 +487,13 @@ def test_an_unprivileged_user_can_use_the_sandbox(shared_dir):
                                    "while True:\\n    try:\\n        os.fork()\\n    except OSError:\\n        pass",
                                    "", quick, isolation=isolation),
             }}
-            out[isolation] = {{k: [r.status, r.isolation, list(r.mechanisms)] for k, r in runs.items()}}
+            batch = run_python_many("import os\\ndef f():\\n    return 1",
+                                    ["assert f() == 1", "open('x', 'w').write('x')\\nassert f() == 2",
+                                     "assert not os.path.exists('x')",
+                                     "import ctypes\\nctypes.CDLL(None).prctl(15, {marker.encode()!r}, 0, 0, 0)\\n"
+                                     "while True:\\n    os.fork()"], quick, isolation=isolation)
+            runs.update({{f"batch{{i}}": r for i, r in enumerate(batch)}})
+            out[isolation] = {{k: [r.status, r.isolation, list(r.mechanisms), r.reason] for k, r in runs.items()}}
         print(json.dumps(out))
     """))
     script.chmod(0o644)
@@ -497,6 +504,7 @@ def test_an_unprivileged_user_can_use_the_sandbox(shared_dir):
     for isolation, runs in out.items():
         assert runs["pass"][0] == "pass" and runs["fail"][0] == "fail", (isolation, runs)
         assert runs["bomb"][0] == "timeout", (isolation, runs)
+        assert [runs[f"batch{i}"][0] for i in range(4)] == ["pass", "fail", "pass", "killed"], (isolation, runs)
         assert not any("uid:" in m for m in runs["pass"][2])  # no uid switch without root
         if isolation == "fallback" and runs["pass"][1] == "landlock":
             # Landlock refuses it; with namespaces it lands in the sandbox's own /var/tmp instead
@@ -511,3 +519,110 @@ def test_the_sandbox_refuses_to_fall_back_when_namespaces_are_required(mode):
     else:
         with pytest.raises(SandboxError, match="namespaces were required"):
             run_python(ADD, "", isolation="namespaces")
+
+
+# ------------------------------------------------------------------------------------ batched
+
+def _essence(result: ExecResult) -> tuple:
+    return (result.status, result.limit, result.reason, result.stdout, result.exit_code, result.signal,
+            result.isolation)
+
+
+def test_batched_runs_give_the_same_verdicts_as_one_by_one():
+    marker = _marker()
+    program = textwrap.dedent("""\
+        import os, sys
+        COUNTER = []
+        def add(a, b):
+            COUNTER.append(1)
+            return a + b
+    """)
+    daemon = textwrap.dedent(f"""\
+        import os, time, ctypes
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                ctypes.CDLL(None).prctl(15, {marker.encode()!r}, 0, 0, 0)
+                time.sleep(600)
+            os._exit(0)
+        time.sleep(0.3)
+    """)
+    tests = [
+        "assert add(1, 2) == 3",                                     # pass
+        "assert add(1, 2) == 4, 'wrong'",                            # fail
+        "assert add(1) == 1",                                        # error
+        "assert add(1, 2) == = 3",                                   # syntax error
+        "import time\ntime.sleep(100)",                              # timeout
+        "data = bytearray(10 * 1024 ** 3)",                          # memory
+        "while True:\n    pass",                                     # cpu
+        "while True:\n    os.fork()",                                # fork bomb
+        daemon,                                                      # leaves a background process
+        (f"assert {marker!r} not in open('/proc/self/comm').read()\n"
+         f"import subprocess\nassert {marker!r} not in subprocess.run(['ps', '-eo', 'comm'], capture_output=True, "
+         "text=True).stdout if __import__('shutil').which('ps') else True"),
+        "open('left.txt', 'w').write('x')\nimport tempfile\nopen(tempfile.gettempdir() + '/left2.txt', 'w').write('x')",
+        ("import os, tempfile\nassert not os.path.exists('left.txt')\n"
+         "assert not os.path.exists(tempfile.gettempdir() + '/left2.txt')\n"
+         "assert set(os.listdir('.')) == {'program.py', 'test_program.py', 'helper.py'}"),
+        "add(1, 1)\nassert len(COUNTER) == 1\nimport sys\nsys.modules['leftover'] = sys\nos.environ['LEFT'] = '1'",
+        ("add(1, 1)\nassert len(COUNTER) == 1\nimport sys\nassert 'leftover' not in sys.modules\n"
+         "assert 'LEFT' not in os.environ"),
+        "print('out'); import sys; print('err', file=sys.stderr)\nassert add(2, 2) == 4",
+        "import ctypes\nassert ctypes.CDLL(None).shmget(0x4865, 4096, 0o1600) >= 0",  # SysV shm, IPC_CREAT
+        "import ctypes\nassert ctypes.CDLL(None).shmget(0x4865, 0, 0) == -1",  # gone for the next test
+    ]
+    limits = Limits(wall_seconds=2, cpu_seconds=1, memory_mb=512, processes=16)
+    files = {"helper.py": "X = 1\n"}
+    with Watcher(marker) as watch:
+        batched = run_python_many(program, tests, limits, files)
+    single = [run_python(program, t, limits, files) for t in tests]
+    assert watch.most >= 1, "the daemon never ran"
+    assert [_essence(r) for r in batched] == [_essence(r) for r in single]
+    statuses = [r.status for r in batched]
+    assert statuses[:4] == ["pass", "fail", "error", "error"]
+    assert statuses[4] == "timeout" and batched[5].limit == "memory" and batched[6].limit == "cpu"
+    assert batched[7].status == "killed" and batched[7].limit == "processes"
+    assert statuses[8:] == ["pass"] * 9, [(r.status, r.reason) for r in batched[8:]]
+    assert batched[-3].stderr.endswith("err\n")
+    assert all("batched" in r.mechanisms for r in batched)
+    _assert_nothing_left(batched[8], marker)
+
+
+def test_batched_runs_cap_output_and_recover_from_a_killed_zygote():
+    tests = ["import sys\nfor _ in range(50):\n    sys.stdout.write('x' * 1_000_000)",
+             "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",  # kills the zygote
+             "assert add(1, 2) == 3", "print('y' * 10)"]
+    results = run_python_many(ADD, tests, Limits(output_bytes=1000, wall_seconds=5))
+    assert results[0].status == "pass" and results[0].stdout_truncated and len(results[0].stdout) == 1000
+    assert [r.status for r in results[2:]] == ["pass", "pass"]
+    assert results[3].stdout == "y" * 10 + "\n" and not results[3].stdout_truncated
+    assert run_python_many(ADD, []) == []
+
+
+def test_batched_runs_in_the_fallback():
+    python = sys.executable if os.geteuid() != 0 else _shared_python()
+    if python is None:
+        pytest.skip("no interpreter an unprivileged uid can run (the root fallback needs one)")
+    if os.geteuid() != 0 and not _landlock_available():
+        pytest.skip("without root or Landlock the fallback only limits resources (documented)")
+    tests = ["assert add(1, 2) == 3", "open('left.txt', 'w').write('x')\nassert False",
+             "import os\nassert not os.path.exists('left.txt')", "while True:\n    os.fork()" ]
+    results = run_python_many("import os\n" + ADD, tests, Limits(wall_seconds=3, processes=16),
+                              python=python, isolation="fallback")
+    assert [r.status for r in results] == ["pass", "fail", "pass", "killed"], [r.reason for r in results]
+    assert all(r.isolation in ("landlock", "python-guard") for r in results)
+
+
+def test_a_session_keeps_one_sandbox_between_calls_and_close_ends_it():
+    from heedful.replay.sandbox import SandboxSession
+    session = SandboxSession(ADD, QUICK, {"helper.py": "X = 1\n"})
+    first = session.run("open('mine.txt', 'w').write('x')\nassert add(1, 2) == 3")
+    second = session.run("import os\nassert not os.path.exists('mine.txt')\nfrom helper import X\nassert X == 1")
+    assert (first.status, second.status) == ("pass", "pass"), (first, second)
+    assert "batched" in first.mechanisms and first.mechanisms == second.mechanisms  # the same sandbox (uid)
+    session.close()
+    for mech in first.mechanisms:
+        if mech.startswith("uid:"):
+            assert _pids_of_uid(int(mech[4:])) == []
+    assert session.run("assert add(1, 2) == 4").status == "fail"  # a closed session starts a new sandbox
+    session.close()
