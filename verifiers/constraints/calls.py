@@ -7,7 +7,7 @@ from typing import Iterable
 from ..languages.view import Call
 from ..model import Violation
 from ..params import ParamSpec
-from ..registry import constraint_type
+from ..registry import LOCAL, constraint_type
 from ..source import Source
 
 # Receiver names that stand for a type rather than a variable, so `str.count` means "the
@@ -38,6 +38,7 @@ def _calls_param() -> ParamSpec:
 
 @constraint_type(
     id="calls.forbidden",
+    chunking=LOCAL,
     captures={"call"},
     instruction="Do not call {names}.",
     params=[_calls_param()],

@@ -10,7 +10,7 @@ from ..languages.profile import CONTROL, DEFINITIONS
 from ..languages.view import SyntaxView, node_key
 from ..model import Violation
 from ..params import ParamSpec
-from ..registry import NotApplicable, constraint_type
+from ..registry import LOCAL, NotApplicable, constraint_type
 from ..source import Source
 
 # What the checks below read: decision points, and blocks that nest.
@@ -54,6 +54,7 @@ def complexity_by_function(view: SyntaxView, count_boolean_operators: bool = Fal
 
 @constraint_type(
     id="complexity.cyclomatic",
+    chunking=LOCAL,
     captures=lambda p: DEFINITIONS | DECISIONS | ({"boolean_operator"} if p.get("count_boolean_operators") else set())
     | ({"conditional.ternary"} if p.get("count_ternaries") else set()),
     instruction="Keep the cyclomatic complexity of every function at most {max}.",
@@ -131,6 +132,7 @@ def block_depths(view: SyntaxView) -> list[tuple[Node, int]]:
 
 @constraint_type(
     id="complexity.nesting_depth",
+    chunking=LOCAL,
     captures=DEFINITIONS | BLOCKS,
     instruction="Do not nest blocks more than {max} levels deep inside a function.",
     params=[ParamSpec("max", "int", "Maximum depth of nested blocks (1 = no nesting).", required=True, minimum=1)],

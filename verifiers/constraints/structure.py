@@ -8,7 +8,7 @@ from ..languages.profile import DEFINITIONS
 from ..languages.view import body_of
 from ..model import Violation
 from ..params import ParamSpec
-from ..registry import NotApplicable, constraint_type
+from ..registry import LOCAL, NotApplicable, constraint_type
 from ..source import Source
 from .counting import compare, comparison_param, count_param, use_param
 
@@ -19,6 +19,7 @@ CONDITIONAL_KINDS = ("any", "if", "switch", "ternary")
 
 @constraint_type(
     id="structure.forbidden_loop",
+    chunking=LOCAL,
     captures={"loop.for", "loop.while"},
     instruction="Do not use {loop_type} loops.",
     params=[ParamSpec("loop_type", "str", "Which loops are forbidden: for, while, or any.", default="any",
