@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Point
 
 from ..verifiers.errors import SourceError
+from ..verifiers.incremental import ChunkCache
 from ..verifiers.languages import detect_language, normalise_language
 from ..verifiers.source import Source
 
@@ -60,6 +61,11 @@ class Document:
     revision: int = 0
     # verdict caches and attribution state live here so closing the document drops them
     extra: dict = field(default_factory=dict)
+    # the results of its top-level chunks, for incremental checking (check_source's cache)
+    chunk_cache: ChunkCache = field(default_factory=ChunkCache)
+    # the last source that parsed without errors (None: none yet): an edit to broken code is
+    # re-parsed incrementally from it
+    clean: Source | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, uri: str, text: str, version: int, language_id: str | None, path: str | None) -> "Document":
@@ -68,7 +74,13 @@ class Document:
         return cls(uri, language, version, source, text)
 
     def update(self, text: str, version: int) -> None:
-        """Move to `text`, re-parsing incrementally from the previous tree."""
+        """Move to `text`, re-parsing incrementally from the previous tree.
+
+        An incremental re-parse is kept only when it has no syntax errors: tree-sitter's error
+        recovery is not guaranteed to match a fresh parse when it re-parses broken code
+        incrementally, so broken code is parsed from scratch and the server and `heedful check`
+        always see the same tree. Edits to broken code start from the last tree without errors,
+        so the edit that repairs the code is incremental again."""
         self.version = version
         self.revision += 1
         if text == self.text:
@@ -76,24 +88,24 @@ class Document:
         if self.source is None:
             self.text = text
             return
-        if self.source.tree.root_node.has_error:
-            # tree-sitter's error recovery is not guaranteed to match a fresh parse when it
-            # re-parses broken code incrementally: parse from scratch so the server and
-            # `heedful check` always see the same tree
-            self.source = Source(text, self.source.language, self.source.path)
-            self.text = text
-            return
-        old, new = self.source.data, text.encode("utf-8", errors="surrogatepass")
-        start = common_prefix_length(old, new)
-        suffix = common_suffix_length(old, new, start)
-        old_end, new_end = len(old) - suffix, len(new) - suffix
-        tree = self.source.tree.copy()
-        tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
-                  start_point=point_at(old, start), old_end_point=point_at(old, old_end),
-                  new_end_point=point_at(new, new_end))
-        source = self.source.reparse(text, tree)
-        if source.tree.root_node.has_error:
-            source = Source(text, source.language, source.path)
+        if not self.source.tree.root_node.has_error:
+            self.clean = self.source
+        base = self.clean
+        source = None
+        if base is not None:
+            old, new = base.data, text.encode("utf-8", errors="surrogatepass")
+            start = common_prefix_length(old, new)
+            suffix = common_suffix_length(old, new, start)
+            old_end, new_end = len(old) - suffix, len(new) - suffix
+            tree = base.tree.copy()
+            tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
+                      start_point=point_at(old, start), old_end_point=point_at(old, old_end),
+                      new_end_point=point_at(new, new_end))
+            source = base.reparse(text, tree)
+            if source.tree.root_node.has_error:
+                source = None
+        if source is None:
+            source = Source(text, self.source.language, self.source.path)  # parsed by the check
         self.source = source
         self.text = text
 

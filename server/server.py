@@ -25,6 +25,7 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..verifiers.engine import check_source
 from ..verifiers.errors import HeedfulError
+from ..verifiers.incremental import ChunkCache
 from ..verifiers.model import Status, Verdict
 from ..verifiers.registry import REGISTRY, Constraint
 from ..verifiers.source import Source
@@ -223,7 +224,7 @@ class HeedfulServer(LanguageServer):
                 report = None
             else:
                 verdicts, report = await loop.run_in_executor(self.thread_pool, check_snapshot, source, text,
-                                                              constraints, marker)
+                                                              constraints, marker, document.chunk_cache)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a failed check is reported, never fatal
@@ -301,10 +302,12 @@ class HeedfulServer(LanguageServer):
 
 
 def check_snapshot(source: Source, text: str, constraints: list[Constraint],
-                   marker: AssistantEditMarker | None) -> tuple[list[Verdict], EditReport | None]:
+                   marker: AssistantEditMarker | None,
+                   cache: ChunkCache | None = None) -> tuple[list[Verdict], EditReport | None]:
     """The verdicts for a snapshot and, after an assistant edit, its report; runs in a worker
-    thread, which also frees the derived views (thousands of node objects) when done."""
-    verdicts = check_source(source, constraints)
+    thread, which also frees the derived views (thousands of node objects) when done. With the
+    document's chunk cache, only the top-level chunks not checked before are checked again."""
+    verdicts = check_source(source, constraints, cache)
     report = None
     if marker is not None:
         before_verdicts = check_source(marker.before, constraints)
