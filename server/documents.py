@@ -9,9 +9,11 @@ full-text syncs), and it costs microseconds.
 
 from __future__ import annotations
 
+import bisect
+import threading
 from dataclasses import dataclass, field
 
-from tree_sitter import Point
+from tree_sitter import Parser, Point, Range
 
 from ..verifiers.errors import SourceError
 from ..verifiers.incremental import ChunkCache
@@ -97,6 +99,9 @@ class Document:
             start = common_prefix_length(old, new)
             suffix = common_suffix_length(old, new, start)
             old_end, new_end = len(old) - suffix, len(new) - suffix
+            if edit_breaks(base, new, start, old_end, new_end):
+                base = None  # broken code is parsed from scratch anyway: skip the incremental try
+        if base is not None:
             tree = base.tree.copy()
             tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
                       start_point=point_at(old, start), old_end_point=point_at(old, old_end),
@@ -108,6 +113,42 @@ class Document:
             source = Source(text, self.source.language, self.source.path)  # parsed by the check
         self.source = source
         self.text = text
+
+
+def edit_breaks(base: Source, new: bytes, start: int, old_end: int, new_end: int) -> bool:
+    """A guess whether an edit leaves a syntax error: parse only the top-level statements around
+    it (the ones it touches and their neighbours; tree-sitter's included ranges keep positions).
+    Cheap; it only decides which parse `Document.update` tries first, never which tree it keeps."""
+    root = base.root
+    if root.child_count == 0 or root.has_error:
+        return False
+    children = root.children  # (not Node.first_child_for_byte: it crashes past the last child)
+    ends = [child.end_byte for child in children]
+    first = max(bisect.bisect_right(ends, start) - 1, 0)  # the child before the one the edit starts in
+    last = bisect.bisect_right(ends, old_end) + 1  # the child after the one it ends in
+    region_start = min(children[first].start_byte, start)
+    region_end = (max(children[last].end_byte, old_end) if last < len(children) else len(base.data)) \
+        + new_end - old_end
+    if region_end <= region_start:
+        return False
+    parser = _probe_parser(base.profile)
+    parser.included_ranges = [Range(point_at(new, region_start), point_at(new, region_end), region_start, region_end)]
+    return parser.parse(new).root_node.has_error
+
+
+_probes = threading.local()
+
+
+def _probe_parser(profile) -> Parser:  # noqa: ANN001 - a LanguageProfile
+    """A parser of the profile's language for guesses (its included ranges change every time),
+    one per thread."""
+    parsers = getattr(_probes, "parsers", None)
+    if parsers is None:
+        parsers = _probes.parsers = {}
+    parser = parsers.get(profile.name)
+    if parser is None:
+        parser = parsers[profile.name] = Parser(profile.ts_language)
+    return parser
 
 
 # LSP languageId values editors send, beyond heedful's own names.

@@ -300,3 +300,25 @@ def test_benchmark_edits():
         assert unknown <= (1 if not document.source.root.has_error else 10), edit
         got = check_source(document.source, constraints, document.chunk_cache)
         assert summary(got) == summary(check_source(Source(text, "python"), constraints)), edit
+
+
+def test_broken_code_guess_at_the_edges_of_the_file():
+    """Document.update's guess (edit_breaks) parses the statements around an edit: at the start,
+    at the very end (past the last statement: Node.first_child_for_byte crashed there), over the
+    whole text; right or wrong, the tree kept is the fresh parse's."""
+    from heedful.server.documents import edit_breaks
+
+    base = "import os\n\n\ndef load(a):\n    return a\n"
+    for new in ["", "x", "# c\n" + base, base + "# c\n", base + "def f(:\n", base[:-1], "(" + base, base + "\n\n\n",
+                base.replace("return a", "return (a"), "😀" + base, base + "é"]:
+        source = Source(base, "python")
+        old, data = source.data, new.encode("utf-8")
+        start = next((i for i in range(min(len(old), len(data))) if old[i] != data[i]), min(len(old), len(data)))
+        suffix = 0
+        while suffix < min(len(old), len(data)) - start and old[len(old) - 1 - suffix] == data[len(data) - 1 - suffix]:
+            suffix += 1
+        assert edit_breaks(source, data, start, len(old) - suffix, len(data) - suffix) in (True, False)
+        document = Document.open("file:///ws/a.py", base, 1, "python", "/ws/a.py")
+        document.update(new, 2)
+        fresh = Source(new, "python")
+        assert str(document.source.root) == str(fresh.root), new
