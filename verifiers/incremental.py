@@ -42,19 +42,21 @@ def chunks_of(source: Source) -> list[Chunk]:
     """The top-level chunks of a source, in order."""
     root = source.root
     data = source.data
+    broken = root.has_error
     groups: list[list] = []  # [start byte, end byte, first line, last line, clean, holds a statement]
     for child in root.children:
+        start, end = child.start_byte, child.end_byte
         first, last = child.start_point[0], child.end_point[0]
         statement = child.is_named and not child.is_extra
+        clean = not broken or not child.has_error
         if groups and first <= groups[-1][3] + 1:
             group = groups[-1]
-            group[1] = max(group[1], child.end_byte)
-            group[3] = max(group[3], last)
-            group[4] = group[4] and not child.has_error
+            group[1], group[3] = end, last  # children come in order and do not overlap
+            group[4] = group[4] and clean
             group[5] = group[5] or statement
         else:
-            groups.append([child.start_byte, child.end_byte, first, last, not child.has_error, statement])
-    if root.has_error:
+            groups.append([start, end, first, last, clean, statement])
+    if broken:
         groups = _cover_gaps(groups, data)
     broken_root = root.is_error
     out = []

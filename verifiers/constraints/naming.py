@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator
 
 from ..languages.profile import DEFINITIONS, NAMES
@@ -362,12 +363,17 @@ def naming_contains_digit(src: Source, role: str) -> Iterable[Violation]:
 GENERIC_NAMES = ("data", "tmp", "temp", "foo", "bar", "baz", "obj", "val", "var", "thing", "stuff", "res", "ret")
 
 
+@lru_cache(maxsize=64)
+def _lowered(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(word.lower() for word in words)
+
+
 def _descriptive_rule(name: Name, allowed: tuple[str, ...], generic: tuple[str, ...]) -> Violation | None:
     if name.text in allowed:
         return None
     if len(name.text.strip("_")) <= 1:
         return Violation(name.range, f"{name.role} name '{name.text}' is a single character")
-    if name.text.lower().strip("_") in {g.lower() for g in generic}:
+    if name.text.lower().strip("_") in _lowered(generic):
         return Violation(name.range, f"{name.role} name '{name.text}' is generic; say what it holds")
     return None
 
