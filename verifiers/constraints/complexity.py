@@ -168,6 +168,7 @@ def nesting_depth(src: Source, max: int) -> Iterable[Violation]:
 
 @constraint_type(
     id="complexity.max_branches",
+    chunking=LOCAL,
     captures=DEFINITIONS | CONTROL,
     instruction="Functions have at most {max} branches.",
     params=[ParamSpec("max", "int", "Maximum branches per function.", required=True, minimum=0)],
@@ -247,6 +248,7 @@ def _operand_count(view: SyntaxView, node: Node, op_keys: set[tuple[int, int, in
 
 @constraint_type(
     id="complexity.max_boolean_operands",
+    chunking=LOCAL,
     captures={"boolean_operator"},
     instruction="Boolean expressions combine at most {max} operands.",
     params=[ParamSpec("max", "int", "Maximum operands joined by and/or in one expression.", required=True, minimum=1)],
@@ -281,6 +283,7 @@ def max_boolean_operands(src: Source, max: int) -> Iterable[Violation]:
 
 @constraint_type(
     id="complexity.max_returns",
+    chunking=LOCAL,
     captures=DEFINITIONS | CONTROL,
     instruction="Functions have at most {max} return statements.",
     params=[ParamSpec("max", "int", "Maximum return statements per function.", required=True, minimum=0)],

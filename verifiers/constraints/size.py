@@ -199,6 +199,7 @@ def statement_counts(src: Source) -> dict[tuple[int, int], int]:
 
 @constraint_type(
     id="size.max_statements",
+    chunking=LOCAL,
     instruction="Functions contain at most {max} statements.",
     params=[ParamSpec("max", "int", "Maximum statements per function.", required=True, minimum=1)],
     languages=STATEMENT_LANGUAGES,

@@ -180,6 +180,7 @@ def _ends_with_exit(node) -> bool:
 
 @constraint_type(
     id="structure.no_else_after_return",
+    chunking=LOCAL,
     instruction="Do not use else after a branch that returns, raises or breaks.",
     languages=("python", "java", "javascript", "typescript", "go", "rust", "c", "cpp", "csharp", "php"),
     anchors=("VeriCode logic_6 (ruff RET505-RET508)",),
