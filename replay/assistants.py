@@ -56,6 +56,7 @@ class Answer:
     model: str | None = None
     attempts: int = 1
     files: dict[str, str] | None = None  # the files after the edit, when the assistant edited them itself
+    cached: bool = False  # served from the response cache
 
 
 class Assistant(Protocol):
@@ -72,7 +73,16 @@ class Assistant(Protocol):
 
 
 class AssistantError(HeedfulError):
-    """The assistant could not answer this turn (recorded as a per-turn failure, not a crash)."""
+    """The assistant could not answer this turn.
+
+    `retryable` says a later attempt may succeed (a dead endpoint, rate limits or server errors
+    after all retries): the replay then leaves the round undone, records the conversation as
+    failed, and re-running the command retries it. Otherwise (garbage, no recorded answer) the
+    round is recorded as a per-turn failure and the conversation goes on."""
+
+    def __init__(self, message: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class ReferenceAssistant:

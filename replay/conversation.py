@@ -12,7 +12,14 @@
                 "constraints": [{"type": "naming.case", "role": "function", "case": "snake_case"}],
                 "tests": [{"name": "...", "code": "..."}],               # optional exec checks
                 "scope": {"symbol": "save_user"},                        # optional edit scope
-                "category": "naming"}]}                                  # optional
+                "category": "naming",                                    # optional
+                "judged_by": "all",            # optional: "all" | "tests" | "constraints" decide it
+                "judge": [{"name": "...", "question": "Does ...?"}],    # optional, opt-in LLM judge
+                "metadata": {...}}],                                     # optional, kept as is
+     "metadata": {"needs_context": "why this task cannot run here", ...}}  # optional
+
+A conversation whose metadata has `needs_context` is imported but not played: the replay records
+it as skipped with that reason (the report lists it).
 
 Every problem is reported with the file, the line and the field path (`turns[2].constraints[0],
 key 'max'`), and a malformed line never hides the others: `load_conversations` collects them.
@@ -47,6 +54,17 @@ class TestCase:
 
 
 @dataclass(frozen=True)
+class JudgeQuestion:
+    """What no rule can decide, asked of an LLM judge as a yes/no question about the code."""
+
+    name: str
+    question: str
+
+
+JUDGED_BY = ("all", "tests", "constraints")
+
+
+@dataclass(frozen=True)
 class Turn:
     index: int  # 1-based
     instruction: str
@@ -54,6 +72,12 @@ class Turn:
     tests: tuple[TestCase, ...] = ()
     scope_symbol: str | None = None
     category: str | None = None
+    # which checks decide whether the instruction is satisfied: all of them (default), or only the
+    # tests (a benchmark whose authors judge by tests; heedful's constraints are then recorded
+    # beside them for the agreement report), or only the constraints
+    judged_by: str = "all"
+    judge: tuple["JudgeQuestion", ...] = ()  # yes/no questions for the opt-in LLM judge
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -119,8 +143,18 @@ def parse_conversation(data: Any, path: str = "<conversation>", line: int = 1) -
         if not isinstance(scope, dict) or not isinstance(scope.get("symbol", ""), str):
             raise fail(f"{where}.scope", "must be an object like {\"symbol\": \"name\"}")
         category = raw.get("category")
+        judged_by = raw.get("judged_by", "all")
+        if judged_by not in JUDGED_BY:
+            raise fail(f"{where}.judged_by", f"must be one of {', '.join(JUDGED_BY)}, got {judged_by!r}")
+        turn_metadata = raw.get("metadata", {})
+        if not isinstance(turn_metadata, dict):
+            raise fail(f"{where}.metadata", "must be an object")
+        unknown_turn = sorted(set(raw) - TURN_FIELDS)
+        if unknown_turn:
+            raise fail(f"{where}.{unknown_turn[0]}", f"unknown field (known: {', '.join(sorted(TURN_FIELDS))})")
         turns.append(Turn(index + 1, instruction, tuple(constraints), _tests(raw.get("tests", []), f"{where}.tests", fail),
-                          scope.get("symbol") or None, category if isinstance(category, str) else None))
+                          scope.get("symbol") or None, category if isinstance(category, str) else None,
+                          judged_by, _judge(raw.get("judge", []), f"{where}.judge", fail), turn_metadata))
     known = {"format", "id", "language", "category", "task", "turns", "metadata"}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -137,6 +171,20 @@ def _files(value: Any, where: str, fail) -> dict[str, str]:
         if path.startswith("/") or ".." in path.replace("\\", "/").split("/"):
             raise fail(where, f"file path {path!r} must be relative and stay inside the workspace")
     return dict(value)
+
+
+TURN_FIELDS = {"instruction", "constraints", "tests", "scope", "category", "judged_by", "judge", "metadata"}
+
+
+def _judge(value: Any, where: str, fail) -> tuple[JudgeQuestion, ...]:
+    if not isinstance(value, list):
+        raise fail(where, "must be a list of {name, question}")
+    out = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str) or not item["question"].strip():
+            raise fail(f"{where}[{index}]", "must be an object with a non-empty `question` string")
+        out.append(JudgeQuestion(str(item.get("name") or f"judge {index + 1}"), item["question"]))
+    return tuple(out)
 
 
 def _tests(value: Any, where: str, fail) -> tuple[TestCase, ...]:

@@ -47,12 +47,13 @@ class AppliedEdit:
     """New texts by file path, the format recognised, and any errors."""
 
     files: dict[str, str] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)  # paths the answer removes (a diff to /dev/null)
     format: str | None = None  # "search_replace" | "unified_diff" | "whole_file" | None
     errors: list[EditFormatError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return bool(self.files) and not self.errors
+        return bool(self.files or self.deleted) and not self.errors
 
 
 def apply_answer(answer: str, files: dict[str, str], default_path: str | None = None) -> AppliedEdit:
@@ -141,16 +142,25 @@ def _apply_unified_diff(diff_text: str, files: dict[str, str], default_path: str
         return AppliedEdit(format="unified_diff", errors=[EditFormatError(None, "the diff changes no file")])
     for file_index, patched in enumerate(patch, 1):
         target = patched.target_file if patched.target_file != "/dev/null" else patched.source_file
-        path = _known_path(_strip_prefix(target), files) or _known_path(_strip_prefix(patched.source_file), files) \
-            or (default_path if len(patch) == 1 else None)
+        if patched.is_added_file:
+            # a new file is where the diff says, never the task's single file (default_path)
+            path = _strip_prefix(patched.target_file)
+            if path in files and files[path]:
+                result.errors.append(EditFormatError(file_index, f"the diff creates {path}, which already exists"))
+                continue
+        else:
+            path = _known_path(_strip_prefix(target), files) or _known_path(_strip_prefix(patched.source_file), files) \
+                or (default_path if len(patch) == 1 else None)
         if path is None:
             result.errors.append(EditFormatError(file_index, f"the diff changes {target}, which is not in the task"))
             continue
-        lines = files.get(path, "").split("\n") if not patched.is_added_file else []
+        if patched.is_removed_file:
+            result.deleted.append(path)
+            continue
+        lines = [] if patched.is_added_file else _lines(files.get(path, ""))
         offset = 0
         for hunk_index, hunk in enumerate(patched, 1):
-            old = [line.value.rstrip("\n") for line in hunk if line.is_context or line.is_removed]
-            new = [line.value.rstrip("\n") for line in hunk if line.is_context or line.is_added]
+            old, new = _hunk_lines(hunk)
             start = _place(lines, old, max(hunk.source_start - 1 + offset, 0))
             if start is None:
                 result.errors.append(EditFormatError(file_index, f"hunk {hunk_index} (@@ -{hunk.source_start}) does "
@@ -159,15 +169,42 @@ def _apply_unified_diff(diff_text: str, files: dict[str, str], default_path: str
             lines[start:start + len(old)] = new
             offset += len(new) - len(old)
         else:
-            result.files[path] = "\n".join(lines)
+            result.files[path] = "".join(lines)
     return result
+
+
+def _lines(text: str) -> list[str]:
+    """Lines with their \\n kept (only \\n breaks a line, as in a diff), the last one maybe without."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def _hunk_lines(hunk) -> tuple[list[str], list[str]]:
+    """The hunk's old and new lines, with `\\ No newline at end of file` taken into account."""
+    old: list[str] = []
+    new: list[str] = []
+    previous = None
+    for line in hunk:
+        kind = line.line_type
+        if kind == "\\":
+            if previous in (" ", "-") and old:
+                old[-1] = old[-1].rstrip("\n")
+            if previous in (" ", "+") and new:
+                new[-1] = new[-1].rstrip("\n")
+            continue
+        if kind in (" ", "-"):
+            old.append(line.value)
+        if kind in (" ", "+"):
+            new.append(line.value)
+        previous = kind
+    return old, new
 
 
 def _place(lines: list[str], old: list[str], hint: int) -> int | None:
     """Where `old` occurs in `lines`, nearest to `hint` (exact first, then ignoring whitespace)."""
     if not old:
         return min(hint, len(lines))
-    for normalise in (lambda s: s, lambda s: s.strip()):
+    for normalise in (lambda s: s, lambda s: s.strip()):  # the second forgives indentation and a last \n
         wanted = [normalise(s) for s in old]
         candidates = [i for i in range(len(lines) - len(old) + 1)
                       if [normalise(s) for s in lines[i:i + len(old)]] == wanted]

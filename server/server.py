@@ -186,9 +186,14 @@ class HeedfulServer(LanguageServer):
         return self.constraints.for_document(state.document.uri, path_of(state.document.uri))
 
     def recheck_all(self) -> None:
-        for state in self.states.values():
+        self.recheck(list(self.states.values()))
+
+    def recheck(self, states: list[DocumentState]) -> None:
+        """Check these documents again now (their constraints changed); a pulling client is asked
+        to pull again, or it would keep showing the old diagnostics until the next edit."""
+        for state in states:
             self.schedule(state, delay=0)
-        if self.pulls:
+        if self.pulls and states:
             refresh = self.client_capabilities.workspace and self.client_capabilities.workspace.diagnostics
             if refresh and refresh.refresh_support:
                 self.workspace_diagnostic_refresh(None)
@@ -276,6 +281,9 @@ class HeedfulServer(LanguageServer):
             "regressions": len(state.regressed),
             "failing": [v.constraint.id for v in applicable if v.status is Status.FAIL],
             "errors": [v.constraint.id for v in applicable if v.status is Status.ERROR],
+            # every constraint in force with its verdict, so a client can list what passes too
+            "verdicts": [{"constraint": v.constraint.to_json(), "turn": v.constraint.turn, "status": v.status.value}
+                         for v in result.verdicts],
         }
         if report is not None:
             params["edit"] = report.to_json()
@@ -525,9 +533,7 @@ def create_server() -> HeedfulServer:  # noqa: C901 - the handler table
             raise JsonRpcInvalidParams(str(exc)) from None
         assert ls.constraints is not None
         ls.constraints.set_session(constraints, uri=uri, glob=glob, mode=mode)
-        targets = [ls.states[uri]] if uri in ls.states else list(ls.states.values())
-        for state in targets:
-            ls.schedule(state, delay=0)
+        ls.recheck([ls.states[uri]] if uri in ls.states else list(ls.states.values()))
         return {"constraints": len(constraints), "uri": uri, "glob": glob if uri is None else None}
 
     @server.feature(ASSISTANT_EDIT)

@@ -206,6 +206,19 @@ def test_constructor_exemption_spans_chunks():
     assert flagged == [0, 1, 0, 1]
 
 
+def test_imports_in_another_chunk_decide_calls():
+    """calls.forbidden follows Python imports: editing an import re-decides calls in chunks that did
+    not change (`from math import isqrt as root` makes `root(n)` a call of math.isqrt)."""
+    forbidden = [REGISTRY.make("calls.forbidden", {"names": ["math.isqrt", "builtins.sum"]})]
+    body = "def side(n):\n    return root(n) + sum([n])\n\n\ndef other(xs):\n    return xs.sum()\n"
+    texts = [f"from math import isqrt as root\n\n\n{body}", f"from cmath import isqrt as root\n\n\n{body}",
+             f"from math import isqrt as root\nfrom numpy import sum\n\n\n{body}", body,
+             f"from math import isqrt as root\n\n\n{body}\n\nfrom cmath import isqrt as root\n"]
+    assert_same_through_cache("python", texts, forbidden)
+    counts = [len(check_source(Source(t, "python"), forbidden)[0].violations) for t in texts]
+    assert counts == [2, 1, 1, 1, 1]
+
+
 def test_module_docstring_depends_on_its_place():
     """The same string chunk is the module docstring only when it comes first."""
     ratio = [REGISTRY.make("comments.ratio", {"min": 0.5})]

@@ -51,3 +51,17 @@ def test_unappliable_answers_are_format_errors():
     assert "does not match app.py" in str(apply_answer(bad_hunk, {"app.py": APP}).errors[0])
     several = apply_answer("```python\nX = 1\n```", {"a.py": "", "b.py": ""})
     assert "name no file" in str(several.errors[0])
+
+
+def test_a_diff_keeps_final_newlines_exactly_as_it_says():
+    files = {"x.py": "x\ny"}
+    diff = ("--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@\n x\n-y\n\\ No newline at end of file\n+y\n"
+            "--- /dev/null\n+++ b/new.py\n@@ -0,0 +1,2 @@\n+a\n+b\n\\ No newline at end of file\n")
+    edit = apply_answer(diff, files)
+    assert edit.ok and edit.files == {"x.py": "x\ny\n", "new.py": "a\nb"}
+
+
+def test_a_new_file_in_a_diff_never_overwrites_the_single_task_file():
+    diff = "--- /dev/null\n+++ b/Makefile\n@@ -0,0 +1 @@\n+all:\n"
+    edit = apply_answer(diff, {"app.py": "x = 1\n"})
+    assert edit.files == {"Makefile": "all:\n"}

@@ -27,6 +27,7 @@ def pull_capable() -> types.ClientCapabilities:
     capabilities = client_capabilities("visual-studio-code")
     capabilities.text_document.diagnostic = types.DiagnosticClientCapabilities(
         dynamic_registration=False, related_document_support=True)
+    capabilities.workspace.diagnostics = types.DiagnosticWorkspaceClientCapabilities(refresh_support=True)
     return capabilities
 
 
@@ -60,6 +61,7 @@ async def client(lsp_client: LanguageClient, request, workspace: Path):
         statuses.append(plain(params))
 
     lsp_client.statuses = statuses  # type: ignore[attr-defined]
+
     capabilities = PROFILES[request.param]()
     await lsp_client.initialize_session(types.InitializeParams(
         capabilities=capabilities, root_uri=workspace.as_uri(),
@@ -164,6 +166,21 @@ async def test_set_constraints_and_status(client: LanguageClient):
     assert {d.code for d in diagnostics} == {"naming.case", "structure.forbidden_loop"}
     status = await status_for(client, uri, 2)
     assert status["total"] == 3 and status["satisfied"] == 1
+    verdicts = {(v["constraint"]["type"], v["turn"]): v["status"] for v in status["verdicts"]}
+    assert verdicts[("structure.forbidden_loop", 1)] == "fail" and verdicts[("naming.case", None)] == "fail"
+    assert sorted(verdicts.values()) == ["fail", "fail", "pass"]
+
+
+async def test_set_constraints_asks_a_pulling_client_to_pull_again(client: LanguageClient):
+    uri = open_file(client, "app.py", CODE)
+    await diagnostics_for(client, uri, 1)
+    before = client.diagnostic_refresh_count
+    await client.protocol.send_request_async("heedful/setConstraints", {
+        "uri": uri, "constraints": [{"type": "structure.forbidden_loop", "loop_type": "for"}]})
+    await asyncio.sleep(0.5)
+    refreshed = client.diagnostic_refresh_count > before
+    refresh = client.capabilities.workspace and client.capabilities.workspace.diagnostics
+    assert refreshed == bool(pulls(client) and refresh and refresh.refresh_support)
 
 
 async def test_set_constraints_rejects_bad_constraints_with_a_clear_error(client: LanguageClient):

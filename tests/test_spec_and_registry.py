@@ -111,3 +111,17 @@ def test_naming_cases_hold_for_every_script():
     assert CASES["UPPER_CASE"].match("MAX_ÉTAGE") and not CASES["lowercase"].match("saveÉtat")
     assert convert_case("saveÉtat", "snake_case") == "save_état"
     assert convert_case("parseHTTPResponse", "snake_case") == "parse_http_response"
+
+
+def test_no_parameter_takes_a_name_the_spec_keeps_for_itself():
+    from heedful.verifiers.registry import REGISTRY, RESERVED_KEYS
+
+    clashes = [(t.id, p.name) for t in REGISTRY.all() for p in t.params if p.name in RESERVED_KEYS]
+    assert clashes == []
+
+
+def test_signature_return_type_can_be_written_in_a_spec(tmp_path):
+    from heedful.verifiers.spec import constraint_from_table
+
+    constraint = constraint_from_table({"type": "signature.return_type", "function": "f", "returns": "int"}, "x")
+    assert constraint.instruction() == "f returns type int."

@@ -120,6 +120,10 @@ class ConstraintType:
         }
 
 
+# keys a constraint table uses for itself; no parameter may take these names
+RESERVED_KEYS = frozenset({"type", "label", "turn"})
+
+
 @dataclass(frozen=True)
 class Constraint:
     """One instance of a type: validated params, an optional label and the introducing turn."""
@@ -234,6 +238,9 @@ def constraint_type(*, id: str, category: str | None = None, instruction: "str |
         for spec in params:
             if spec.name not in signature.parameters:
                 raise ValueError(f"{id}: check function has no argument for parameter {spec.name!r}")
+            if spec.name in RESERVED_KEYS:
+                raise ValueError(f"{id}: parameter {spec.name!r} clashes with a spec key ({', '.join(sorted(RESERVED_KEYS))})"
+                                 " and could never be given")
         REGISTRY.add(ConstraintType(
             id=id, category=category or id.split(".", 1)[0], kind=kind, languages=tuple(languages),
             params=tuple(params), instruction=instruction, check=check, doc=doc,

@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConstraintParamError, SpecError, UnknownConstraintType
-from .registry import REGISTRY, Constraint
+from .registry import RESERVED_KEYS, REGISTRY, Constraint
 
-RESERVED_KEYS = {"type", "label", "turn"}
 # Top-level tables a spec may hold besides [[constraint]]: per-glob sections and server settings.
 KNOWN_TABLES = {"files", "server"}
 

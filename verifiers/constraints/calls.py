@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Iterator
+
+from tree_sitter import Node
 
 from ..languages.view import Call
-from ..model import Violation
+from ..model import Range, Violation
 from ..params import ParamSpec
-from ..registry import LOCAL, constraint_type
+from ..registry import Chunking, constraint_type
 from ..source import Source
 
 # Receiver names that stand for a type rather than a variable, so `str.count` means "the
@@ -16,19 +18,70 @@ TYPE_QUALIFIERS = {"str", "string", "String", "list", "dict", "set", "tuple", "b
                    "Map", "Set", "Array", "Object", "Vec", "HashMap", "std::string", "Str", "array"}
 
 
-def call_matches(call: Call, wanted: str) -> bool:
-    """Does a call match a name as users write it: `sum`, `math.prod`, `str.count`, `Object.values`?"""
+def python_import_aliases(src: Source) -> dict[str, str]:
+    """The names Python imports bind to something qualified: `from math import isqrt as sq` binds
+    `sq` to `math.isqrt`, `from math import floor` binds `floor` to `math.floor`, `import numpy as np`
+    binds `np` to `numpy` (cached per source; empty for other languages)."""
+    cached = getattr(src.view, "_import_aliases", None)
+    if cached is not None:
+        return cached
+    aliases: dict[str, str] = {}
+    for _, name, qualified in python_import_bindings(src):
+        aliases[name] = qualified
+    src.view._import_aliases = aliases  # type: ignore[attr-defined]
+    return aliases
+
+
+def python_import_bindings(src: Source) -> Iterator[tuple[Node, str, str]]:
+    """(import node, name bound, what it names) for each binding of `python_import_aliases`, in
+    document order (a later binding of a name replaces an earlier one)."""
+    if src.language != "python":
+        return
+    for imp in src.view.imports:
+        node = imp.node
+        module = node.child_by_field_name("module_name") if node.type == "import_from_statement" else None
+        if node.type == "import_from_statement" and (module is None or module.type == "relative_import"):
+            continue  # `from . import x`: nothing to qualify it with
+        for child in node.children_by_field_name("name"):
+            target = child.child_by_field_name("name") if child.type == "aliased_import" else child
+            alias = child.child_by_field_name("alias") if child.type == "aliased_import" else None
+            if target is None:
+                continue
+            name = src.node_text(target)
+            if module is not None:
+                yield node, src.node_text(alias) if alias is not None else name, f"{src.node_text(module)}.{name}"
+            elif alias is not None:
+                yield node, src.node_text(alias), name
+
+
+def resolved(call: Call, aliases: dict[str, str]) -> str:
+    """The callee with an imported alias replaced by what it names: `sq` -> `math.isqrt`, `np.sum` ->
+    `numpy.sum`."""
+    head, dot, rest = call.qualified.partition(".")
+    return aliases[head] + dot + rest if head in aliases else call.qualified
+
+
+def call_matches(call: Call, wanted: str, aliases: dict[str, str] | None = None) -> bool:
+    """Does a call match a name as users write it: `sum`, `math.prod`, `str.count`, `Object.values`,
+    `builtins.sum`? With `aliases` (Python imports), `from math import isqrt; isqrt(n)` is a call of
+    `math.isqrt`."""
     wanted = "".join(wanted.split()).rstrip("()")
+    full = resolved(call, aliases) if aliases else call.qualified
+    if wanted.startswith("builtins.") and "." not in wanted[len("builtins."):]:
+        # the built-in function itself: a bare call of that name not bound by an import (not a method)
+        return full in (wanted, wanted[len("builtins."):])
+    name = full.rpartition(".")[2] if full != call.qualified else call.name
     if "." not in wanted and "::" not in wanted and "->" not in wanted:
-        return call.name == wanted
+        return call.name == wanted or name == wanted
     # `$pdo->prepare`, `PDO::prepare` and `pdo.prepare` name the same call shape
     wanted = wanted.replace("->", ".").replace("::", ".").replace("$", "")
-    qualified = call.qualified.replace("->", ".").replace("::", ".").replace("$", "")
-    if qualified == wanted or qualified.endswith("." + wanted) or qualified.endswith("::" + wanted):
-        return True
+    for qualified in dict.fromkeys((full, call.qualified)):
+        qualified = qualified.replace("->", ".").replace("::", ".").replace("$", "")
+        if qualified == wanted or qualified.endswith("." + wanted) or qualified.endswith("::" + wanted):
+            return True
     qualifier, _, method = wanted.rpartition(".")
     # a method named through its type: any receiver's call of that method counts
-    return qualifier in TYPE_QUALIFIERS and call.name == method and qualified != method
+    return qualifier in TYPE_QUALIFIERS and call.name == method and call.qualified != method
 
 
 def _calls_param() -> ParamSpec:
@@ -36,10 +89,49 @@ def _calls_param() -> ParamSpec:
                      "`Object.values`.", required=True)
 
 
+def _forbidden(call: Call, rng: Range, names: tuple[str, ...], aliases: dict[str, str]) -> Violation | None:
+    for name in names:
+        if call_matches(call, name, aliases):
+            return Violation(rng, f"call to forbidden '{name.strip()}'")
+    return None
+
+
+def _forbidden_facts(src: Source, names: tuple[str, ...]) -> Iterator[tuple[int, tuple]]:
+    """Per chunk: its Python import bindings, and its calls, each with its verdict when no import
+    binds the first name of its callee (how most calls are decided) and what deciding it under an
+    import elsewhere in the file takes. Other languages have no import aliases: a call decides alone."""
+    for node, name, qualified in python_import_bindings(src):
+        yield node.start_point[0], ("import", name, qualified)
+    python = src.language == "python"
+    for call in src.view.calls:
+        head = call.qualified.partition(".")[0]
+        unbound = _forbidden(call, call.range, names, {})
+        if python:  # an import may bind its first name, here or in another chunk
+            yield call.node.start_point[0], ("call", head, unbound, call.name, call.qualified, call.range)
+        elif unbound is not None:
+            yield unbound.range.start.line, ("found", unbound)
+
+
+def _forbidden_combine(src: Source, found: list[tuple], names: tuple[str, ...]) -> Iterator[Violation]:
+    aliases = {fact[1]: fact[2] for fact in found if fact[0] == "import"}  # later bindings win, as in the file
+    for fact in found:
+        if fact[0] == "found":
+            yield fact[1]
+        elif fact[0] == "call":
+            _, head, unbound, name, qualified, rng = fact
+            if head not in aliases:
+                if unbound is not None:
+                    yield unbound
+                continue
+            violation = _forbidden(Call(None, name, qualified, None), rng, names, aliases)  # type: ignore[arg-type]
+            if violation is not None:
+                yield violation
+
+
 @constraint_type(
     id="calls.forbidden",
-    chunking=LOCAL,
-    captures={"call"},
+    chunking=Chunking(_forbidden_facts, _forbidden_combine),
+    captures={"call", "import"},
     instruction="Do not call {names}.",
     params=[_calls_param()],
     anchors=("IFCodeBench check_forbidden_builtins",),
@@ -49,28 +141,26 @@ def forbidden_calls(src: Source, names: tuple[str, ...]) -> Iterable[Violation]:
 
     What it checks:
     No call whose callee is one of `names`. A bare name (`range`) matches any call of that
-    function or method name; a qualified one (`math.sqrt`) matches that qualified call; a
-    method named through its type (`str.count`) matches that method on any receiver.
+    function or method name; a qualified one (`math.sqrt`) matches that qualified call (in
+    Python also through imports: `from math import sqrt` then `sqrt(x)`, or `import math as m`
+    then `m.sqrt(x)`); a method named through its type (`str.count`) matches that method on any
+    receiver; `builtins.sum` matches the built-in function only (a bare `sum(...)`, not a method
+    `xs.sum()` and not a `sum` imported from elsewhere).
 
     Why it matters:
     "Don't use `eval`", "avoid `range`", "no `print` in library code": the most direct
     instruction about an API, and an easy one to verify.
     """
-    bare = {n.strip().rstrip("()") for n in names if not any(sep in n for sep in (".", "::", "->"))}
-    qualified = [n for n in names if n.strip().rstrip("()") not in bare]
+    aliases = python_import_aliases(src)
     for call in src.view.calls:
-        if call.name in bare:
-            yield Violation(call.range, f"call to forbidden '{call.name}'")
-            continue
-        for name in qualified:
-            if call_matches(call, name):
-                yield Violation(call.range, f"call to forbidden '{name}'")
-                break
+        violation = _forbidden(call, call.range, names, aliases)
+        if violation is not None:
+            yield violation
 
 
 @constraint_type(
     id="calls.required",
-    captures={"call"},
+    captures={"call", "import"},
     instruction="Use {names}.",
     params=[_calls_param()],
     anchors=("IFCodeBench check_mandatory_builtins", "MultiCodeIF syntax/function"),
@@ -86,6 +176,7 @@ def required_calls(src: Source, names: tuple[str, ...]) -> Iterable[Violation]:
     re-implements it by hand has not followed the instruction.
     """
     calls = src.view.calls
+    aliases = python_import_aliases(src)
     for name in names:
-        if not any(call_matches(call, name) for call in calls):
+        if not any(call_matches(call, name, aliases) for call in calls):
             yield Violation(src.start_range(), f"'{name}' is never called")

@@ -44,10 +44,24 @@ def structure_uses(src: Source, name: str) -> list[Node]:
     if literal and src.language in ("python", "javascript", "typescript", "ruby", "php"):
         if not (src.language in ("javascript", "typescript") and wanted_lower == "map"):
             uses += view.nodes(f"literal.{literal}")
+        if src.language == "python" and literal == "tuple":
+            uses += _python_bare_tuples(src)
     for imp in view.imports:
         if any(m.split(".")[-1].split("::")[-1].split("/")[-1].strip("'\"").lower() == wanted_lower for m in imp.modules):
             uses.append(imp.node)
     return sorted(uses, key=lambda n: n.start_byte)
+
+
+def _python_bare_tuples(src: Source) -> list[Node]:
+    """Python tuples written without parentheses: `return a, b`, `pair = 1, 2`, `yield k, v` (what
+    tree-sitter calls an expression_list; not `del a, b`, which deletes two names)."""
+    from tree_sitter import Query, QueryCursor
+
+    query = getattr(src.profile, "_bare_tuple_query", None)
+    if query is None:
+        query = src.profile._bare_tuple_query = Query(src.profile.ts_language, "(expression_list) @tuple")
+    nodes = QueryCursor(query).captures(src.root).get("tuple", [])
+    return [n for n in nodes if n.parent is None or n.parent.type != "delete_statement"]
 
 
 def _call_indexes(view) -> tuple[dict[str, list], dict[str, list]]:
@@ -87,7 +101,8 @@ def usage(src: Source, structure: str, use: str) -> Iterable[Violation]:
     What it checks:
     The structure is used when a type annotation or declaration names it, a call constructs
     it (`set()`, `new TreeSet<>()`, `HashMap::new()`), an import brings it in, or (for dynamic
-    languages) a literal of it appears (`{}` for dict, `[]` for list).
+    languages) a literal of it appears (`{}` for dict, `[]` for list; in Python also a tuple
+    without parentheses, `return a, b`).
 
     Why it matters:
     "Use a TreeSet", "don't use a dict": choosing the data structure is part of the design the

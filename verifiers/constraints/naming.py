@@ -58,7 +58,7 @@ def declared_names(src: Source, role: str, constructors: bool = False) -> list[N
     without constructors (methods named after a class) unless `constructors`."""
     view = src.view
     roles = _roles(role)
-    if not any(view.role_supported(r) for r in roles):
+    if not any(view.role_supported(r) or (r == "constant" and _constants_from_variables(src)) for r in roles):
         raise NotApplicable(f"{src.profile.display_name} has no {role} declarations heedful can see")
     class_names = {c.name for c in view.classes} if "method" in roles and not constructors else set()
     out = []
@@ -72,6 +72,15 @@ def declared_names(src: Source, role: str, constructors: bool = False) -> list[N
             out.append(name)
     out.sort(key=lambda n: (n.range.start.line, n.range.start.character))
     return out
+
+
+def _constants_from_variables(src: Source) -> bool:
+    """Does the language tell constants from variables by convention (Python's module-level
+    UPPER_CASE names), so that `constant` names exist without a constant declaration?"""
+    from ..languages.profile import LanguageProfile
+
+    return type(src.profile).is_constant_name is not LanguageProfile.is_constant_name \
+        and src.view.role_supported("variable")
 
 
 def _roles(role: str) -> tuple[str, ...]:

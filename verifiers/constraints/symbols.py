@@ -118,7 +118,7 @@ def global_variable(src: Source, name: str) -> Iterable[Violation]:
 
     What it checks:
     A variable or constant named `name` is bound at the top level of the file (outside every
-    function and class).
+    function and class), or (Python) declared by a `global name` statement.
 
     Why it matters:
     Shared configuration or caches are asked for as globals; an assistant that moves them into
@@ -126,8 +126,21 @@ def global_variable(src: Source, name: str) -> Iterable[Violation]:
     """
     if not src.view.supports("variable.name"):
         raise NotApplicable(f"heedful cannot see variables in {src.profile.display_name}")
-    if not any(src.view.is_module_level(n) for n in _variables_named(src, name)):
+    if not any(src.view.is_module_level(n) for n in _variables_named(src, name)) \
+            and name not in _python_global_declarations(src):
         yield Violation(src.start_range(), f"no global variable named '{name}'")
+
+
+def _python_global_declarations(src: Source) -> set[str]:
+    """Names a Python `global` statement declares (a function that binds them binds the global)."""
+    if src.language != "python":
+        return set()
+    from tree_sitter import Query, QueryCursor
+
+    query = getattr(src.profile, "_global_query", None)
+    if query is None:
+        query = src.profile._global_query = Query(src.profile.ts_language, "(global_statement (identifier) @name)")
+    return {src.node_text(n) for n in QueryCursor(query).captures(src.root).get("name", [])}
 
 
 def _normalise_value(text: str) -> str:
@@ -135,6 +148,25 @@ def _normalise_value(text: str) -> str:
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`":
         text = text[1:-1]
     return re.sub(r"\s+", "", text)
+
+
+def _python_expression(text: str) -> str | None:
+    """A Python expression in canonical form (`{"a": 1}` and `{'a':1}` are the same), or None."""
+    import ast
+
+    try:
+        return ast.dump(ast.parse(text.strip(), mode="eval"))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _same_value(src: Source, written: str, wanted: str) -> bool:
+    if _normalise_value(written) == _normalise_value(wanted):
+        return True
+    if src.language == "python":  # quote style and spacing do not change a Python value
+        ours = _python_expression(written)
+        return ours is not None and ours in (_python_expression(wanted), _python_expression(_normalise_value(wanted)))
+    return False
 
 
 def assigned_value(name_node: Node) -> Node | None:
@@ -195,7 +227,7 @@ def initial_value(src: Source, name: str, value: str, in_nested_block: bool) -> 
 
     What it checks:
     Some binding of `name` assigns exactly `value` (compared without whitespace and outer
-    quotes); with `in_nested_block`, that binding must be inside an `if`, loop, `try` or
+    quotes; in Python as expressions, so quote style does not matter); with `in_nested_block`, that binding must be inside an `if`, loop, `try` or
     `with` block.
 
     Why it matters:
@@ -204,14 +236,13 @@ def initial_value(src: Source, name: str, value: str, in_nested_block: bool) -> 
     """
     if not src.view.supports("variable.name"):
         raise NotApplicable(f"heedful cannot see variables in {src.profile.display_name}")
-    wanted = _normalise_value(value)
     nodes = _variables_named(src, name)
     if not nodes:
         yield Violation(src.start_range(), f"no variable named '{name}'")
         return
     for node in nodes:
         bound = assigned_value(node)
-        if bound is not None and _normalise_value(src.node_text(bound)) == wanted:
+        if bound is not None and _same_value(src, src.node_text(bound), value):
             if not in_nested_block or _inside_nested_block(src, node):
                 return
     where = "inside a nested block " if in_nested_block else ""

@@ -190,17 +190,17 @@ def parameter_types(src: Source, function: str, types: tuple[str, ...]) -> Itera
 
 @constraint_type(
     id="signature.return_type",
-    instruction="{function} returns a {type}.",
+    instruction="{function} returns type {returns}.",
     params=[ParamSpec("function", "str", "The function's name.", required=True),
-            ParamSpec("type", "str", "The return type, concrete or abstract (integer, float, string, boolean, "
+            ParamSpec("returns", "str", "The return type, concrete or abstract (integer, float, string, boolean, "
                       "list, map, set, tuple).", required=True)],
     anchors=("MultiCodeIF input_output/output_type", "MultiCodeIF input_output/output_order"),
 )
-def return_type(src: Source, function: str, type: str) -> Iterable[Violation]:
+def return_type(src: Source, function: str, returns: str) -> Iterable[Violation]:
     """A function declares a given return type.
 
     What it checks:
-    The function named `function` has a written return type matching `type` (abstract names
+    The function named `function` has a written return type matching `returns` (abstract names
     match their usual spellings; tuple return types match `tuple`).
 
     Why it matters:
@@ -212,6 +212,6 @@ def return_type(src: Source, function: str, type: str) -> Iterable[Violation]:
         return
     written = src.profile.return_type(fn.node)
     if written is None:
-        yield Violation(fn.name_range, f"'{function}' has no written return type (expected {type})")
-    elif not type_matches(src.node_text(written), type):
-        yield Violation(fn.name_range, f"'{function}' returns {src.node_text(written)}, expected {type}")
+        yield Violation(fn.name_range, f"'{function}' has no written return type (expected {returns})")
+    elif not type_matches(src.node_text(written), returns):
+        yield Violation(fn.name_range, f"'{function}' returns {src.node_text(written)}, expected {returns}")

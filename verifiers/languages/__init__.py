@@ -87,6 +87,11 @@ def _extension_map() -> dict[str, str]:
     return {ext: name for name, exts in EXTENSIONS.items() for ext in exts}
 
 
+def language_for_path(path: str) -> str | None:
+    """The language of a file from its extension, or None for files heedful does not check."""
+    return _extension_map().get(os.path.splitext(path)[1].lower())
+
+
 def detect_language(path: str) -> str:
     """The language of a file from its extension, or a SourceError that says how to fix it."""
     ext = os.path.splitext(path)[1].lower()
@@ -98,4 +103,4 @@ def detect_language(path: str) -> str:
 
 
 __all__ = ["CAPTURES", "DISPLAY_NAMES", "EXTENSIONS", "LANGUAGES", "CommentSyntax", "LanguageProfile", "detect_language",
-           "get_profile", "normalise_language"]
+           "get_profile", "language_for_path", "normalise_language"]

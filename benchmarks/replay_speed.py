@@ -1,0 +1,135 @@
+"""Replay engine speed: overhead per round, and what `--concurrency` buys.
+
+1. Overhead: a generated dataset (Python conversations of 5 instruction turns over a ~120-line
+   module, each with 3 constraints, recorded whole-file answers) replayed with the `recorded`
+   assistant at concurrency 1. Per round, overhead = the round's wall time minus the assistant's
+   time (applying the answer, the LSP round trip to `heedful serve` and its checks, the verdicts,
+   the log line). Median and p95 over all rounds. Target (the issue): median under 25 ms.
+2. Concurrency: the same kind of dataset answered by the real `openai` client talking to our
+   OpenAI-compatible test server on 127.0.0.1, which waits 200 ms before each answer (a model's
+   latency). Wall time at `--concurrency 1` and `--concurrency 8`, and the speed-up.
+   Target: at least 6x.
+
+    .venv/bin/python benchmarks/replay_speed.py [--conversations 32] [--turns 5] [--delay-ms 200]
+        [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from heedful.replay.assistants import RecordedAssistant  # noqa: E402
+from heedful.replay.engine import ReplayEngine, ReplaySettings  # noqa: E402
+from heedful.replay.openai_assistant import OpenAIAssistant  # noqa: E402
+from heedful.replay.runlog import read_log  # noqa: E402
+from tests.fake_openai import FakeOpenAIServer  # noqa: E402
+
+CONSTRAINTS = [
+    [{"type": "naming.case", "role": "function", "case": "snake_case"}],
+    [{"type": "size.function_length", "max_lines": 30}],
+    [{"type": "complexity.cyclomatic", "max": 8}],
+    [{"type": "calls.forbidden", "names": ["eval", "exec"]}],
+    [{"type": "docs.required"}],
+]
+
+
+def module(version: int, functions: int = 12) -> str:
+    """A ~120-line module; `version` changes one function per turn, like an assistant's edit."""
+    parts = []
+    for index in range(functions):
+        name = f"compute_{index}" if (index + version) % 7 else f"computeValue{index}"
+        parts.append(f'def {name}(items, factor={version}):\n    """Scale and sum."""\n    total = 0\n'
+                     f"    for item in items:\n        if item > {index}:\n            total += item * factor\n"
+                     f"        else:\n            total -= {index}\n    return total\n")
+    return "\n\n".join(parts)
+
+
+def dataset(directory: str, conversations: int, turns: int) -> tuple[str, str]:
+    path, answers = os.path.join(directory, "dataset.jsonl"), os.path.join(directory, "answers.jsonl")
+    with open(path, "w") as data, open(answers, "w") as recorded:
+        for c in range(conversations):
+            cid = f"bench-{c:03d}"
+            data.write(json.dumps({
+                "format": "heedful.conversation/1", "id": cid, "language": "python",
+                "task": {"prompt": "", "files": {"calc.py": module(0)}},
+                "turns": [{"instruction": f"Change {t}.", "constraints": CONSTRAINTS[(t - 1) % len(CONSTRAINTS)]}
+                          for t in range(1, turns + 1)]}) + "\n")
+            for t in range(1, turns + 1):
+                answer = f"Here it is.\n\ncalc.py\n```python\n{module(c + t)}```\n"
+                recorded.write(json.dumps({"conversation": cid, "turn": t, "answer": answer}) + "\n")
+    return path, answers
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def overhead(directory: str, conversations: int, turns: int) -> dict:
+    path, answers = dataset(directory, conversations, turns)
+    run_dir = os.path.join(directory, "overhead")
+    started = time.perf_counter()
+    ReplayEngine(path, RecordedAssistant(answers), run_dir, ReplaySettings(progress=False)).run()
+    wall = time.perf_counter() - started
+    rounds = list(read_log(run_dir).rounds())
+    values = [r["timings"]["round_ms"] - r["timings"]["assistant_ms"] for r in rounds]
+    return {"rounds": len(rounds), "wall_s": round(wall, 2), "median_ms": round(statistics.median(values), 2),
+            "p95_ms": round(percentile(values, 0.95), 2),
+            "verdict_median_ms": round(statistics.median(r["timings"]["verdict_ms"] for r in rounds), 2)}
+
+
+def concurrency(directory: str, conversations: int, turns: int, delay_ms: int) -> dict:
+    path, _ = dataset(directory, conversations, turns)
+
+    def respond(request: dict) -> str:
+        return f"Here it is.\n\ncalc.py\n```python\n{module(len(request['messages']))}```\n"
+
+    walls = {}
+    with FakeOpenAIServer(responder=respond, delay=delay_ms / 1000) as server:
+        for workers in (1, 8):
+            run_dir = os.path.join(directory, f"concurrency-{workers}")
+            assistant = OpenAIAssistant(model="bench", base_url=server.base_url, retries=0)
+            started = time.perf_counter()
+            outcome = ReplayEngine(path, assistant, run_dir,
+                                   ReplaySettings(progress=False, concurrency=workers)).run()
+            walls[workers] = time.perf_counter() - started
+            assert not outcome.failed, outcome.failed
+    return {"conversations": conversations, "rounds": conversations * turns, "delay_ms": delay_ms,
+            "wall_1_s": round(walls[1], 2), "wall_8_s": round(walls[8], 2),
+            "speedup": round(walls[1] / walls[8], 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--conversations", type=int, default=32)
+    parser.add_argument("--turns", type=int, default=5)
+    parser.add_argument("--delay-ms", type=int, default=200)
+    parser.add_argument("--json", metavar="FILE")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="heedful-replay-bench-") as directory:
+        load = os.getloadavg()[0]
+        first = overhead(directory, min(args.conversations, 16), args.turns)
+        print(f"overhead per round (recorded assistant, {first['rounds']} rounds): median {first['median_ms']} ms, "
+              f"p95 {first['p95_ms']} ms (of which server verdicts median {first['verdict_median_ms']} ms); "
+              f"run wall {first['wall_s']} s  [target: median < 25 ms]")
+        second = concurrency(directory, args.conversations, args.turns, args.delay_ms)
+        print(f"concurrency ({second['conversations']} conversations, {second['rounds']} rounds, "
+              f"{second['delay_ms']} ms per answer): 1 worker {second['wall_1_s']} s, 8 workers "
+              f"{second['wall_8_s']} s, speed-up {second['speedup']}x  [target: >= 6x]")
+        print(f"load average at start: {load:.2f} on {os.cpu_count()} cores")
+        if args.json:
+            with open(args.json, "w") as handle:
+                json.dump({"overhead": first, "concurrency": second, "load": load}, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()

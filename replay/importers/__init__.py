@@ -1,0 +1,90 @@
+"""Importers: the published benchmarks' files as heedful conversations (`heedful.conversation/1`).
+
+Each importer module has `NAME`, `detect(path) -> bool` (does this file look like its format) and
+`convert(path) -> ImportResult`. `load_dataset` is what `heedful replay` uses, so a benchmark file
+replays directly (`--format`, or detected); `heedful import FORMAT PATH --out FILE` writes the
+converted JSONL for inspection or editing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...verifiers.errors import HeedfulError
+from ..conversation import FORMAT, ConversationError, LoadedDataset, load_conversations, parse_conversation
+
+FORMATS = {"codeif": "codeif", "multicodeif": "multicodeif", "ifcodebench": "ifcodebench"}
+
+
+@dataclass
+class ImportResult:
+    """Converted conversations (JSON objects), each with the source line it came from (for errors),
+    problems with single records (file:line: why), and notes for the user (counts, defaults used)."""
+
+    conversations: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (source line, why the record was not imported)
+    notes: list[str] = field(default_factory=list)
+
+
+def importer(name: str) -> Any:
+    if name not in FORMATS:
+        raise HeedfulError(f"unknown dataset format {name!r} (one of: heedful, {', '.join(FORMATS)})")
+    return importlib.import_module(f"{__name__}.{FORMATS[name]}")
+
+
+def is_heedful(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    return json.loads(line).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+    return False
+
+
+def detect_format(path: str) -> str:
+    if not os.path.exists(path):
+        raise HeedfulError(f"{path}: cannot read: no such file or directory")
+    if is_heedful(path):
+        return "heedful"
+    for name in FORMATS:
+        try:
+            if importer(name).detect(path):
+                return name
+        except (ModuleNotFoundError, AttributeError):
+            continue
+    raise HeedfulError(f"{path}: not a heedful.conversation/1 file and not a known benchmark format; "
+                       f"pass --format (one of: heedful, {', '.join(FORMATS)})")
+
+
+def convert(path: str, fmt: str) -> ImportResult:
+    return importer(fmt).convert(path)
+
+
+def load_dataset(path: str, fmt: str | None = None) -> LoadedDataset:
+    """Conversations from a heedful JSONL file or a benchmark file (converted in memory)."""
+    fmt = fmt or detect_format(path)
+    if fmt == "heedful":
+        return load_conversations(path)
+    result = convert(path, fmt)
+    loaded = LoadedDataset([], [])
+    seen: dict[str, int] = {}
+    for line, data in result.conversations:
+        try:
+            conversation = parse_conversation(data, path, line)
+        except ConversationError as exc:
+            loaded.errors.append(exc)
+            continue
+        if conversation.id in seen:
+            loaded.errors.append(ConversationError(path, line, "id", f"duplicate id {conversation.id!r} "
+                                                                     f"(first on line {seen[conversation.id]})"))
+            continue
+        seen[conversation.id] = line
+        loaded.conversations.append(conversation)
+    loaded.errors.extend(ConversationError(path, line, "", message) for line, message in result.errors)
+    return loaded

@@ -1,0 +1,404 @@
+"""Run untrusted Python (a model's program followed by a benchmark's test snippet) in a sandbox.
+
+    result = run_python(program, "assert add(1, 2) == 3")
+    result.status   # "pass" | "fail" | "error" | "timeout" | "killed"
+    result.reason   # "AssertionError (test line 1: assert add(1, 2) == 3)", "memory limit: ...", ...
+
+Each run gets a fresh interpreter in a fresh directory, as CodeIF-Bench's harness does (the program
+and then the test in one Python process, one process per test), with limits on CPU time, wall time,
+memory, processes, file size, disk and output, no network, a scrubbed environment, and nothing left
+running afterwards. How each part is isolated, and the fallback where Linux namespaces are not
+permitted, is described in docs/sandbox.md; every result says which isolation it had.
+
+The work is split over two files: this one (the caller's side: configuration, output capture,
+verdicts) and `sandbox_child.py` (the processes inside: bootstrap and runner), which uses only the
+standard library so that it can run under `python -I -S`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import selectors
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ..verifiers.errors import HeedfulError
+from . import sandbox_child
+
+CHILD = Path(__file__).resolve().with_name("sandbox_child.py")
+PROGRAM_NAME = "program.py"
+TEST_NAME = "test_program.py"
+UID_BASE, UID_SPAN = 1_900_000_000, 100_000_000  # unprivileged uids, one per run (root only)
+HARD_GRACE = 10.0  # seconds past the wall limit before the caller kills the sandbox itself
+STATUS_CAP = 1 << 20
+
+Status = Literal["pass", "fail", "error", "timeout", "killed"]
+Isolation = Literal["auto", "namespaces", "fallback"]
+
+
+class SandboxError(HeedfulError):
+    """The sandbox itself could not run (not a verdict on the program)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one run. Memory is address space (RLIMIT_AS); processes counts threads."""
+
+    cpu_seconds: float = 10
+    wall_seconds: float = 20
+    memory_mb: int = 1024
+    processes: int = 64
+    file_size_mb: int = 16
+    disk_mb: int = 64  # the size of the sandbox's /tmp (namespaces only)
+    open_files: int = 256
+    output_bytes: int = 64 * 1024  # kept of stdout and of stderr each; the rest is read and dropped
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"Limits.{name} must be a positive number, got {value!r}")
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    status: Status
+    reason: str
+    exit_code: int | None  # the runner's exit code, when it exited
+    signal: str | None  # the signal that ended the runner ("SIGXCPU"), when one did
+    stdout: str
+    stderr: str
+    seconds: float  # wall time of the whole run, setup and cleanup included
+    isolation: str  # network: "netns" (namespace), "landlock" (kernel, TCP) or "python-guard" (audit hook only)
+    limit: str | None = None  # the limit behind "killed"/"timeout": cpu, wall, memory, processes, ...
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+    cpu_seconds: float | None = None
+    max_rss_mb: float | None = None
+    mechanisms: tuple[str, ...] = ()  # e.g. ("netns", "mountns", "pidns", ..., "uid:1912345678", "rlimits")
+    notes: tuple[str, ...] = field(default=())  # degradations of the isolation, if any
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def run_python(program: str, test: str, limits: Limits | None = None, files: Mapping[str, str | bytes] | None = None,
+               *, python: str | None = None, isolation: Isolation = "auto") -> ExecResult:
+    """Execute `program` and then `test` in one fresh, sandboxed interpreter and return the verdict.
+
+    `files` are extra files (relative paths) put next to the program, which is `program.py` in the
+    working directory (importable, and `inspect.getsource` works). `python` is the interpreter
+    (default: this one). `isolation`: "auto" uses namespaces when the kernel allows and falls back
+    otherwise, "namespaces" raises SandboxError instead of falling back, "fallback" never tries them.
+    """
+    limits = limits or Limits()
+    if isolation not in ("auto", "namespaces", "fallback"):
+        raise ValueError(f"isolation must be 'auto', 'namespaces' or 'fallback', not {isolation!r}")
+    python = python or sys.executable
+    all_files = _check_files(files or {})
+    all_files[PROGRAM_NAME] = {"text": program}
+    all_files[TEST_NAME] = {"text": test}
+
+    root = os.geteuid() == 0
+    uid = _pick_uid() if root else os.getuid()
+    run_dir = Path(tempfile.mkdtemp(prefix="heedful-sandbox-"))
+    status_r, status_w = os.pipe()
+    proc = None
+    try:
+        workdir = run_dir / "work"
+        workdir.mkdir(mode=0o700)
+        if root:
+            os.chmod(run_dir, 0o711)  # the unprivileged uid reaches work/ in the fallback, nothing else
+        config = {
+            "status_fd": status_w, "isolation": isolation, "uid": uid, "workdir": str(workdir),
+            "python": python, "runner_path": str(CHILD), "program_name": PROGRAM_NAME, "test_name": TEST_NAME,
+            "files": all_files, "limits": asdict(limits), "needed_paths": _needed_paths(python),
+            "env": _runner_env(python),
+        }
+        config_path = run_dir / "config.json"
+        fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(config, f)
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            [python, "-I", "-S", "-B", str(CHILD), "boot", str(config_path)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(status_w,),
+            cwd=run_dir, env={"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}, start_new_session=True)
+        os.close(status_w)
+        status_w = -1
+        captured = _capture(proc, status_r, limits, started + limits.wall_seconds + HARD_GRACE, uid if root else None)
+        seconds = time.monotonic() - started
+        return _verdict(captured, limits, seconds)
+    finally:
+        if status_w >= 0:
+            os.close(status_w)
+        os.close(status_r)
+        if proc is not None and proc.poll() is None:
+            _hard_kill(proc, uid if root else None)
+            proc.wait()
+        _remove_tree(run_dir)
+
+
+def run_many(program: str, tests: Sequence[str], limits: Limits | None = None,
+             files: Mapping[str, str | bytes] | None = None, *, workers: int | None = None,
+             python: str | None = None, isolation: Isolation = "auto") -> list[ExecResult]:
+    """`run_python` for each test (each in its own interpreter), `workers` at a time; results in order."""
+    workers = workers or min(len(tests), os.cpu_count() or 2) or 1
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox") as pool:
+        return list(pool.map(lambda t: run_python(program, t, limits, files, python=python, isolation=isolation),
+                             tests))
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+def _check_files(files: Mapping[str, str | bytes]) -> dict[str, dict[str, str]]:
+    out = {}
+    for name, content in files.items():
+        parts = Path(name).parts
+        if (not name or Path(name).is_absolute() or ".." in parts or name in (PROGRAM_NAME, TEST_NAME)
+                or "\0" in name):
+            raise ValueError(f"bad sandbox file name {name!r}: relative, no '..', not {PROGRAM_NAME}/{TEST_NAME}")
+        if isinstance(content, bytes):
+            out[name] = {"hex": content.hex()}
+        elif isinstance(content, str):
+            out[name] = {"text": content}
+        else:
+            raise TypeError(f"sandbox file {name!r}: content must be str or bytes")
+    return out
+
+
+def _runner_env(python: str) -> dict[str, str]:
+    """The whole environment of the program: nothing inherited (no proxies, tokens or PYTHON*)."""
+    bin_dir = os.path.dirname(os.path.abspath(python))
+    return {
+        "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "USER": "sandbox", "LOGNAME": "sandbox",
+        # keep the address space small for the memory limit: one malloc arena pair, one BLAS thread
+        "MALLOC_ARENA_MAX": "2", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    }
+
+
+def _needed_paths(python: str) -> list[str]:
+    """Directories the unprivileged uid must reach to run `python` and the runner (see the
+    masking of private directories in sandbox_child.py)."""
+    found = {str(CHILD.parent)}
+    hop = os.path.abspath(python)
+    for _ in range(40):  # each step of the symlink chain, with its prefix (a venv's pyvenv.cfg is there)
+        found.add(os.path.dirname(hop))
+        found.add(os.path.dirname(os.path.dirname(hop)))
+        if not os.path.islink(hop):
+            break
+        hop = os.path.join(os.path.dirname(hop), os.readlink(hop))
+    real = os.path.realpath(python)
+    found.add(os.path.dirname(os.path.dirname(real)))
+    if os.path.realpath(sys.executable) == real or os.path.abspath(python) == os.path.abspath(sys.executable):
+        found.update([sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix])
+        found.update(p for p in sys.path if p and os.path.isabs(p))
+    paths = sorted({os.path.realpath(p) for p in found if os.path.isdir(p)} - {"/"})
+    return [p for p in paths if not any(p.startswith(q + "/") for q in paths)]
+
+
+def _pick_uid() -> int:
+    """An unused uid for this run: RLIMIT_NPROC then counts only this run's processes, and at
+    the end every process of that uid is this run's."""
+    in_use = set()
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                in_use.add(os.stat(f"/proc/{name}").st_uid)
+            except OSError:
+                pass
+    rng = random.SystemRandom()
+    while True:
+        uid = UID_BASE + rng.randrange(UID_SPAN)
+        if uid not in in_use:
+            return uid
+
+
+@dataclass
+class _Captured:
+    stdout: bytes
+    stderr: bytes
+    stdout_truncated: bool
+    stderr_truncated: bool
+    records: list[dict]
+    boot_exit: int | None
+    hard_killed: bool
+
+
+def _capture(proc: subprocess.Popen, status_r: int, limits: Limits, deadline: float, uid: int | None) -> _Captured:
+    """Read stdout, stderr and the status pipe together until all are closed (no deadlock on a
+    full pipe); keep `output_bytes` of each stream and drop the rest as it comes."""
+    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    caps = {out_fd: limits.output_bytes, err_fd: limits.output_bytes, status_r: STATUS_CAP}
+    bufs = {fd: bytearray() for fd in caps}
+    over = dict.fromkeys(caps, False)
+    sel = selectors.DefaultSelector()
+    for fd in caps:
+        sel.register(fd, selectors.EVENT_READ)
+    hard_killed = False
+    try:
+        while sel.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if hard_killed:
+                    break  # something we cannot kill holds a pipe open; stop waiting for it
+                _hard_kill(proc, uid, _session(bufs[status_r]))
+                hard_killed = True
+                deadline = time.monotonic() + 5
+                continue
+            for key, _ in sel.select(min(left, 1.0)):
+                data = os.read(key.fd, 1 << 16)
+                if not data:
+                    sel.unregister(key.fd)
+                    continue
+                room = caps[key.fd] - len(bufs[key.fd])
+                if room > 0:
+                    bufs[key.fd] += data[:room]
+                if len(data) > room:
+                    over[key.fd] = True
+    finally:
+        sel.close()
+    try:
+        boot_exit = proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        _hard_kill(proc, uid, _session(bufs[status_r]))
+        hard_killed = True
+        boot_exit = proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
+    records = []
+    for line in bytes(bufs[status_r]).decode("utf-8", "replace").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict):
+            records.append(rec)
+    return _Captured(bytes(bufs[out_fd]), bytes(bufs[err_fd]), over[out_fd], over[err_fd], records, boot_exit,
+                     hard_killed)
+
+
+def _session(status: bytearray) -> int | None:
+    """The runner's session id, which the bootstrap reports in the plain fallback only."""
+    for line in bytes(status).decode("utf-8", "replace").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict) and rec.get("event") == "runner" and isinstance(rec.get("session"), int):
+            return rec["session"]
+    return None
+
+
+def _hard_kill(proc: subprocess.Popen, uid: int | None, session: int | None = None) -> None:
+    """The bootstrap did not finish in time: kill its process group (in the namespace mode its
+    death takes the whole pid namespace with it), then under a run uid every process of that uid,
+    and in the plain fallback the runner's process group."""
+    for group in (proc.pid, session):
+        if group and group > 1:
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except OSError:
+                pass
+    if uid is not None:
+        sandbox_child.sweep_uid(uid)
+
+
+def _remove_tree(path: Path) -> None:
+    def fix(func, p, _exc):
+        try:
+            os.chmod(os.path.dirname(p), stat.S_IRWXU)
+            os.chmod(p, stat.S_IRWXU)
+            func(p)
+        except OSError:
+            pass
+
+    shutil.rmtree(path, onerror=fix)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _tail(text: str, n: int = 600) -> str:
+    text = text.strip()
+    return text if len(text) <= n else "..." + text[-n:]
+
+
+def _verdict(c: _Captured, limits: Limits, seconds: float) -> ExecResult:
+    stdout = c.stdout.decode("utf-8", "replace")
+    stderr = c.stderr.decode("utf-8", "replace")
+    def record(who, event):
+        return next((r for r in c.records if r.get("who") == who and r.get("event") == event), None)
+
+    fatal, boot = record("bootstrap", "fatal"), record("bootstrap", "done")
+    started, result = record("runner", "started"), record("runner", "result")
+    if fatal is not None:
+        detail = f"\n{_tail(stderr)}" if stderr.strip() else ""
+        raise SandboxError(f"the sandbox could not run: {fatal.get('fatal')}{detail}")
+    info = boot or {}
+    base = {"stdout": stdout, "stderr": stderr, "seconds": round(seconds, 3),
+            "isolation": info.get("isolation", "unknown"),
+            "stdout_truncated": c.stdout_truncated, "stderr_truncated": c.stderr_truncated,
+            "cpu_seconds": info.get("cpu_seconds"), "max_rss_mb": info.get("max_rss_mb"),
+            "mechanisms": tuple(info.get("mechanisms", ())), "notes": tuple(info.get("notes", ()))}
+    exit_code = sig = None
+    wait_status = info.get("wait_status")
+    if wait_status is not None:
+        if os.WIFSIGNALED(wait_status):
+            sig = _signal_name(os.WTERMSIG(wait_status))
+        elif os.WIFEXITED(wait_status):
+            exit_code = os.WEXITSTATUS(wait_status)
+
+    def make(status, reason, limit=None):
+        return ExecResult(status=status, reason=reason, exit_code=exit_code, signal=sig, limit=limit, **base)
+
+    wall = f"{limits.wall_seconds:g} s"
+    if c.hard_killed:
+        return make("timeout", f"wall time limit ({wall}) exceeded; the sandbox did not stop and was killed", "wall")
+    if boot is None:
+        raise SandboxError(f"the sandbox bootstrap ended without a report (exit {c.boot_exit})"
+                           + (f": {_tail(stderr)}" if stderr.strip() else ""))
+    if boot.get("timed_out"):
+        return make("timeout", f"wall time limit ({wall}) exceeded", "wall")
+    if result is not None:
+        return make(result["status"], result["reason"], result.get("limit"))
+    if started is None:
+        why = f"signal {sig}" if sig else f"exit code {exit_code}"
+        detail = f": {_tail(stderr)}" if stderr.strip() else ""
+        raise SandboxError(f"the sandboxed interpreter did not start ({why}){detail}")
+    cpu = boot.get("cpu_seconds") or 0.0
+    if sig == "SIGXCPU" or (sig == "SIGKILL" and cpu >= limits.cpu_seconds - 0.05):
+        return make("killed", f"CPU time limit ({limits.cpu_seconds:g} s) exceeded ({sig})", "cpu")
+    if sig == "SIGXFSZ":
+        return make("killed", f"file size limit ({limits.file_size_mb} MB) exceeded (SIGXFSZ)", "file_size")
+    memory_words = ("MemoryError", "Cannot allocate memory", "out of memory", "std::bad_alloc")
+    if sig in ("SIGSEGV", "SIGBUS", "SIGABRT") and any(w in stderr for w in memory_words):
+        return make("killed", f"memory limit ({limits.memory_mb} MB): the interpreter crashed ({sig}) "
+                    "allocating memory", "memory")
+    if sig == "SIGKILL":
+        return make("killed", "killed by SIGKILL (not by the CPU limit: the kernel's out-of-memory killer, "
+                    "or the program itself)", "memory")
+    if sig is not None:
+        return make("error", f"the interpreter died of {sig} before the test finished")
+    return make("error", f"the interpreter exited with code {exit_code} before the test finished "
+                "(os._exit, or a crash)")

@@ -1,0 +1,805 @@
+"""The processes inside heedful's sandbox, started by `replay/sandbox.py` (which also borrows `sweep_uid`).
+
+Two roles in one stdlib-only file, so that it runs under any interpreter with `-I -S`:
+
+    python -I -S -B sandbox_child.py boot CONFIG.json
+        The bootstrap. Runs with the caller's privileges, builds the isolation (namespaces, a
+        fresh /tmp, a read-only root, an unprivileged uid or a capability-less root, rlimits),
+        forks the runner, enforces the wall-time limit, then kills everything the run started.
+        It writes one JSON line about what it did to the status pipe.
+
+    python -I -B sandbox_child.py run STATUS_FD PROGRAM.py TEST.py GUARD
+        The runner (after the bootstrap dropped privileges and set the limits). Executes the
+        program, then the test, in one `__main__` namespace, and writes one JSON line with the
+        verdict (pass, fail, error or killed by a limit it can see) to the status pipe.
+
+See docs/sandbox.md for what is isolated how.
+"""
+
+import builtins
+import ctypes
+import errno
+import json
+import os
+import resource
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+import types
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND = 32, 1024, 2048, 4096
+MS_REC, MS_PRIVATE, MS_RELATIME = 1 << 14, 1 << 18, 1 << 21
+
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 24, 36, 38
+
+SYS_MOUNT_SETATTR = 442  # the same number on every architecture (added in Linux 5.12)
+AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = -100, 0x8000, 0x1
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+
+SYS_LANDLOCK_CREATE_RULESET, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
+LANDLOCK_CREATE_RULESET_VERSION, LANDLOCK_RULE_PATH_BENEATH = 1, 1
+LL_WRITE_FILE, LL_REMOVE_DIR, LL_REMOVE_FILE = 1 << 1, 1 << 4, 1 << 5
+LL_MAKE_ALL = sum(1 << b for b in range(6, 13))  # char, dir, reg, sock, fifo, block, sym
+LL_REFER, LL_TRUNCATE = 1 << 13, 1 << 14  # ABI 2, ABI 3
+LL_NET_BIND_TCP, LL_NET_CONNECT_TCP = 1, 2  # ABI 4
+LL_SCOPE_ABSTRACT_UNIX, LL_SCOPE_SIGNAL = 1, 2  # ABI 6
+
+MAX_RECORD = 3000  # keep status lines under PIPE_BUF (4096) so each write is atomic
+EXIT_FATAL = 70
+
+_libc = None
+
+
+def libc():
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+        _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+        _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        _libc.unshare.argtypes = [ctypes.c_int]
+    return _libc
+
+
+class SetupError(Exception):
+    pass
+
+
+def _check(ret, what):
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _prctl(option, arg2=0):
+    _check(libc().prctl(option, arg2, 0, 0, 0), f"prctl({option})")
+
+
+def _enc(text):
+    return text.encode() if isinstance(text, str) else text
+
+
+def _mount(source, target, fstype, flags, data=None):
+    _check(libc().mount(_enc(source), _enc(target), _enc(fstype), flags, _enc(data)), f"mount {target}")
+
+
+def emit(fd, record):
+    """One JSON line on the status pipe; never raises (the reader may be gone)."""
+    line = json.dumps(record, default=str)
+    if len(line) > MAX_RECORD:
+        for key in ("reason", "fatal", "message"):
+            if isinstance(record.get(key), str) and len(record[key]) > 1000:
+                record = dict(record, **{key: record[key][:1000] + " [...]"})
+        line = json.dumps(record, default=str)[:MAX_RECORD * 4]
+    try:
+        os.write(fd, (line + "\n").encode("utf-8", "backslashreplace"))
+    except OSError:
+        pass
+
+
+# ----------------------------------------------------------------------------------- bootstrap
+
+def boot(config_path):
+    with open(config_path, encoding="utf-8") as f:
+        cfg = json.load(f)
+    fd = cfg["status_fd"]
+    try:
+        return _boot(cfg)
+    except BaseException as exc:  # noqa: BLE001 - anything here is a sandbox failure, reported as such
+        msg = exc.args[0] if isinstance(exc, SetupError) else "".join(traceback.format_exception(exc)).strip()
+        emit(fd, {"who": "bootstrap", "event": "fatal", "fatal": msg})
+        return EXIT_FATAL
+
+
+def _boot(cfg):
+    root = os.geteuid() == 0
+    mech, notes = [], []
+    in_ns = False
+    if cfg["isolation"] != "fallback":
+        flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+        if not root:
+            flags |= CLONE_NEWUSER
+        outer_uid, outer_gid = os.getuid(), os.getgid()
+        if libc().unshare(flags) == 0:
+            in_ns = True
+            if not root:
+                for name, text in (("setgroups", "deny"), ("uid_map", f"0 {outer_uid} 1"),
+                                   ("gid_map", f"0 {outer_gid} 1")):
+                    with open(f"/proc/self/{name}", "w") as f:
+                        f.write(text)
+                mech.append("userns")
+            mech += ["netns", "mountns", "pidns", "ipcns", "utsns"]
+        else:
+            err = os.strerror(ctypes.get_errno())
+            if cfg["isolation"] == "namespaces":
+                raise SetupError(f"namespaces were required but unshare() failed: {err}")
+            notes.append(f"namespaces unavailable (unshare: {err}); using the fallback")
+    if in_ns:
+        init = os.fork()
+        if init:
+            # The outer bootstrap only relays init's exit; when it dies, init dies (PDEATHSIG),
+            # and when init (pid 1 of the new pid namespace) dies, the kernel kills the rest.
+            while True:
+                try:
+                    _, status = os.waitpid(init, 0)
+                    break
+                except ChildProcessError:
+                    return EXIT_FATAL
+            return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else EXIT_FATAL
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if root:
+        drop = "uid"
+    elif in_ns:
+        drop = "caps"
+    else:
+        drop = "none"
+    uid, gid = (cfg["uid"], cfg["uid"]) if drop == "uid" else (os.getuid(), os.getgid())
+    workdir = cfg["workdir"]
+    if in_ns:
+        workdir = _build_filesystem(cfg, drop, uid, gid, mech, notes)
+        try:
+            _loopback_up()
+        except OSError as exc:
+            notes.append(f"loopback not brought up: {exc}")
+    elif drop == "uid":
+        os.chown(workdir, uid, gid)
+    _write_files(workdir, cfg["files"], uid if drop == "uid" else None, gid)
+    if drop == "uid":
+        mech.append(f"uid:{uid}")
+    elif drop == "caps":
+        mech.append("no-capabilities")
+    mech += ["no-new-privs", "rlimits"]
+    abi = 0 if in_ns else landlock_abi()
+    mech += _landlock_mechanisms(abi)
+    if not in_ns:
+        isolation = "landlock" if abi >= 4 else "python-guard"
+        if abi < 4:
+            notes.append("no kernel network isolation: only the runner's Python audit hook blocks sockets")
+    else:
+        isolation = "netns"
+    return _supervise(cfg, in_ns, drop, uid, gid, workdir, mech, notes, abi, isolation)
+
+
+def _build_filesystem(cfg, drop, uid, gid, mech, notes):
+    """In the new mount namespace: nothing propagates out, a fresh /proc, everything read-only,
+    private directories masked, and a size-limited tmpfs as /tmp (also /var/tmp and /dev/shm)."""
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    try:
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        mech.append("procfs")
+    except OSError as exc:
+        notes.append(f"no fresh /proc ({exc.strerror})")
+    how = _make_readonly("/")
+    mech.append("ro-root" if how == "setattr" else f"ro-root({how})")
+    if drop == "uid":
+        masked = _mask_private_dirs(cfg["needed_paths"], uid)
+        if masked:
+            mech.append("masked:" + ",".join(masked))
+    limits = cfg["limits"]
+    opts = f"size={int(limits['disk_mb'])}m,nr_inodes=16384,mode=0700,uid={uid},gid={gid}"
+    # an interpreter (or this file) below /tmp stays visible, read-only, at its own path
+    _cover("/tmp", [p for p in cfg["needed_paths"] if p.startswith("/tmp/")], "tmpfs", opts)
+    mech.append(f"tmpfs:{int(limits['disk_mb'])}MB")
+    for other in ("/var/tmp", "/dev/shm"):
+        if os.path.isdir(other) and not os.path.islink(other):
+            try:
+                _mount("/tmp", other, None, MS_BIND)
+            except OSError as exc:
+                notes.append(f"{other} not replaced ({exc.strerror}); it is read-only")
+    return "/tmp"
+
+
+def _make_readonly(path):
+    class MountAttr(ctypes.Structure):
+        _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                    ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+    attr = MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
+    ret = libc().syscall(SYS_MOUNT_SETATTR, ctypes.c_int(AT_FDCWD), path.encode(), ctypes.c_uint(AT_RECURSIVE),
+                         ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)))
+    if ret == 0:
+        return "setattr"
+    # Kernels before 5.12: remount every mount point read-only, keeping its other flags.
+    keep = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
+            "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        points = []
+        for line in f:
+            fields = line.split()
+            mp = fields[4].encode().decode("unicode_escape")
+            flags = sum(keep.get(o, 0) for o in fields[5].split(","))
+            points.append((mp, flags))
+    failed = 0
+    for mp, flags in points:
+        below = mp == path or mp.startswith(path.rstrip("/") + "/")
+        if below and libc().mount(None, mp.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, None) != 0:
+            failed += 1
+    if failed:
+        raise SetupError(f"could not make the file system read-only ({failed} mount points refused)")
+    return "remount"
+
+
+def _traversable(st, uid):
+    return st.st_uid == uid or bool(st.st_mode & 0o001)
+
+
+def _mask_private_dirs(needed, uid):
+    """The interpreter (or the venv, or this file) may live under a directory the unprivileged
+    uid cannot enter (/root is 0700 on many machines). Cover the topmost such directory with an
+    empty tmpfs and bind only the needed paths back at the same place: the sandbox can run the
+    interpreter and still sees nothing else of that directory."""
+    blocked = {}
+    for path in needed:
+        cur = ""
+        for part in path.strip("/").split("/")[:-1]:
+            cur += "/" + part
+            try:
+                st = os.stat(cur)
+            except OSError:
+                break
+            if not _traversable(st, uid):
+                blocked.setdefault(cur, []).append(path)
+                break
+    masked = []
+    for top in sorted(blocked, key=len):
+        if any(top.startswith(m + "/") for m in masked):
+            continue
+        _cover(top, blocked[top], "tmpfs", "size=1m,mode=0755")
+        _make_readonly(top)
+        masked.append(top)
+    return masked
+
+
+def _cover(top, keep, fstype, options):
+    """Mount a fresh `fstype` on `top`, then bind the paths in `keep` (below `top`) back at the
+    same place, read-only."""
+    held = [(p, os.open(p, os.O_PATH | os.O_CLOEXEC), os.path.isdir(p)) for p in sorted(set(keep))
+            if os.path.exists(p)]
+    try:
+        _mount(fstype, top, fstype, MS_NOSUID | MS_NODEV, options)
+        for path, fd, is_dir in held:
+            os.makedirs(path if is_dir else os.path.dirname(path), mode=0o755, exist_ok=True)
+            if not is_dir:
+                open(path, "a").close()
+            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+            _make_readonly(path)
+    finally:
+        for _, fd, _ in held:
+            os.close(fd)
+
+
+def _loopback_up():
+    """A new network namespace has only `lo`, and it is down: bring it up so that programs can
+    talk to themselves on 127.0.0.1 (nothing outside the namespace is reachable)."""
+    import fcntl
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        req = struct.pack("16sH22x", b"lo", 0)
+        flags = struct.unpack("16sH22x", fcntl.ioctl(s.fileno(), SIOCGIFFLAGS, req))[1]
+        fcntl.ioctl(s.fileno(), SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | IFF_UP))
+
+
+def landlock_abi():
+    """The Landlock ABI version the kernel offers (0: none, or not permitted here)."""
+    try:
+        abi = libc().syscall(SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
+                             ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))
+    except (AttributeError, OSError):
+        return 0
+    return max(int(abi), 0)
+
+
+def _landlock_mechanisms(abi):
+    mech = ["landlock-fs"] if abi >= 1 else []
+    if abi >= 4:
+        mech.append("landlock-tcp")
+    if abi >= 6:
+        mech.append("landlock-scope")
+    return mech
+
+
+def _landlock(abi, workdir):
+    """Without namespaces: the kernel (Landlock, unprivileged) lets this process and everything
+    it starts write only below `workdir` (and to /dev/null, /dev/zero, /dev/full), refuses TCP
+    connect and bind (ABI 4+), and keeps signals and abstract unix sockets inside (ABI 6+)."""
+    fs = LL_WRITE_FILE | LL_REMOVE_DIR | LL_REMOVE_FILE | LL_MAKE_ALL
+    fs |= LL_REFER if abi >= 2 else 0
+    fs |= LL_TRUNCATE if abi >= 3 else 0
+    net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP if abi >= 4 else 0
+    scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL if abi >= 6 else 0
+
+    class RulesetAttr(ctypes.Structure):
+        _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
+                    ("scoped", ctypes.c_uint64)]
+
+    class PathBeneath(ctypes.Structure):
+        _pack_ = 1
+        _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+    attr = RulesetAttr(fs, net, scoped)
+    size = 24 if abi >= 6 else 16 if abi >= 4 else 8
+    ruleset = libc().syscall(SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    if ruleset < 0:
+        _check(-1, "landlock_create_ruleset")
+    try:
+        rules = [(workdir, fs)] + [(dev, LL_WRITE_FILE | (LL_TRUNCATE if abi >= 3 else 0))
+                                   for dev in ("/dev/null", "/dev/zero", "/dev/full") if os.path.exists(dev)]
+        for path, access in rules:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            try:
+                rule = PathBeneath(access, fd)
+                _check(libc().syscall(SYS_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset),
+                                      ctypes.c_int(LANDLOCK_RULE_PATH_BENEATH), ctypes.byref(rule),
+                                      ctypes.c_uint32(0)), f"landlock_add_rule {path}")
+            finally:
+                os.close(fd)
+        _check(libc().syscall(SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)),
+               "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+
+
+def _write_files(workdir, files, uid, gid):
+    for rel, spec in files.items():
+        path = os.path.join(workdir, rel)
+        parent = os.path.dirname(path)
+        missing = []
+        while not os.path.isdir(parent):
+            missing.append(parent)
+            parent = os.path.dirname(parent)
+        for d in reversed(missing):
+            os.mkdir(d, 0o755)
+            if uid is not None:
+                os.chown(d, uid, gid)
+        data = spec["text"].encode("utf-8") if "text" in spec else bytes.fromhex(spec["hex"])
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        try:
+            _write_all(fd, data)
+            if uid is not None:
+                os.fchown(fd, uid, gid)
+        finally:
+            os.close(fd)
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _count_tasks(uid):
+    """Threads (RLIMIT_NPROC counts threads) of processes whose real uid is `uid`."""
+    total = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", encoding="utf-8") as f:
+                text = f.read()
+        except OSError:
+            continue
+        real = threads = None
+        for line in text.splitlines():
+            if line.startswith("Uid:"):
+                real = int(line.split()[1])
+            elif line.startswith("Threads:"):
+                threads = int(line.split()[1])
+        if real == uid:
+            total += threads or 1
+    return total
+
+
+class _Deadline(Exception):
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise _Deadline()
+
+
+def _supervise(cfg, in_ns, drop, uid, gid, workdir, mech, notes, abi, isolation):
+    fd = cfg["status_fd"]
+    limits = cfg["limits"]
+    if os.getpid() != 1:
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of the run become our children, so we can kill them
+    nproc = int(limits["processes"])
+    if drop == "caps":
+        nproc += 2  # the outer bootstrap and init share the namespace's uid 0
+    elif drop == "none":
+        nproc += _count_tasks(os.getuid())  # RLIMIT_NPROC counts every process of this user
+    env = dict(cfg["env"], HOME=workdir, TMPDIR=workdir)
+    runner = os.fork()
+    if runner == 0:
+        _exec_runner(cfg, in_ns, drop, uid, gid, workdir, nproc, env, abi)  # never returns
+    if not in_ns and drop == "none":
+        emit(fd, {"who": "bootstrap", "event": "runner", "session": runner})
+    signal.signal(signal.SIGALRM, _on_alarm)
+    started = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, float(limits["wall_seconds"]))
+    status = usage = None
+    timed_out = False
+    try:
+        while status is None:
+            pid, st, ru = os.wait4(-1, 0)
+            if pid == runner:
+                status, usage = st, ru
+    except _Deadline:
+        timed_out = status is None
+    except ChildProcessError:
+        pass
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    elapsed = time.monotonic() - started
+    if in_ns:
+        mech.append("pidns-kill")
+    elif drop == "uid":
+        mech.append("uid-kill")
+    else:
+        mech.append("subreaper-kill")
+    leftovers, late = _kill_everything(in_ns, drop, uid, runner)
+    if status is None and late is not None:
+        status, usage = late
+    record = {"who": "bootstrap", "event": "done", "isolation": isolation, "mechanisms": mech,
+              "notes": notes, "timed_out": timed_out, "wait_status": status, "runner_seconds": elapsed,
+              "leftovers_killed": leftovers}
+    if usage is not None:
+        record["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+        record["max_rss_mb"] = usage.ru_maxrss / 1024
+    emit(fd, record)
+    return 0
+
+
+def _exec_runner(cfg, in_ns, drop, uid, gid, workdir, nproc, env, abi):
+    fd = cfg["status_fd"]
+    limits = cfg["limits"]
+    try:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        os.setsid()  # a program that kills its own process group reaches only itself
+        mib = 1024 * 1024
+        cpu = max(1, int(-(-float(limits["cpu_seconds"]) // 1)))
+        for res, value in ((resource.RLIMIT_CPU, (cpu, cpu + 1)),
+                           (resource.RLIMIT_AS, (int(limits["memory_mb"]) * mib,) * 2),
+                           (resource.RLIMIT_FSIZE, (int(limits["file_size_mb"]) * mib,) * 2),
+                           (resource.RLIMIT_NOFILE, (int(limits["open_files"]),) * 2),
+                           (resource.RLIMIT_NPROC, (nproc,) * 2),
+                           (resource.RLIMIT_CORE, (0, 0))):
+            resource.setrlimit(res, value)
+        if drop in ("uid", "caps"):
+            with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as f:
+                last = int(f.read())
+            for cap in range(last + 1):
+                _prctl(PR_CAPBSET_DROP, cap)  # uid 0 in a user namespace execs with no capabilities
+        if drop == "uid":
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+        _prctl(PR_SET_NO_NEW_PRIVS, 1)
+        if abi:
+            _landlock(abi, workdir)
+        os.chdir(workdir)
+        os.set_inheritable(fd, True)
+        python = cfg["python"]
+        argv = [python, "-I", "-B", cfg["runner_path"], "run", str(fd),
+                os.path.join(workdir, cfg["program_name"]), os.path.join(workdir, cfg["test_name"]),
+                "noguard" if in_ns else "guard"]
+        os.execve(python, argv, env)
+    except BaseException as exc:  # noqa: BLE001
+        who = f"uid {uid}" if drop == "uid" else "the sandbox user"
+        msg = f"cannot start the runner as {who}: {exc}"
+        if drop == "uid" and isinstance(exc, PermissionError):
+            msg += (" (without namespaces the program runs as an unprivileged uid, which must be able to"
+                    " reach the interpreter and replay/sandbox_child.py: pass python= an interpreter installed"
+                    " where every user can read it, or allow namespaces)")
+        emit(fd, {"who": "bootstrap", "event": "fatal", "fatal": msg})
+    os._exit(EXIT_FATAL)
+
+
+def _processes():
+    """(pid, real uid, parent pid) of every live process (zombies left out)."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        try:
+            if fields.get("State", "").strip().startswith(("Z", "X")):
+                continue
+            out.append((int(name), int(fields["Uid"].split()[0]), int(fields["PPid"].split()[0])))
+        except (KeyError, ValueError, IndexError):
+            continue
+    return out
+
+
+def _descendants(root, processes):
+    children = {}
+    for pid, _, ppid in processes:
+        children.setdefault(ppid, []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        for kid in children.get(todo.pop(), ()):
+            found.append(kid)
+            todo.append(kid)
+    return found
+
+
+def kill_processes(pids, uid=None):
+    """SIGKILL each pid through a pidfd; with `uid`, only if the process (pinned by the pidfd)
+    still has that real uid, so a recycled pid is never hit."""
+    for pid in pids:
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            continue
+        try:
+            if uid is not None:
+                with open(f"/proc/{pid}/status", encoding="utf-8", errors="replace") as f:
+                    line = next((x for x in f if x.startswith("Uid:")), "Uid: -1")
+                if int(line.split()[1]) != uid:
+                    continue
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        except OSError:
+            pass
+        finally:
+            os.close(pidfd)
+
+
+def sweep_uid(uid, seconds=5.0):
+    """Kill every process whose real uid is `uid` (the run's own uid), until none is left."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pids = [pid for pid, u, _ in _processes() if u == uid]
+        if not pids:
+            return True
+        kill_processes(pids, uid)
+        time.sleep(0.002)
+    return False
+
+
+def _kill_everything(in_ns, drop, uid, runner):
+    """Kill every process the run started and reap them; returns (how many besides the runner
+    were still there, the runner's (status, rusage) if it was reaped here)."""
+    late = None
+    killed = 0
+
+    def reap(block):
+        """Reap what has exited; True while some child is still to be waited for."""
+        nonlocal late, killed
+        while True:
+            try:
+                pid, st, ru = os.wait4(-1, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                return False
+            if pid == 0:
+                return True
+            if pid == runner:
+                late = (st, ru)
+            else:
+                killed += 1
+
+    if in_ns:
+        # pid 1 of the namespace: kill(-1) reaches every other process in it, orphans are ours,
+        # and whatever we miss dies with us.
+        while True:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                pid, st, ru = os.wait4(-1, 0)
+            except ChildProcessError:
+                break
+            if pid == runner:
+                late = (st, ru)
+            else:
+                killed += 1
+        return killed, late
+    me = os.getpid()
+    end = time.monotonic() + 5
+    while time.monotonic() < end:
+        if drop == "uid":
+            # no-new-privs: everything the run started has the run's own uid, wherever it went
+            targets = [pid for pid, u, _ in _processes() if u == uid]
+            kill_processes(targets, uid)
+        else:
+            # we are their subreaper: everything the run started is below us in the tree
+            # (an orphan is reparented to us), so kill the whole tree at once, every round
+            targets = _descendants(me, _processes())
+            kill_processes(targets)
+        if not reap(False) and not targets:
+            break
+        time.sleep(0.002)
+    return killed, late
+
+
+# -------------------------------------------------------------------------------------- runner
+
+def run(status_fd, program_path, test_path, guard):
+    status_fd = int(status_fd)
+    os.set_inheritable(status_fd, False)  # subprocesses of the program do not get it
+    main_pid = os.getpid()
+    with open(program_path, encoding="utf-8", errors="surrogateescape") as f:
+        program = f.read()
+    with open(test_path, encoding="utf-8", errors="surrogateescape") as f:
+        test = f.read()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, os.getcwd())
+    sys.argv = [program_path]
+    state = {"spawned": False}
+    _install_hook(state, guard == "guard")
+    emit(status_fd, {"who": "runner", "event": "started", "pid": main_pid, "python": sys.version.split()[0]})
+
+    module = types.ModuleType("__main__")
+    module.__file__ = program_path
+    module.__builtins__ = builtins
+    module.__spec__ = None
+    sys.modules["__main__"] = module
+    phase = "program"
+    record = {"who": "runner", "event": "result", "status": "pass", "reason": "the test passed"}
+    try:
+        code = compile(program, program_path, "exec", dont_inherit=True)
+        exec(code, module.__dict__)  # noqa: S102 - running the program is the point
+        phase = "test"
+        code = compile(test, test_path, "exec", dont_inherit=True)
+        exec(code, module.__dict__)  # noqa: S102
+    except BaseException as exc:  # noqa: BLE001 - the verdict is the point
+        record = dict(record, **_classify(exc, phase, state, program_path, test_path))
+        _print_exception(exc)
+    ok = record["status"] == "pass"
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001, S110 - a program may have closed or replaced it
+            pass
+    if os.getpid() == main_pid:  # a forked copy of the program finishing here is not the verdict
+        emit(status_fd, record)
+    # The verdict is taken: exit now (no atexit handlers, no waiting for non-daemon threads).
+    os._exit(0 if ok else 1)
+
+
+def _install_hook(state, guard):
+    spawn_events = {"os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "subprocess.Popen", "os.exec"}
+    inet = {socket.AF_INET, socket.AF_INET6, getattr(socket, "AF_PACKET", -99)}
+    resolvers = {"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr", "socket.getnameinfo"}
+
+    def blocked(what):
+        return PermissionError(errno.EACCES, f"network access is blocked in the heedful sandbox ({what})")
+
+    def hook(event, args):
+        if event in spawn_events:
+            state["spawned"] = True
+        if not guard:
+            return
+        if event == "socket.__new__" and args[1] in inet:
+            raise blocked("socket")
+        if event in ("socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg"):
+            sock = args[0]
+            if getattr(sock, "family", None) in inet:
+                raise blocked(event.split(".")[1])
+        if event in resolvers and not _numeric_host(args[0] if args else None):
+            raise blocked("name resolution")
+
+    sys.addaudithook(hook)
+
+
+def _numeric_host(host):
+    """Resolving None, "localhost" or an IP literal needs no DNS query."""
+    if host is None:
+        return True
+    if isinstance(host, (bytes, bytearray)):
+        host = bytes(host).decode("ascii", "replace")
+    if not isinstance(host, str):
+        return False
+    if host == "localhost":
+        return True
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host.split("%")[0])
+            return True
+        except (OSError, ValueError):
+            pass
+    return False
+
+
+def _qualname(exc):
+    cls = type(exc)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _where(exc, program_path, test_path):
+    """The innermost frame in the program or the test: ("test", 3, "assert f(1) == 2")."""
+    if isinstance(exc, SyntaxError) and exc.filename in (program_path, test_path):
+        name = "program" if exc.filename == program_path else "test"
+        return name, exc.lineno, (exc.text or "").strip()
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename in (program_path, test_path):
+            found = ("program" if frame.filename == program_path else "test", frame.lineno, frame.line or "")
+    return found
+
+
+def _classify(exc, phase, state, program_path, test_path):
+    name = _qualname(exc)
+    text = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    where = _where(exc, program_path, test_path)
+    at = f" ({where[0]} line {where[1]}: {where[2]})" if where and where[2] else (
+        f" ({where[0]} line {where[1]})" if where else "")
+    before = " before the test ran" if phase == "program" else ""
+    out = {"exception": name, "phase": phase}
+    if isinstance(exc, MemoryError):
+        return dict(out, status="killed", limit="memory", reason=f"memory limit: {text}{at}")
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        return dict(out, status="killed", limit="file_size", reason=f"file size limit: {text}{at}")
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return dict(out, status="killed", limit="disk", reason=f"disk space limit: {text}{at}")
+    if isinstance(exc, OSError) and exc.errno == errno.EAGAIN and state["spawned"]:
+        return dict(out, status="killed", limit="processes", reason=f"process limit (fork failed): {text}{at}")
+    if isinstance(exc, RuntimeError) and "can't start new thread" in str(exc):
+        return dict(out, status="killed", limit="processes", reason=f"process limit (thread not started): {text}{at}")
+    if isinstance(exc, SyntaxError) and where and where[0] == phase:
+        return dict(out, status="error", reason=f"{name} in the {phase}: {exc.msg}{at}")
+    if isinstance(exc, SystemExit):
+        return dict(out, status="error", reason=f"the {phase} raised SystemExit({exc.code!r}){before}{at}")
+    if isinstance(exc, AssertionError):
+        if phase == "test":
+            return dict(out, status="fail", reason=f"{text}{at}")
+        return dict(out, status="error", reason=f"the program raised {text}{before}{at}")
+    return dict(out, status="error", reason=f"{text}{before if phase == 'program' else ''}{at}")
+
+
+def _print_exception(exc):
+    """The traceback as Python would print it, without the runner's own frame."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    try:
+        sys.stderr.write("".join(traceback.format_exception(type(exc), exc, tb)))
+    except Exception:  # noqa: BLE001, S110 - stderr may be gone; the verdict still goes out
+        pass
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "boot" and len(sys.argv) == 3:
+        sys.exit(boot(sys.argv[2]))
+    if len(sys.argv) == 6 and sys.argv[1] == "run":
+        run(*sys.argv[2:])
+    sys.stderr.write("usage: sandbox_child.py boot CONFIG | run STATUS_FD PROGRAM TEST guard|noguard\n")
+    sys.exit(2)

@@ -1,0 +1,90 @@
+"""The language-server processes a replay talks to: a few, shared, started on demand.
+
+Starting `heedful serve` costs about a second of CPU (most of it importing lsprotocol's types).
+One process per conversation would make that dominate short conversations, and with
+`--concurrency 8` on a small machine the starts would compete for the cores for seconds before the
+first answer is judged. A server is built to serve many documents at once (an editor opens a
+whole project in one), so the pool keeps at most one process per core and gives each new
+conversation the least busy one. A conversation still has its own workspace directory and its
+own documents (their uris, texts, constraints and edit markers are per document), which it
+closes when it ends; nothing of one conversation reaches another's verdicts. A process that died
+is dropped and replaced by a new one on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import tempfile
+from typing import AsyncIterator
+
+from .lsp_session import ServerSession
+
+
+class ServerPool:
+    def __init__(self, debounce_ms: int = 0, command: list[str] | None = None, size: int | None = None) -> None:
+        self.debounce_ms = debounce_ms
+        self.command = command
+        self.size = max(1, size or os.cpu_count() or 1)
+        self.sessions: dict[ServerSession, int] = {}  # live sessions -> conversations using them
+        self.starting = asyncio.Lock()
+        self.root = tempfile.mkdtemp(prefix="heedful-replay-root-")  # a neutral workspace root: no heedful.toml
+
+    async def prestart(self, count: int) -> None:
+        """Start up to `count` servers side by side (not one after the other as conversations ask);
+        a server that fails to start is left out, and the conversation that needs it reports why."""
+        async def start() -> None:
+            session = ServerSession(self.root, self.debounce_ms, self.command)
+            try:
+                await session.__aenter__()
+            except Exception:  # noqa: BLE001 - reported by _acquire when a conversation asks
+                await _stop(session)
+                return
+            self.sessions[session] = 0
+
+        await asyncio.gather(*(start() for _ in range(min(count, self.size) - len(self.sessions))))
+
+    async def _acquire(self) -> ServerSession:
+        async with self.starting:
+            for session in [s for s in self.sessions if not s.alive()]:
+                await self._drop(session)
+            idle = [s for s, users in self.sessions.items() if users == 0]
+            if idle or len(self.sessions) >= self.size:
+                session = idle[0] if idle else min(self.sessions, key=self.sessions.__getitem__)
+            else:
+                session = ServerSession(self.root, self.debounce_ms, self.command)
+                try:
+                    await session.__aenter__()
+                except BaseException:
+                    await _stop(session)
+                    raise
+                self.sessions[session] = 0
+            self.sessions[session] += 1
+            return session
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[ServerSession]:
+        session = await self._acquire()
+        try:
+            yield session
+        finally:
+            if session in self.sessions:
+                self.sessions[session] -= 1
+                if not session.alive():
+                    await self._drop(session)
+
+    async def _drop(self, session: ServerSession) -> None:
+        self.sessions.pop(session, None)
+        await _stop(session)
+
+    async def close(self) -> None:
+        sessions, self.sessions = list(self.sessions), {}
+        await asyncio.gather(*(_stop(s) for s in sessions))
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+async def _stop(session: ServerSession) -> None:
+    with contextlib.suppress(Exception):
+        await session.__aexit__(None, None, None)
