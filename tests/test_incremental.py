@@ -335,3 +335,40 @@ def test_broken_code_guess_at_the_edges_of_the_file():
         document.update(new, 2)
         fresh = Source(new, "python")
         assert str(document.source.root) == str(fresh.root), new
+
+
+IMPORT_LINES = ["from math import isqrt as root", "from math import isqrt", "import math as m", "import os",
+                "from os import system", "from os import system as run", "from builtins import print as show",
+                "from numpy import sum", "import numpy as np", "from . import helpers", "from cmath import sqrt as root"]
+CALL_LINES = ["root(n)", "isqrt(n)", "m.isqrt(n)", "math.isqrt(n)", "system('ls')", "run('ls')", "os.system('ls')",
+              "show(n)", "print(n)", "sum([n])", "np.sum(xs)", "xs.sum()", "helpers.run(n)", "self.run(n)", "eval(s)",
+              "root.f[0](n)", "(a or b).run(n)"]
+FORBIDDEN = ["print", "eval", "run", "sum", "system", "os.system", "math.isqrt", "builtins.sum", "builtins.print",
+             "numpy.sum", "str.count", "f[0]"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_forbidden_calls_through_imports_in_other_chunks(data):
+    """calls.forbidden with import aliases: imports and calls in separate chunks, imports edited."""
+    names = data.draw(st.lists(st.sampled_from(FORBIDDEN), min_size=1, max_size=3, unique=True), label="names")
+    constraint = [REGISTRY.make("calls.forbidden", {"names": names})]
+
+    def module(imports: list[str], bodies: list[list[str]]) -> str:
+        functions = ["def f%d(n, s, xs, a, b):\n" % i + "".join(f"    {c}\n" for c in calls) + "    return n\n"
+                     for i, calls in enumerate(bodies)]
+        return "\n".join(imports) + "\n\n\n" + "\n\n".join(functions)
+
+    imports = data.draw(st.lists(st.sampled_from(IMPORT_LINES), max_size=4), label="imports")
+    bodies = data.draw(st.lists(st.lists(st.sampled_from(CALL_LINES), min_size=1, max_size=4), min_size=1, max_size=4),
+                       label="bodies")
+    cache = ChunkCache()
+    for step in range(data.draw(st.integers(1, 6), label="edits")):
+        text = module(imports, bodies)
+        assert summary(check_source(Source(text, "python"), constraint, cache)) == \
+            summary(check_source(Source(text, "python"), constraint)), text
+        if data.draw(st.booleans(), label=f"edit {step}: imports (else a body)"):
+            imports = data.draw(st.lists(st.sampled_from(IMPORT_LINES), max_size=4), label=f"imports {step}")
+        else:
+            index = data.draw(st.integers(0, len(bodies) - 1))
+            bodies[index] = data.draw(st.lists(st.sampled_from(CALL_LINES), min_size=1, max_size=4))

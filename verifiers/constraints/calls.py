@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Iterable, Iterator
 
 from tree_sitter import Node
 
-from ..languages.view import Call
+from ..languages.view import Call, simple_name
 from ..model import Range, Violation
 from ..params import ParamSpec
 from ..registry import Chunking, constraint_type
@@ -97,17 +98,21 @@ def _forbidden(call: Call, rng: Range, names: tuple[str, ...], aliases: dict[str
 
 
 def _forbidden_facts(src: Source, names: tuple[str, ...]) -> Iterator[tuple[int, tuple]]:
-    """Per chunk: its Python import bindings, and its calls, each with its verdict when no import
-    binds the first name of its callee (how most calls are decided) and what deciding it under an
-    import elsewhere in the file takes. Other languages have no import aliases: a call decides alone."""
+    """Per chunk: its Python import bindings, and the calls an import may re-decide, each with its
+    verdict when no import binds the first name of its callee (how most calls are decided) and
+    what deciding it under an import elsewhere in the file takes; the other calls' violations.
+
+    Other languages have no import aliases, so every call decides alone. When each forbidden name
+    is a plain identifier, a dotted call decides alone too: an import replaces only the callee's
+    first name, and the match is on the last one."""
     for node, name, qualified in python_import_bindings(src):
         yield node.start_point[0], ("import", name, qualified)
     python = src.language == "python"
+    dotted_alone = all("".join(name.split()).rstrip("()").isidentifier() for name in names)
     for call in src.view.calls:
-        head = call.qualified.partition(".")[0]
         unbound = _forbidden(call, call.range, names, {})
-        if python:  # an import may bind its first name, here or in another chunk
-            yield call.node.start_point[0], ("call", head, unbound, call.name, call.qualified, call.range)
+        if python and not (dotted_alone and "." in call.qualified):
+            yield call.node.start_point[0], ("call", sys.intern(call.qualified), unbound, call.range)
         elif unbound is not None:
             yield unbound.range.start.line, ("found", unbound)
 
@@ -118,12 +123,13 @@ def _forbidden_combine(src: Source, found: list[tuple], names: tuple[str, ...]) 
         if fact[0] == "found":
             yield fact[1]
         elif fact[0] == "call":
-            _, head, unbound, name, qualified, rng = fact
-            if head not in aliases:
+            _, qualified, unbound, rng = fact
+            if qualified.partition(".")[0] not in aliases:
                 if unbound is not None:
                     yield unbound
                 continue
-            violation = _forbidden(Call(None, name, qualified, None), rng, names, aliases)  # type: ignore[arg-type]
+            call = Call(None, simple_name(qualified), qualified, None)  # type: ignore[arg-type] - as view.calls makes it
+            violation = _forbidden(call, rng, names, aliases)
             if violation is not None:
                 yield violation
 
