@@ -1,11 +1,12 @@
 """Where the heedful server's didChange -> diagnostics time goes, in-process, on the same path as
 `server.py` (did_change -> check -> finish) and with the same inputs as `server_latency.py`.
 
-Per edit, stage by stage: pygls applying the incremental change to its workspace copy,
-`Document.update` (byte diff + incremental tree-sitter re-parse), `check_source` split per
-constraint (each verdict's `duration_ms`; the first check to use the shared syntax view pays for
-building it) and the view released as `Server.check` does, time in the cyclic garbage collector, diagnostics
-conversion, and serialising the publishDiagnostics message as pygls does. `--cprofile N` prints
+Per edit, stage by stage: applying the incremental change (the server's text, then pygls's copy),
+`Document.update` (byte diff + incremental tree-sitter re-parse, or a fresh parse of broken code),
+`check_source` with the document's chunk cache (incremental: only the top-level chunks the edit
+changed are checked again) split per constraint (each verdict's `duration_ms`), how many chunks
+were checked again, and the view released as `Server.check` does, time in the cyclic garbage
+collector, diagnostics conversion, and serialising the publishDiagnostics message as pygls does. `--cprofile N` prints
 the top N functions of a cProfile over the whole replay.
 
     .venv/bin/python benchmarks/server_profile.py [--lines 5000] [--cprofile 25]
@@ -28,11 +29,13 @@ from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from heedful.server.changes import apply_changes
 from heedful.server.constraints_in_force import ConstraintsInForce
 from heedful.server.diagnostics import PositionEncoder, verdict_diagnostics
 from heedful.server.documents import Document
 from heedful.server.settings import DOCS_URL
-from heedful.verifiers.engine import check_source, needed_captures
+from heedful.verifiers.engine import check_source
+from heedful.verifiers.incremental import chunks_of
 from lsprotocol import types
 from pygls.protocol import default_converter
 from pygls.workspace import Workspace
@@ -66,7 +69,7 @@ def replay(lines: int, stages: dict[str, list[float]] | None = None) -> None:
     workspace.put_text_document(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
     document = Document.open(uri, text, 1, "python", path)
     converter = default_converter()
-    check_source(document.source, constraints)  # warm-up: grammar, queries
+    check_source(document.source, constraints, document.chunk_cache)  # warm-up: grammar, queries, the first check
     stages = stages if stages is not None else defaultdict(list)
     for version, edit in enumerate(edit_sequence(text), start=2):
         change = types.DidChangeTextDocumentParams(
@@ -74,20 +77,22 @@ def replay(lines: int, stages: dict[str, list[float]] | None = None) -> None:
             content_changes=[types.TextDocumentContentChangePartial(
                 range=types.Range(start=types.Position(*edit.start), end=types.Position(*edit.end)), text=edit.text)])
         t0 = time.perf_counter()
-        for content_change in change.content_changes:
-            workspace.update_text_document(change.text_document, content_change)
-        new_text = workspace.get_text_document(uri).source
+        new_text = apply_changes(document.text, change.content_changes, "utf-16")
+        workspace.update_text_document(change.text_document, types.TextDocumentContentChangeWholeDocument(text=new_text))
         t1 = time.perf_counter()
         document.update(new_text, version)
-        t2 = time.perf_counter()
         source = document.source
-        t_view = time.perf_counter()
-        source.capture_hint = needed_captures(constraints)  # as check_source does before building it
-        source.view.captures  # noqa: B018 - built here to time it; the checks would build it anyway
+        source.tree  # noqa: B018 - a fresh parse of broken code is lazy: counted here, with the re-parse
+        t2 = time.perf_counter()
+        chunks = chunks_of(source)
+        cache = document.chunk_cache
+        stages["  chunks checked again (of all)"].append(
+            sum(1 for c in chunks if not c.clean or (c.key not in cache.table and c.key not in cache.recent)))
+        stages["  chunks (count)"].append(len(chunks))
         t_captured = time.perf_counter()
         gc_before = GC_MS[0]
-        verdicts = check_source(source, constraints)
-        source.release_caches()  # as Server.check does
+        verdicts = check_source(source, constraints, cache)  # as Server.check does
+        source.release_caches()
         t3 = time.perf_counter()
         encoder = PositionEncoder(document.source.lines, "utf-16")
         diagnostics = verdict_diagnostics(verdicts, encoder, DOCS_URL, {}, uri)
@@ -96,10 +101,10 @@ def replay(lines: int, stages: dict[str, list[float]] | None = None) -> None:
             uri=uri, version=version, diagnostics=diagnostics))
         json.dumps(converter.unstructure(message))
         t5 = time.perf_counter()
-        stages["pygls apply change"].append((t1 - t0) * 1000)
+        stages["apply the change (server + pygls copy)"].append((t1 - t0) * 1000)
         stages["Document.update (reparse)"].append((t2 - t1) * 1000)
         stages["check_source total"].append((t3 - t2) * 1000)
-        stages["  syntax view: whole-file query captures"].append((t_captured - t_view) * 1000)
+        stages["  chunks_of (to count them; check_source does it again)"].append((t_captured - t2) * 1000)
         inside = 0.0
         for verdict in verdicts:
             ms = verdict.duration_ms or 0.0

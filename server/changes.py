@@ -9,6 +9,8 @@ text, changed here, so it checks exactly what the editor has.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from itertools import accumulate
 from typing import Iterable
 
 from lsprotocol import types
@@ -16,8 +18,10 @@ from lsprotocol import types
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def line_bounds(text: str) -> list[tuple[int, int]]:
+def line_bounds(text: str) -> "Sequence[tuple[int, int]]":
     """(start, end) code-point offsets of each line, without its terminator."""
+    if "\r" not in text:
+        return _LfLineBounds(text)
     bounds = []
     start = 0
     for match in _LINE_BREAK.finditer(text):
@@ -25,6 +29,28 @@ def line_bounds(text: str) -> list[tuple[int, int]]:
         start = match.end()
     bounds.append((start, len(text)))
     return bounds
+
+
+class _LfLineBounds(Sequence):
+    """line_bounds of a text whose only line break is \\n: split and summed at C speed, each line's
+    bounds computed when asked (an edit asks for two lines of thousands)."""
+
+    def __init__(self, text: str) -> None:
+        self.lengths = list(map(len, text.split("\n")))
+        self.ends = list(accumulate(self.lengths))  # end of line i, not counting the i breaks before it
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __getitem__(self, index):  # noqa: ANN001, ANN204 - Sequence's signature
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        end = self.ends[index] + index
+        return end - self.lengths[index], end
 
 
 def _units(ch: str, encoding: str) -> int:
@@ -35,7 +61,7 @@ def _units(ch: str, encoding: str) -> int:
     return 2 if ord(ch) > 0xFFFF else 1
 
 
-def offset_at(text: str, bounds: list[tuple[int, int]], position: types.Position, encoding: str) -> int:
+def offset_at(text: str, bounds: Sequence[tuple[int, int]], position: types.Position, encoding: str) -> int:
     """The code-point offset of an LSP position; out-of-range lines and characters clamp."""
     line = position.line
     if line < 0:

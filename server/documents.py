@@ -9,11 +9,14 @@ full-text syncs), and it costs microseconds.
 
 from __future__ import annotations
 
+import bisect
+import threading
 from dataclasses import dataclass, field
 
-from tree_sitter import Point
+from tree_sitter import Parser, Point, Range
 
 from ..verifiers.errors import SourceError
+from ..verifiers.incremental import ChunkCache
 from ..verifiers.languages import detect_language, normalise_language
 from ..verifiers.source import Source
 
@@ -60,6 +63,11 @@ class Document:
     revision: int = 0
     # verdict caches and attribution state live here so closing the document drops them
     extra: dict = field(default_factory=dict)
+    # the results of its top-level chunks, for incremental checking (check_source's cache)
+    chunk_cache: ChunkCache = field(default_factory=ChunkCache)
+    # the last source that parsed without errors (None: none yet): an edit to broken code is
+    # re-parsed incrementally from it
+    clean: Source | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, uri: str, text: str, version: int, language_id: str | None, path: str | None) -> "Document":
@@ -68,7 +76,13 @@ class Document:
         return cls(uri, language, version, source, text)
 
     def update(self, text: str, version: int) -> None:
-        """Move to `text`, re-parsing incrementally from the previous tree."""
+        """Move to `text`, re-parsing incrementally from the previous tree.
+
+        An incremental re-parse is kept only when it has no syntax errors: tree-sitter's error
+        recovery is not guaranteed to match a fresh parse when it re-parses broken code
+        incrementally, so broken code is parsed from scratch and the server and `heedful check`
+        always see the same tree. Edits to broken code start from the last tree without errors,
+        so the edit that repairs the code is incremental again."""
         self.version = version
         self.revision += 1
         if text == self.text:
@@ -76,26 +90,65 @@ class Document:
         if self.source is None:
             self.text = text
             return
-        if self.source.tree.root_node.has_error:
-            # tree-sitter's error recovery is not guaranteed to match a fresh parse when it
-            # re-parses broken code incrementally: parse from scratch so the server and
-            # `heedful check` always see the same tree
-            self.source = Source(text, self.source.language, self.source.path)
-            self.text = text
-            return
-        old, new = self.source.data, text.encode("utf-8", errors="surrogatepass")
-        start = common_prefix_length(old, new)
-        suffix = common_suffix_length(old, new, start)
-        old_end, new_end = len(old) - suffix, len(new) - suffix
-        tree = self.source.tree.copy()
-        tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
-                  start_point=point_at(old, start), old_end_point=point_at(old, old_end),
-                  new_end_point=point_at(new, new_end))
-        source = self.source.reparse(text, tree)
-        if source.tree.root_node.has_error:
-            source = Source(text, source.language, source.path)
+        if not self.source.tree.root_node.has_error:
+            self.clean = self.source
+        base = self.clean
+        source = None
+        if base is not None:
+            old, new = base.data, text.encode("utf-8", errors="surrogatepass")
+            start = common_prefix_length(old, new)
+            suffix = common_suffix_length(old, new, start)
+            old_end, new_end = len(old) - suffix, len(new) - suffix
+            if edit_breaks(base, new, start, old_end, new_end):
+                base = None  # broken code is parsed from scratch anyway: skip the incremental try
+        if base is not None:
+            tree = base.tree.copy()
+            tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
+                      start_point=point_at(old, start), old_end_point=point_at(old, old_end),
+                      new_end_point=point_at(new, new_end))
+            source = base.reparse(text, tree)
+            if source.tree.root_node.has_error:
+                source = None
+        if source is None:
+            source = Source(text, self.source.language, self.source.path)  # parsed by the check
         self.source = source
         self.text = text
+
+
+def edit_breaks(base: Source, new: bytes, start: int, old_end: int, new_end: int) -> bool:
+    """A guess whether an edit leaves a syntax error: parse only the top-level statements around
+    it (the ones it touches and their neighbours; tree-sitter's included ranges keep positions).
+    Cheap; it only decides which parse `Document.update` tries first, never which tree it keeps."""
+    root = base.root
+    if root.child_count == 0 or root.has_error:
+        return False
+    children = root.children  # (not Node.first_child_for_byte: it crashes past the last child)
+    ends = [child.end_byte for child in children]
+    first = max(bisect.bisect_right(ends, start) - 1, 0)  # the child before the one the edit starts in
+    last = bisect.bisect_right(ends, old_end) + 1  # the child after the one it ends in
+    region_start = min(children[first].start_byte, start)
+    region_end = (max(children[last].end_byte, old_end) if last < len(children) else len(base.data)) \
+        + new_end - old_end
+    if region_end <= region_start:
+        return False
+    parser = _probe_parser(base.profile)
+    parser.included_ranges = [Range(point_at(new, region_start), point_at(new, region_end), region_start, region_end)]
+    return parser.parse(new).root_node.has_error
+
+
+_probes = threading.local()
+
+
+def _probe_parser(profile) -> Parser:  # noqa: ANN001 - a LanguageProfile
+    """A parser of the profile's language for guesses (its included ranges change every time),
+    one per thread."""
+    parsers = getattr(_probes, "parsers", None)
+    if parsers is None:
+        parsers = _probes.parsers = {}
+    parser = parsers.get(profile.name)
+    if parser is None:
+        parser = parsers[profile.name] = Parser(profile.ts_language)
+    return parser
 
 
 # LSP languageId values editors send, beyond heedful's own names.

@@ -9,7 +9,6 @@ that cannot pull them, and pulled (with result ids) by those that can, never bot
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import os
 import time
@@ -25,6 +24,7 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..verifiers.engine import check_source
 from ..verifiers.errors import HeedfulError
+from ..verifiers.incremental import ChunkCache
 from ..verifiers.model import Status, Verdict
 from ..verifiers.registry import REGISTRY, Constraint
 from ..verifiers.source import Source
@@ -89,17 +89,13 @@ class DocumentState:
 
 
 class HeedfulProtocol(LanguageServerProtocol):
-    """pygls's protocol, except that its own copy of a document is updated from a deep copy of
-    the changes: pygls 2.1 clamps out-of-range positions by assigning into the change objects,
-    and the server must see the positions the editor sent (it applies them by LSP rules itself)."""
+    """pygls's protocol, except that it does not apply changes to its own copy of a document:
+    pygls 2.1 clamps out-of-range positions by assigning into the change objects (the server must
+    see the positions the editor sent: it applies them by LSP rules itself), and splits and rejoins
+    the whole text on every change. The server's did_change sets pygls's copy to its own text."""
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
-        for change in copy.deepcopy(params.content_changes):
-            try:
-                self.workspace.update_text_document(params.text_document, change)
-            except Exception:  # noqa: BLE001 - pygls's copy is only a fallback; ours is authoritative
-                log.debug("pygls could not apply a change", exc_info=True)
         if (user_handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
             yield user_handler, (params,), None
 
@@ -228,7 +224,7 @@ class HeedfulServer(LanguageServer):
                 report = None
             else:
                 verdicts, report = await loop.run_in_executor(self.thread_pool, check_snapshot, source, text,
-                                                              constraints, marker)
+                                                              constraints, marker, document.chunk_cache)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a failed check is reported, never fatal
@@ -309,10 +305,12 @@ class HeedfulServer(LanguageServer):
 
 
 def check_snapshot(source: Source, text: str, constraints: list[Constraint],
-                   marker: AssistantEditMarker | None) -> tuple[list[Verdict], EditReport | None]:
+                   marker: AssistantEditMarker | None,
+                   cache: ChunkCache | None = None) -> tuple[list[Verdict], EditReport | None]:
     """The verdicts for a snapshot and, after an assistant edit, its report; runs in a worker
-    thread, which also frees the derived views (thousands of node objects) when done."""
-    verdicts = check_source(source, constraints)
+    thread, which also frees the derived views (thousands of node objects) when done. With the
+    document's chunk cache, only the top-level chunks not checked before are checked again."""
+    verdicts = check_source(source, constraints, cache)
     report = None
     if marker is not None:
         before_verdicts = check_source(marker.before, constraints)
@@ -440,6 +438,11 @@ def create_server() -> HeedfulServer:  # noqa: C901 - the handler table
                       "this change is treated as a human edit")
             state.marker = None
         state.document.update(text, version)
+        try:  # pygls's copy, for anything that reads it: the same text, set in O(1)
+            ls.workspace.update_text_document(params.text_document,
+                                              types.TextDocumentContentChangeWholeDocument(text=text))
+        except Exception:  # noqa: BLE001 - pygls's copy is only a fallback; ours is authoritative
+            log.debug("pygls could not take the new text", exc_info=True)
         state.changed_at = time.monotonic()
         if ls.recorder is not None:
             changed = [{"start": c.range.start.line, "end": c.range.end.line} if isinstance(

@@ -8,19 +8,31 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from .model import Range, Status, Verdict, Violation
 from .registry import CheckError, Constraint, NotApplicable
 from .source import Source
+
+if TYPE_CHECKING:
+    from .incremental import ChunkCache
 
 # `# heedful: disable=naming.case` on a line, `heedful: disable-next-line=...` above it, or
 # `heedful: disable-file=...` anywhere; `all` disables every constraint.
 _DIRECTIVE = re.compile(r"heedful:\s*(disable(?:-next-line|-file)?)\s*=\s*([\w.,\s*]+)")
 
 
-def check_source(source: Source, constraints: Sequence[Constraint]) -> list[Verdict]:
-    """One verdict per constraint, in order."""
+def check_source(source: Source, constraints: Sequence[Constraint],
+                 cache: "ChunkCache | None" = None) -> list[Verdict]:
+    """One verdict per constraint, in order.
+
+    With a `cache` (the language server keeps one per open document), checks whose results split
+    over top-level chunks re-run only on the chunks not seen before and reuse the others' results
+    (`incremental.py`); the verdicts are the same either way."""
+    if cache is not None:
+        from .incremental import check_incrementally
+
+        return check_incrementally(source, constraints, cache)
     suppressions = Suppressions.scan(source)
     if "view" not in source.__dict__:
         source.capture_hint = needed_captures(constraints)
@@ -38,7 +50,8 @@ def needed_captures(constraints: Sequence[Constraint]) -> frozenset[str] | None:
     return frozenset(needed)
 
 
-def _check_one(source: Source, constraint: Constraint, suppressions: "Suppressions") -> Verdict:
+def precheck(source: Source, constraint: Constraint, suppressions: "Suppressions") -> Verdict | None:
+    """The verdict decided without running the check (n/a, disabled, empty, broken code), if any."""
     ctype = constraint.type
     if source.language not in ctype.languages:
         return Verdict(constraint, Status.NOT_APPLICABLE,
@@ -52,6 +65,14 @@ def _check_one(source: Source, constraint: Constraint, suppressions: "Suppressio
         first = source.syntax_error_ranges[0] if source.syntax_error_ranges else Range.of(0, 0, 0, 0)
         return Verdict(constraint, Status.ERROR,
                        reason=f"cannot decide on code with syntax errors (first at line {first.start.line + 1})")
+    return None
+
+
+def _check_one(source: Source, constraint: Constraint, suppressions: "Suppressions") -> Verdict:
+    decided = precheck(source, constraint, suppressions)
+    if decided is not None:
+        return decided
+    ctype = constraint.type
     started = time.perf_counter()
     try:
         violations = list(ctype.check(source, **constraint.params))
@@ -63,15 +84,22 @@ def _check_one(source: Source, constraint: Constraint, suppressions: "Suppressio
         return Verdict(constraint, Status.ERROR, reason="the code is nested too deeply to check")
     except Exception as exc:  # noqa: BLE001 - a broken check must not take the editor down
         return Verdict(constraint, Status.ERROR, reason=f"internal error in {ctype.id}: {type(exc).__name__}: {exc}")
-    elapsed = (time.perf_counter() - started) * 1000
-    violations = [v for v in violations if not suppressions.line_disables(ctype.id, v.range.start.line)]
+    return finish_verdict(source, constraint, violations, suppressions, (time.perf_counter() - started) * 1000)
+
+
+def finish_verdict(source: Source, constraint: Constraint, violations: list[Violation],
+                   suppressions: "Suppressions", elapsed_ms: float) -> Verdict:
+    """A check's violations as its verdict: suppressed ones dropped, sorted, a partial-parse note."""
+    type_id = constraint.type.id
+    if suppressions.by_line:
+        violations = [v for v in violations if not suppressions.line_disables(type_id, v.range.start.line)]
     violations.sort(key=lambda v: (v.range.start, v.range.end, v.message))
     reason = None
     if source.has_syntax_errors:
         reason = f"checked the partial parse: the code has syntax errors (first at line " \
                  f"{source.syntax_error_ranges[0].start.line + 1})" if source.syntax_error_ranges else None
     status = Status.FAIL if violations else Status.PASS
-    return Verdict(constraint, status, tuple(violations), reason=reason, duration_ms=elapsed)
+    return Verdict(constraint, status, tuple(violations), reason=reason, duration_ms=elapsed_ms)
 
 
 class Suppressions:

@@ -38,6 +38,32 @@ class NotApplicable(Exception):
 
 
 @dataclass(frozen=True)
+class Chunking:
+    """How a check's result splits over a file's chunks, so the language server re-runs it only on
+    the chunks an edit changed (`incremental.py` says what a chunk is and how results are reused).
+
+    `facts(src, **params)` yields (line, fact) pairs: the check's findings, each tagged with a line
+    of the chunk it comes from. Run on a source whose view sees some chunks only
+    (`Source.restricted`), it must yield exactly the facts those chunks yield in the whole file:
+    a fact may depend on the text and syntax of its own chunk and nothing else.
+    `summary(facts)`, if given, condenses one chunk's facts (a list) into the tuple of facts kept
+    for it, e.g. counts instead of one fact per line. `combine(src, facts, **params)` turns the
+    (condensed) facts of every chunk, in document order, into the violations. Facts may hold
+    Violations, Ranges, Positions and tuples of them (moved with their chunk) and position-free
+    values. Without `facts`, the facts are the check's own violations tagged with their first
+    lines; without `combine`, the facts are the violations.
+    """
+
+    facts: "Callable[..., Iterable[tuple[int, Any]]] | None" = None
+    combine: "Callable[..., Iterable[Violation]] | None" = None
+    summary: "Callable[[list], tuple] | None" = None
+
+
+# Every violation comes from one chunk's syntax and depends on nothing outside it.
+LOCAL = Chunking()
+
+
+@dataclass(frozen=True)
 class ConstraintType:
     """A registered, documented check."""
 
@@ -60,6 +86,14 @@ class ConstraintType:
     # A function of the params where the need depends on them (naming.case on functions reads
     # no variable captures).
     captures: "frozenset[str] | Callable[[dict[str, Any]], frozenset[str]] | None" = None
+    # How the result splits over chunks for incremental re-checking (None: whole file only), or a
+    # function of the params where that depends on them.
+    chunking: "Chunking | Callable[[dict[str, Any]], Chunking | None] | None" = None
+
+    def chunking_for(self, params: dict[str, Any]) -> Chunking | None:
+        if self.chunking is None or isinstance(self.chunking, Chunking):
+            return self.chunking
+        return self.chunking(params)
 
     def captures_for(self, params: dict[str, Any]) -> frozenset[str] | None:
         if callable(self.captures):
@@ -185,7 +219,8 @@ def constraint_type(*, id: str, category: str | None = None, instruction: "str |
                     params: Sequence[ParamSpec] = (), languages: Sequence[str] = ALL_LANGUAGES,
                     kind: Kind = Kind.STATIC, tolerates_syntax_errors: bool = True,
                     anchors: Sequence[str] = (),
-                    captures: "Iterable[str] | Callable[[dict[str, Any]], Iterable[str]] | None" = None
+                    captures: "Iterable[str] | Callable[[dict[str, Any]], Iterable[str]] | None" = None,
+                    chunking: "Chunking | Callable[[dict[str, Any]], Chunking | None] | None" = None,
                     ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check function as a constraint type (its docstring is the documentation)."""
 
@@ -211,6 +246,7 @@ def constraint_type(*, id: str, category: str | None = None, instruction: "str |
             params=tuple(params), instruction=instruction, check=check, doc=doc,
             tolerates_syntax_errors=tolerates_syntax_errors, anchors=tuple(anchors),
             captures=captures if callable(captures) or captures is None else frozenset(captures),
+            chunking=chunking,
         ))
         return check
 

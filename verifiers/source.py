@@ -7,6 +7,7 @@ hands the previous tree to `reparse` so tree-sitter only re-parses what an edit 
 
 from __future__ import annotations
 
+import copy
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,9 @@ class Source:
         # Capture names the checks about to run declared they need (set by the engine before the
         # view is built); None: all of them.
         self.capture_hint: frozenset[str] | None = None
+        # What the view sees: None, the whole file; else (start byte, end byte, first line, last
+        # line) spans of whole top-level chunks (see `restricted`).
+        self.region: tuple[tuple[int, int, int, int], ...] | None = None
 
     # -- construction ---------------------------------------------------------------------
 
@@ -105,7 +109,20 @@ class Source:
     def view(self) -> "SyntaxView":
         from .languages.view import SyntaxView
 
-        return SyntaxView(self, self.capture_hint)
+        return SyntaxView(self, self.capture_hint, self.region)
+
+    def restricted(self, region: tuple[tuple[int, int, int, int], ...],
+                   captures: frozenset[str] | None) -> "Source":
+        """The same source (text, tree, line tables shared) whose view sees only the syntax inside
+        `region`: (start byte, end byte, first line, last line) spans of whole top-level chunks,
+        in order. Checks whose results split over chunks (`Chunking`) run on it to re-check the
+        chunks an edit changed (`incremental.py`)."""
+        self.lines  # noqa: B018 - computed once here, shared by the copy
+        clone = copy.copy(self)
+        clone.__dict__.pop("view", None)
+        clone.region = region
+        clone.capture_hint = captures
+        return clone
 
     def release_caches(self) -> None:
         """Drop the derived view (thousands of node objects) once checks are done; the tree is
@@ -121,6 +138,8 @@ class Source:
         lines = self.text.split("\n")
         if lines and lines[-1] == "" and len(lines) > 1:
             lines.pop()
+        if "\r" not in self.text:
+            return lines
         return [line[:-1] if line.endswith("\r") else line for line in lines]
 
     @cached_property

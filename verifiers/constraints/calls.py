@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+import sys
+from typing import Iterable, Iterator
 
-from ..languages.view import Call
-from ..model import Violation
+from tree_sitter import Node
+
+from ..languages.view import Call, simple_name
+from ..model import Range, Violation
 from ..params import ParamSpec
-from ..registry import constraint_type
+from ..registry import Chunking, constraint_type
 from ..source import Source
 
 # Receiver names that stand for a type rather than a variable, so `str.count` means "the
@@ -24,24 +27,32 @@ def python_import_aliases(src: Source) -> dict[str, str]:
     if cached is not None:
         return cached
     aliases: dict[str, str] = {}
-    if src.language == "python":
-        for imp in src.view.imports:
-            node = imp.node
-            module = node.child_by_field_name("module_name") if node.type == "import_from_statement" else None
-            if node.type == "import_from_statement" and (module is None or module.type == "relative_import"):
-                continue  # `from . import x`: nothing to qualify it with
-            for child in node.children_by_field_name("name"):
-                target = child.child_by_field_name("name") if child.type == "aliased_import" else child
-                alias = child.child_by_field_name("alias") if child.type == "aliased_import" else None
-                if target is None:
-                    continue
-                name = src.node_text(target)
-                if module is not None:
-                    aliases[src.node_text(alias) if alias is not None else name] = f"{src.node_text(module)}.{name}"
-                elif alias is not None:
-                    aliases[src.node_text(alias)] = name
+    for _, name, qualified in python_import_bindings(src):
+        aliases[name] = qualified
     src.view._import_aliases = aliases  # type: ignore[attr-defined]
     return aliases
+
+
+def python_import_bindings(src: Source) -> Iterator[tuple[Node, str, str]]:
+    """(import node, name bound, what it names) for each binding of `python_import_aliases`, in
+    document order (a later binding of a name replaces an earlier one)."""
+    if src.language != "python":
+        return
+    for imp in src.view.imports:
+        node = imp.node
+        module = node.child_by_field_name("module_name") if node.type == "import_from_statement" else None
+        if node.type == "import_from_statement" and (module is None or module.type == "relative_import"):
+            continue  # `from . import x`: nothing to qualify it with
+        for child in node.children_by_field_name("name"):
+            target = child.child_by_field_name("name") if child.type == "aliased_import" else child
+            alias = child.child_by_field_name("alias") if child.type == "aliased_import" else None
+            if target is None:
+                continue
+            name = src.node_text(target)
+            if module is not None:
+                yield node, src.node_text(alias) if alias is not None else name, f"{src.node_text(module)}.{name}"
+            elif alias is not None:
+                yield node, src.node_text(alias), name
 
 
 def resolved(call: Call, aliases: dict[str, str]) -> str:
@@ -79,8 +90,53 @@ def _calls_param() -> ParamSpec:
                      "`Object.values`.", required=True)
 
 
+def _forbidden(call: Call, rng: Range, names: tuple[str, ...], aliases: dict[str, str]) -> Violation | None:
+    for name in names:
+        if call_matches(call, name, aliases):
+            return Violation(rng, f"call to forbidden '{name.strip()}'")
+    return None
+
+
+def _forbidden_facts(src: Source, names: tuple[str, ...]) -> Iterator[tuple[int, tuple]]:
+    """Per chunk: its Python import bindings, and the calls an import may re-decide, each with its
+    verdict when no import binds the first name of its callee (how most calls are decided) and
+    what deciding it under an import elsewhere in the file takes; the other calls' violations.
+
+    Other languages have no import aliases, so every call decides alone. When each forbidden name
+    is a plain identifier, a dotted call decides alone too: an import replaces only the callee's
+    first name, and the match is on the last one."""
+    for node, name, qualified in python_import_bindings(src):
+        yield node.start_point[0], ("import", name, qualified)
+    python = src.language == "python"
+    dotted_alone = all("".join(name.split()).rstrip("()").isidentifier() for name in names)
+    for call in src.view.calls:
+        unbound = _forbidden(call, call.range, names, {})
+        if python and not (dotted_alone and "." in call.qualified):
+            yield call.node.start_point[0], ("call", sys.intern(call.qualified), unbound, call.range)
+        elif unbound is not None:
+            yield unbound.range.start.line, ("found", unbound)
+
+
+def _forbidden_combine(src: Source, found: list[tuple], names: tuple[str, ...]) -> Iterator[Violation]:
+    aliases = {fact[1]: fact[2] for fact in found if fact[0] == "import"}  # later bindings win, as in the file
+    for fact in found:
+        if fact[0] == "found":
+            yield fact[1]
+        elif fact[0] == "call":
+            _, qualified, unbound, rng = fact
+            if qualified.partition(".")[0] not in aliases:
+                if unbound is not None:
+                    yield unbound
+                continue
+            call = Call(None, simple_name(qualified), qualified, None)  # type: ignore[arg-type] - as view.calls makes it
+            violation = _forbidden(call, rng, names, aliases)
+            if violation is not None:
+                yield violation
+
+
 @constraint_type(
     id="calls.forbidden",
+    chunking=Chunking(_forbidden_facts, _forbidden_combine),
     captures={"call", "import"},
     instruction="Do not call {names}.",
     params=[_calls_param()],
@@ -103,10 +159,9 @@ def forbidden_calls(src: Source, names: tuple[str, ...]) -> Iterable[Violation]:
     """
     aliases = python_import_aliases(src)
     for call in src.view.calls:
-        for name in names:
-            if call_matches(call, name, aliases):
-                yield Violation(call.range, f"call to forbidden '{name.strip()}'")
-                break
+        violation = _forbidden(call, call.range, names, aliases)
+        if violation is not None:
+            yield violation
 
 
 @constraint_type(

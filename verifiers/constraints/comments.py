@@ -8,7 +8,7 @@ from typing import Iterable
 from ..languages.profile import DEFINITIONS
 from ..model import Violation
 from ..params import ParamSpec
-from ..registry import NotApplicable, constraint_type
+from ..registry import LOCAL, Chunking, NotApplicable, constraint_type
 from ..source import Source
 from .counting import compare, comparison_param, count_param
 from .size import code_lines
@@ -62,8 +62,65 @@ def comment_count(src: Source, count: int, comparison: str, include_docstrings: 
         yield Violation(where, f"found {actual} comments, expected {comparison} {count}")
 
 
+def _comment_lines(src: Source) -> set[int]:
+    """Lines holding a comment or a docstring (of what the view sees)."""
+    lines: set[int] = set()
+    for comment in src.view.comments:
+        lines.update(range(comment.range.start.line, comment.range.end.line + 1))
+    for doc in src.view.docstrings:
+        lines.update(range(doc.start_point[0], doc.end_point[0] + 1))
+    return lines
+
+
+def _code_lines_seen(src: Source) -> set[int]:
+    """`code_lines` over the lines the view sees only (all of them for a whole-file view)."""
+    pieces = [c.range for c in src.view.comments] + [src.node_range(d) for d in src.view.docstrings]
+    lines = src.lines
+    blanked: dict[int, str] = {}
+    for rng in pieces:
+        for line in range(rng.start.line, min(rng.end.line, len(lines) - 1) + 1):
+            text = blanked.get(line, lines[line])
+            start = rng.start.character if line == rng.start.line else 0
+            end = rng.end.character if line == rng.end.line else len(text)
+            blanked[line] = text[:start] + " " * max(0, min(end, len(text)) - start) + text[end:]
+    out = set()
+    for first, last in src.view.line_spans():
+        for number in range(first, min(last, len(lines) - 1) + 1):
+            if blanked.get(number, lines[number]).strip():
+                out.add(number)
+    return out
+
+
+def _ratio_facts(src: Source, min: float, max: float) -> Iterable[tuple[int, bool]]:
+    """Per line counted: whether it is a comment line (True) or a code line only (False)."""
+    comments = _comment_lines(src)
+    for line in sorted(comments):
+        yield line, True
+    for line in sorted(_code_lines_seen(src) - comments):
+        yield line, False
+
+
+def _ratio_summary(counted: list[bool]) -> tuple:
+    return ((sum(counted), len(counted)),)
+
+
+def _ratio_combine(src: Source, counts: list[tuple[int, int]], min: float, max: float) -> Iterable[Violation]:
+    return _ratio_violations(src, sum(c for c, _ in counts), sum(n for _, n in counts), min, max)
+
+
+def _ratio_violations(src: Source, comments: int, total: int, min: float, max: float) -> Iterable[Violation]:
+    if total == 0:
+        return
+    ratio = comments / total
+    if ratio < min:
+        yield Violation(src.start_range(), f"comment lines are {ratio:.0%} of the code (at least {min:.0%})")
+    elif ratio > max:
+        yield Violation(src.start_range(), f"comment lines are {ratio:.0%} of the code (at most {max:.0%})")
+
+
 @constraint_type(
     id="comments.ratio",
+    chunking=Chunking(_ratio_facts, _ratio_combine, _ratio_summary),
     captures=DEFINITIONS | {"comment"},
     instruction="Keep the share of comment lines between {min} and {max}.",
     params=[ParamSpec("min", "float", "Minimum comment lines / (code + comment lines).", default=0.0,
@@ -82,20 +139,9 @@ def comment_ratio(src: Source, min: float, max: float) -> Iterable[Violation]:
     "Comment your code" and "don't over-comment" are both common; a ratio makes them
     decidable.
     """
-    comment_lines: set[int] = set()
-    for comment in src.view.comments:
-        comment_lines.update(range(comment.range.start.line, comment.range.end.line + 1))
-    for doc in src.view.docstrings:
-        comment_lines.update(range(doc.start_point[0], doc.end_point[0] + 1))
+    comment_lines = _comment_lines(src)
     code = set(code_lines(src))
-    total = len(code | comment_lines)
-    if total == 0:
-        return
-    ratio = len(comment_lines) / total
-    if ratio < min:
-        yield Violation(src.start_range(), f"comment lines are {ratio:.0%} of the code (at least {min:.0%})")
-    elif ratio > max:
-        yield Violation(src.start_range(), f"comment lines are {ratio:.0%} of the code (at most {max:.0%})")
+    return _ratio_violations(src, len(comment_lines), len(code | comment_lines), min, max)
 
 
 @constraint_type(
@@ -238,6 +284,7 @@ def is_documented(src: Source, node, name: str) -> bool:
 
 @constraint_type(
     id="docs.required",
+    chunking=LOCAL,
     captures=DEFINITIONS | {"comment"},
     instruction="Document every {targets} with a documentation comment.",
     params=[ParamSpec("targets", "str", "What must be documented.", default="functions and classes",

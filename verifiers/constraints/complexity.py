@@ -10,7 +10,7 @@ from ..languages.profile import CONTROL, DEFINITIONS
 from ..languages.view import SyntaxView, node_key
 from ..model import Violation
 from ..params import ParamSpec
-from ..registry import NotApplicable, constraint_type
+from ..registry import LOCAL, NotApplicable, constraint_type
 from ..source import Source
 
 # What the checks below read: decision points, and blocks that nest.
@@ -54,6 +54,7 @@ def complexity_by_function(view: SyntaxView, count_boolean_operators: bool = Fal
 
 @constraint_type(
     id="complexity.cyclomatic",
+    chunking=LOCAL,
     captures=lambda p: DEFINITIONS | DECISIONS | ({"boolean_operator"} if p.get("count_boolean_operators") else set())
     | ({"conditional.ternary"} if p.get("count_ternaries") else set()),
     instruction="Keep the cyclomatic complexity of every function at most {max}.",
@@ -131,6 +132,7 @@ def block_depths(view: SyntaxView) -> list[tuple[Node, int]]:
 
 @constraint_type(
     id="complexity.nesting_depth",
+    chunking=LOCAL,
     captures=DEFINITIONS | BLOCKS,
     instruction="Do not nest blocks more than {max} levels deep inside a function.",
     params=[ParamSpec("max", "int", "Maximum depth of nested blocks (1 = no nesting).", required=True, minimum=1)],
@@ -166,6 +168,7 @@ def nesting_depth(src: Source, max: int) -> Iterable[Violation]:
 
 @constraint_type(
     id="complexity.max_branches",
+    chunking=LOCAL,
     captures=DEFINITIONS | CONTROL,
     instruction="Functions have at most {max} branches.",
     params=[ParamSpec("max", "int", "Maximum branches per function.", required=True, minimum=0)],
@@ -245,6 +248,7 @@ def _operand_count(view: SyntaxView, node: Node, op_keys: set[tuple[int, int, in
 
 @constraint_type(
     id="complexity.max_boolean_operands",
+    chunking=LOCAL,
     captures={"boolean_operator"},
     instruction="Boolean expressions combine at most {max} operands.",
     params=[ParamSpec("max", "int", "Maximum operands joined by and/or in one expression.", required=True, minimum=1)],
@@ -279,6 +283,7 @@ def max_boolean_operands(src: Source, max: int) -> Iterable[Violation]:
 
 @constraint_type(
     id="complexity.max_returns",
+    chunking=LOCAL,
     captures=DEFINITIONS | CONTROL,
     instruction="Functions have at most {max} return statements.",
     params=[ParamSpec("max", "int", "Maximum return statements per function.", required=True, minimum=0)],

@@ -6,7 +6,7 @@ import re
 from typing import Iterable
 
 from ..model import Violation
-from ..registry import ALL_LANGUAGES, NotApplicable, constraint_type
+from ..registry import ALL_LANGUAGES, LOCAL, NotApplicable, constraint_type
 from ..source import Source
 
 _CATCH_ALL = re.compile(
@@ -54,6 +54,7 @@ def handling_required(src: Source) -> Iterable[Violation]:
 
 @constraint_type(
     id="errors.no_catch_all",
+    chunking=LOCAL,
     captures={"catch"},
     languages=HANDLER_LANGUAGES,
     instruction="Do not catch all exceptions; catch specific exception types.",
@@ -80,6 +81,7 @@ def no_catch_all(src: Source) -> Iterable[Violation]:
 
 @constraint_type(
     id="errors.no_empty_catch",
+    chunking=LOCAL,
     captures={"catch"},
     languages=HANDLER_LANGUAGES,
     instruction="Do not swallow exceptions: no empty exception handlers.",

@@ -35,11 +35,12 @@ def max_line_length(src: Source, max: int, ignore_urls: bool) -> Iterable[Violat
     Why it matters:
     Line-length limits are in every style guide and are among VeriCode's instructions.
     """
-    for number, line in enumerate(src.lines):
-        if len(line) > max:
-            if ignore_urls and re.fullmatch(r"\s*(#|//)?\s*\S*://\S+\s*", line):
-                continue
-            yield Violation(Range.of(number, max, number, len(line)), f"line is {len(line)} characters long (at most {max})")
+    lines = src.lines
+    for number in [n for n, length in enumerate(map(len, lines)) if length > max]:  # the long ones, at C speed
+        line = lines[number]
+        if ignore_urls and re.fullmatch(r"\s*(#|//)?\s*\S*://\S+\s*", line):
+            continue
+        yield Violation(Range.of(number, max, number, len(line)), f"line is {len(line)} characters long (at most {max})")
 
 
 def _continuation_lines(src: Source) -> set[int]:

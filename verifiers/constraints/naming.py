@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from functools import lru_cache
+from typing import Any, Callable, Iterable, Iterator
 
 from ..languages.profile import DEFINITIONS, NAMES
 from ..languages.view import Name
 from ..model import Violation
 from ..params import ParamSpec
-from ..registry import NotApplicable, constraint_type
+from ..registry import Chunking, NotApplicable, constraint_type
 from ..source import Source
 
 ROLE_CHOICES = ("function", "method", "class", "variable", "parameter", "constant", "field", "any")
@@ -52,14 +53,14 @@ def role_param(default: str = "any") -> ParamSpec:
                      + " (`function` includes methods).", default=default, choices=ROLE_CHOICES)
 
 
-def declared_names(src: Source, role: str) -> list[Name]:
-    """Names in a role, without names the language or a convention forces (dunders, `_`)."""
+def declared_names(src: Source, role: str, constructors: bool = False) -> list[Name]:
+    """Names in a role, without names the language or a convention forces (dunders, `_`), and
+    without constructors (methods named after a class) unless `constructors`."""
     view = src.view
-    roles = {"any": ("function", "method", "class", "variable", "parameter", "constant", "field"),
-             "function": ("function", "method")}.get(role, (role,))
+    roles = _roles(role)
     if not any(view.role_supported(r) or (r == "constant" and _constants_from_variables(src)) for r in roles):
         raise NotApplicable(f"{src.profile.display_name} has no {role} declarations heedful can see")
-    class_names = {c.name for c in view.classes}
+    class_names = {c.name for c in view.classes} if "method" in roles and not constructors else set()
     out = []
     for r in roles:
         for name in view.names(r):
@@ -80,6 +81,51 @@ def _constants_from_variables(src: Source) -> bool:
 
     return type(src.profile).is_constant_name is not LanguageProfile.is_constant_name \
         and src.view.role_supported("variable")
+
+
+def _roles(role: str) -> tuple[str, ...]:
+    return {"any": ("function", "method", "class", "variable", "parameter", "constant", "field"),
+            "function": ("function", "method")}.get(role, (role,))
+
+
+# A naming rule: the violation of one declared name, or None. Each naming type is one rule,
+# applied to every declared name (the check) or chunk by chunk (its chunking).
+NameRule = Callable[..., "Violation | None"]
+
+
+def name_violations(src: Source, role: str, rule: NameRule, **params: Any) -> Iterator[Violation]:
+    for name in declared_names(src, role):
+        violation = rule(name, **params)
+        if violation is not None:
+            yield violation
+
+
+# Roles whose names a chunk decides alone. Variables, constants and fields are reported where a
+# name is first bound in its scope, and a module's scope spans every chunk.
+_CHUNK_ROLES = ("function", "method", "class", "parameter")
+
+
+def name_chunking(rule: NameRule) -> Callable[[dict[str, Any]], Chunking | None]:
+    """Chunking for a naming rule: per chunk, the violations (methods with their names) and the
+    class names; combined, the violations less methods named after a class anywhere in the file."""
+
+    def facts(src: Source, role: str, **params: Any) -> Iterator[tuple[int, tuple]]:
+        if "method" in _roles(role):
+            for cls in src.view.classes:
+                yield cls.node.start_point[0], ("class", cls.name)
+        for name in declared_names(src, role, constructors=True):
+            violation = rule(name, **params)
+            if violation is not None:
+                yield violation.range.start.line, ("name", violation, name.text if name.role == "method" else None)
+
+    def combine(src: Source, found: list[tuple], role: str, **params: Any) -> Iterator[Violation]:
+        classes = {fact[1] for fact in found if fact[0] == "class"}
+        for fact in found:
+            if fact[0] == "name" and (fact[2] is None or fact[2] not in classes):
+                yield fact[1]
+
+    plan = Chunking(facts, combine)
+    return lambda params: plan if params.get("role") in _CHUNK_ROLES else None
 
 
 _WORD_SHAPE = re.compile(r"A+(?=Aa)|A?a+|A+|0+")
@@ -112,9 +158,18 @@ def convert_case(name: str, case: str) -> str:
     return name.upper()
 
 
+def _case_rule(name: Name, case: str, ignore: tuple[str, ...]) -> Violation | None:
+    if name.text in ignore or CASES[case].match(name.text):
+        return None
+    suggestion = convert_case(name.text, case)
+    return Violation(name.range, f"{name.role} name '{name.text}' is not {case}",
+                     fix_hint=f"rename to '{suggestion}'" if suggestion != name.text else None)
+
+
 @constraint_type(
     id="naming.case",
     captures=names_for_role,
+    chunking=name_chunking(_case_rule),
     instruction="{role} names must be {case}.",
     params=[
         role_param("any"),
@@ -138,18 +193,20 @@ def naming_case(src: Source, role: str, case: str, ignore: tuple[str, ...]) -> I
     Naming conventions are the most common style instruction given to assistants, and the one
     they most often drop after a few turns (MultiCodeIF, IFCodeBench).
     """
-    pattern = CASES[case]
-    for name in declared_names(src, role):
-        if name.text in ignore or pattern.match(name.text):
-            continue
-        suggestion = convert_case(name.text, case)
-        yield Violation(name.range, f"{name.role} name '{name.text}' is not {case}",
-                        fix_hint=f"rename to '{suggestion}'" if suggestion != name.text else None)
+    return name_violations(src, role, _case_rule, case=case, ignore=ignore)
+
+
+def _prefix_rule(name: Name, prefix: str) -> Violation | None:
+    if name.text.startswith(prefix):
+        return None
+    return Violation(name.range, f"{name.role} name '{name.text}' does not start with '{prefix}'",
+                     fix_hint=f"rename to '{prefix}{name.text}'")
 
 
 @constraint_type(
     id="naming.prefix",
     captures=names_for_role,
+    chunking=name_chunking(_prefix_rule),
     instruction="{role} names must start with '{prefix}'.",
     params=[role_param("variable"), ParamSpec("prefix", "str", "The required prefix.", required=True)],
     anchors=("IFCodeBench check_variable_prefix",),
@@ -165,15 +222,20 @@ def naming_prefix(src: Source, role: str, prefix: str) -> Iterable[Violation]:
     Team conventions such as Hungarian-style prefixes are instructions a reviewer can verify at
     a glance; an assistant that forgets them produces code that fails review.
     """
-    for name in declared_names(src, role):
-        if not name.text.startswith(prefix):
-            yield Violation(name.range, f"{name.role} name '{name.text}' does not start with '{prefix}'",
-                            fix_hint=f"rename to '{prefix}{name.text}'")
+    return name_violations(src, role, _prefix_rule, prefix=prefix)
+
+
+def _suffix_rule(name: Name, suffix: str) -> Violation | None:
+    if name.text.endswith(suffix):
+        return None
+    return Violation(name.range, f"{name.role} name '{name.text}' does not end with '{suffix}'",
+                     fix_hint=f"rename to '{name.text}{suffix}'")
 
 
 @constraint_type(
     id="naming.suffix",
     captures=names_for_role,
+    chunking=name_chunking(_suffix_rule),
     instruction="{role} names must end with '{suffix}'.",
     params=[role_param("variable"), ParamSpec("suffix", "str", "The required suffix.", required=True)],
     anchors=("IFCodeBench check_variable_suffix",),
@@ -189,15 +251,19 @@ def naming_suffix(src: Source, role: str, suffix: str) -> Iterable[Violation]:
     Suffix conventions carry meaning (kind or unit of a value); they are easy to state and
     easy to forget turn after turn.
     """
-    for name in declared_names(src, role):
-        if not name.text.endswith(suffix):
-            yield Violation(name.range, f"{name.role} name '{name.text}' does not end with '{suffix}'",
-                            fix_hint=f"rename to '{name.text}{suffix}'")
+    return name_violations(src, role, _suffix_rule, suffix=suffix)
+
+
+def _min_length_rule(name: Name, min: int, ignore: tuple[str, ...]) -> Violation | None:
+    if len(name.text) >= min or name.text in ignore:
+        return None
+    return Violation(name.range, f"{name.role} name '{name.text}' has {len(name.text)} characters (at least {min})")
 
 
 @constraint_type(
     id="naming.min_length",
     captures=names_for_role,
+    chunking=name_chunking(_min_length_rule),
     instruction="{role} names must be at least {min} characters long.",
     params=[role_param("variable"),
             ParamSpec("min", "int", "Minimum length in characters.", required=True, minimum=1),
@@ -216,14 +282,19 @@ def naming_min_length(src: Source, role: str, min: int, ignore: tuple[str, ...])
     Short names hide intent; "use descriptive names" instructions are commonly stated as a
     minimum length.
     """
-    for name in declared_names(src, role):
-        if len(name.text) < min and name.text not in ignore:
-            yield Violation(name.range, f"{name.role} name '{name.text}' has {len(name.text)} characters (at least {min})")
+    return name_violations(src, role, _min_length_rule, min=min, ignore=ignore)
+
+
+def _max_length_rule(name: Name, max: int) -> Violation | None:
+    if len(name.text) <= max:
+        return None
+    return Violation(name.range, f"{name.role} name '{name.text}' has {len(name.text)} characters (at most {max})")
 
 
 @constraint_type(
     id="naming.max_length",
     captures=names_for_role,
+    chunking=name_chunking(_max_length_rule),
     instruction="{role} names must be at most {max} characters long.",
     params=[role_param("variable"), ParamSpec("max", "int", "Maximum length in characters.", required=True, minimum=1)],
     anchors=("IFCodeBench check_variable_name_length (should not)",
@@ -239,14 +310,19 @@ def naming_max_length(src: Source, role: str, max: int) -> Iterable[Violation]:
     Why it matters:
     Very long names make code hard to read and are a common "keep names short" instruction.
     """
-    for name in declared_names(src, role):
-        if len(name.text) > max:
-            yield Violation(name.range, f"{name.role} name '{name.text}' has {len(name.text)} characters (at most {max})")
+    return name_violations(src, role, _max_length_rule, max=max)
+
+
+def _pattern_rule(name: Name, pattern: str) -> Violation | None:
+    if re.fullmatch(pattern, name.text):
+        return None
+    return Violation(name.range, f"{name.role} name '{name.text}' does not match {pattern}")
 
 
 @constraint_type(
     id="naming.pattern",
     captures=names_for_role,
+    chunking=name_chunking(_pattern_rule),
     instruction="{role} names must match the pattern {pattern}.",
     params=[role_param("any"), ParamSpec("pattern", "regex", "A regular expression the whole name must match.",
                                          required=True)],
@@ -262,15 +338,20 @@ def naming_pattern(src: Source, role: str, pattern: str) -> Iterable[Violation]:
     Project conventions (test names `test_*`, interface names `I*`) are easiest to state as a
     pattern, and the pattern makes the instruction unambiguous.
     """
-    compiled = re.compile(pattern)
-    for name in declared_names(src, role):
-        if not compiled.fullmatch(name.text):
-            yield Violation(name.range, f"{name.role} name '{name.text}' does not match {pattern}")
+    re.compile(pattern)  # a bad pattern fails here, before any name is looked at
+    return name_violations(src, role, _pattern_rule, pattern=pattern)
+
+
+def _digit_rule(name: Name) -> Violation | None:
+    if any(ch.isdigit() for ch in name.text):
+        return None
+    return Violation(name.range, f"{name.role} name '{name.text}' contains no digit")
 
 
 @constraint_type(
     id="naming.contains_digit",
     captures=names_for_role,
+    chunking=name_chunking(_digit_rule),
     instruction="{role} names must contain at least one digit.",
     params=[role_param("variable")],
     anchors=("IFCodeBench check_variable_naming_with_digit (with naming.case)",),
@@ -285,17 +366,31 @@ def naming_contains_digit(src: Source, role: str) -> Iterable[Violation]:
     An unusual but verifiable instruction from IFCodeBench, useful to see whether an
     assistant follows arbitrary rules rather than habits.
     """
-    for name in declared_names(src, role):
-        if not any(ch.isdigit() for ch in name.text):
-            yield Violation(name.range, f"{name.role} name '{name.text}' contains no digit")
+    return name_violations(src, role, _digit_rule)
 
 
 GENERIC_NAMES = ("data", "tmp", "temp", "foo", "bar", "baz", "obj", "val", "var", "thing", "stuff", "res", "ret")
 
 
+@lru_cache(maxsize=64)
+def _lowered(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(word.lower() for word in words)
+
+
+def _descriptive_rule(name: Name, allowed: tuple[str, ...], generic: tuple[str, ...]) -> Violation | None:
+    if name.text in allowed:
+        return None
+    if len(name.text.strip("_")) <= 1:
+        return Violation(name.range, f"{name.role} name '{name.text}' is a single character")
+    if name.text.lower().strip("_") in _lowered(generic):
+        return Violation(name.range, f"{name.role} name '{name.text}' is generic; say what it holds")
+    return None
+
+
 @constraint_type(
     id="naming.descriptive",
     captures=names_for_role,
+    chunking=name_chunking(_descriptive_rule),
     instruction="Use descriptive names: no single-letter or generic {role} names.",
     params=[role_param("any"),
             ParamSpec("allowed", "list[str]", "Short names still allowed (loop counters, coordinates).",
@@ -313,11 +408,4 @@ def naming_descriptive(src: Source, role: str, allowed: tuple[str, ...], generic
     Why it matters:
     "Use descriptive names" is a frequent instruction; this is its decidable core.
     """
-    generic_set = {g.lower() for g in generic}
-    for name in declared_names(src, role):
-        if name.text in allowed:
-            continue
-        if len(name.text.strip("_")) <= 1:
-            yield Violation(name.range, f"{name.role} name '{name.text}' is a single character")
-        elif name.text.lower().strip("_") in generic_set:
-            yield Violation(name.range, f"{name.role} name '{name.text}' is generic; say what it holds")
+    return name_violations(src, role, _descriptive_rule, allowed=allowed, generic=generic)

@@ -7,7 +7,7 @@ from typing import Iterable
 from ..languages.profile import DEFINITIONS, LanguageProfile, contribute_query_patterns
 from ..model import Range, Violation
 from ..params import ParamSpec
-from ..registry import NotApplicable, constraint_type
+from ..registry import LOCAL, NotApplicable, constraint_type
 from ..source import Source
 from .counting import compare, comparison_param, count_param
 
@@ -23,6 +23,7 @@ def _require_functions(src: Source) -> None:
 
 @constraint_type(
     id="size.function_length",
+    chunking=LOCAL,
     captures=DEFINITIONS,
     instruction="No function may be longer than {max_lines} lines.",
     params=[ParamSpec("max_lines", "int", "Maximum lines per function, signature to end.", required=True, minimum=1)],
@@ -48,6 +49,7 @@ def function_length(src: Source, max_lines: int) -> Iterable[Violation]:
 
 @constraint_type(
     id="size.max_parameters",
+    chunking=LOCAL,
     captures=DEFINITIONS,
     instruction="Functions take at most {max} parameters.",
     params=[ParamSpec("max", "int", "Maximum number of parameters.", required=True, minimum=0),
@@ -197,6 +199,7 @@ def statement_counts(src: Source) -> dict[tuple[int, int], int]:
 
 @constraint_type(
     id="size.max_statements",
+    chunking=LOCAL,
     instruction="Functions contain at most {max} statements.",
     params=[ParamSpec("max", "int", "Maximum statements per function.", required=True, minimum=1)],
     languages=STATEMENT_LANGUAGES,

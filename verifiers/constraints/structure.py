@@ -8,7 +8,7 @@ from ..languages.profile import DEFINITIONS
 from ..languages.view import body_of
 from ..model import Violation
 from ..params import ParamSpec
-from ..registry import NotApplicable, constraint_type
+from ..registry import LOCAL, NotApplicable, constraint_type
 from ..source import Source
 from .counting import compare, comparison_param, count_param, use_param
 
@@ -19,6 +19,7 @@ CONDITIONAL_KINDS = ("any", "if", "switch", "ternary")
 
 @constraint_type(
     id="structure.forbidden_loop",
+    chunking=LOCAL,
     captures={"loop.for", "loop.while"},
     instruction="Do not use {loop_type} loops.",
     params=[ParamSpec("loop_type", "str", "Which loops are forbidden: for, while, or any.", default="any",
@@ -179,6 +180,7 @@ def _ends_with_exit(node) -> bool:
 
 @constraint_type(
     id="structure.no_else_after_return",
+    chunking=LOCAL,
     instruction="Do not use else after a branch that returns, raises or breaks.",
     languages=("python", "java", "javascript", "typescript", "go", "rust", "c", "cpp", "csharp", "php"),
     anchors=("VeriCode logic_6 (ruff RET505-RET508)",),

@@ -161,12 +161,17 @@ def node_key(node: Node) -> tuple[int, int, int]:
 class SyntaxView:
     """Lazily computed, cached language-neutral facts about one Source."""
 
-    def __init__(self, source: "Source", wanted: frozenset[str] | None = None) -> None:
+    def __init__(self, source: "Source", wanted: frozenset[str] | None = None,
+                 region: "tuple[tuple[int, int, int, int], ...] | None" = None) -> None:
         self.source = source
         self.profile = source.profile
         # None: run the profile's whole query; a set: only the patterns capturing those names,
         # widened to the whole query the first time anything else is asked for.
         self.wanted = wanted
+        # None: the whole file; else the (start byte, end byte, first line, last line) spans of the
+        # top-level chunks this view sees (Source.restricted): captures are the whole file's
+        # captures that lie inside them, and nothing else.
+        self.region = region
         self._captures: dict[str, list[Node]] | None = None
 
     # -- raw captures -----------------------------------------------------------------------
@@ -182,6 +187,8 @@ class SyntaxView:
         return self._captures
 
     def _run(self, query) -> dict[str, list[Node]]:
+        if self.region is not None:
+            return self._run_in_region(query)
         raw = QueryCursor(query).captures(self.source.root)
         out: dict[str, list[Node]] = {}
         for name, nodes in raw.items():
@@ -196,6 +203,39 @@ class SyntaxView:
             unique.sort(key=_START_BYTE)
             out[name] = unique
         return out
+
+    def _run_in_region(self, query) -> dict[str, list[Node]]:
+        """The captures inside the region's spans: each span is queried alone (the cursor visits
+        only what intersects it) and nodes reaching outside it (the root) are dropped."""
+        out: dict[str, list[Node]] = {}
+        root = self.source.root
+        for start, end, _, _ in self.region or ():
+            cursor = QueryCursor(query)
+            cursor.set_byte_range(start, end)
+            for name, nodes in cursor.captures(root).items():
+                seen: set[int] = set()
+                unique = []
+                for node in nodes:
+                    key = node.id
+                    if key not in seen and start <= node.start_byte and node.end_byte <= end:
+                        seen.add(key)
+                        unique.append(node)
+                unique.sort(key=_START_BYTE)
+                out.setdefault(name, []).extend(unique)
+        return out
+
+    def in_region(self, node: Node) -> bool:
+        """Is `node` inside what this view sees (always, for a whole-file view)?"""
+        if self.region is None:
+            return True
+        start, end = node.start_byte, node.end_byte
+        return any(s <= start and end <= e for s, e, _, _ in self.region)
+
+    def line_spans(self) -> list[tuple[int, int]]:
+        """(first, last) line numbers this view sees: every line of the file, or its chunks' lines."""
+        if self.region is None:
+            return [(0, len(self.source.lines) - 1)] if self.source.lines else []
+        return [(first, last) for _, _, first, last in self.region]
 
     def nodes(self, capture: str) -> list[Node]:
         if self.wanted is not None and capture not in self.wanted:
@@ -411,7 +451,7 @@ class SyntaxView:
             return []
         out = []
         module_doc = self.profile.docstring(self.source.root)
-        if module_doc is not None:
+        if module_doc is not None and self.in_region(module_doc):
             out.append(module_doc)
         for node in [f.node for f in self.functions] + [c.node for c in self.classes]:
             doc = self.profile.docstring(node)
