@@ -12,7 +12,7 @@ import importlib
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from ...verifiers.errors import HeedfulError
 from ..conversation import FORMAT, ConversationError, LoadedDataset, load_conversations, parse_conversation
@@ -28,6 +28,31 @@ class ImportResult:
     conversations: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)  # (source line, why the record was not imported)
     notes: list[str] = field(default_factory=list)
+
+
+def json_lines(path: str, result: ImportResult) -> Iterator[tuple[int, Any]]:
+    """Each line's JSON value of a JSONL file, with its line number. A line that is not UTF-8 or not
+    JSON becomes an error in `result` (naming the line) and the others go on; blank lines are
+    skipped. An unreadable file is a HeedfulError."""
+    try:
+        with open(path, "rb") as handle:
+            lines = handle.read().split(b"\n")
+    except OSError as exc:
+        raise HeedfulError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    for number, raw_bytes in enumerate(lines, 1):
+        try:
+            raw = raw_bytes.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            result.errors.append((number, f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
+            continue
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            result.errors.append((number, f"not valid JSON: {exc.msg} (column {exc.colno})"))
+            continue
+        yield number, value
 
 
 def importer(name: str) -> Any:

@@ -109,8 +109,7 @@ import textwrap
 import warnings
 from typing import Any
 
-from ...verifiers.errors import HeedfulError
-from . import ImportResult
+from . import ImportResult, json_lines
 
 NAME = "codeif"
 
@@ -161,24 +160,7 @@ def convert(path: str) -> ImportResult:
     seen: dict[str, int] = {}
     levels: dict[str, int] = {}
     defaulted = 0
-    try:
-        with open(path, "rb") as handle:
-            lines = handle.read().split(b"\n")
-    except OSError as exc:
-        raise HeedfulError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    for number, raw_bytes in enumerate(lines, 1):
-        try:
-            raw = raw_bytes.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            result.errors.append((number, f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
-            continue
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            result.errors.append((number, f"not valid JSON: {exc.msg} (column {exc.colno})"))
-            continue
+    for number, record in json_lines(path, result):
         try:
             conversation, unplayed = convert_record(record, file_level)
         except RecordError as exc:

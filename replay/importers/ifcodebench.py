@@ -63,7 +63,7 @@ import os
 import re
 from typing import Any
 
-from . import ImportResult
+from . import ImportResult, json_lines
 
 NAME = "ifcodebench"
 
@@ -582,24 +582,11 @@ def convert(path: str) -> ImportResult:
         return result
     totals: dict[str, int] = {}
     try:
-        handle = open(path, encoding="utf-8")
-    except OSError as exc:
-        result.errors.append((0, f"cannot read: {exc.strerror or exc}"))
+        records = list(json_lines(path, result))
+    except HeedfulError as exc:
+        result.errors.append((0, str(exc)))
         return result
-    with handle:
-        try:
-            lines = list(enumerate(handle, 1))
-        except UnicodeDecodeError as exc:
-            result.errors.append((0, f"not UTF-8 text: {exc.reason}"))
-            return result
-    for number, raw in lines:
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            result.errors.append((number, f"not valid JSON: {exc.msg} (column {exc.colno})"))
-            continue
+    for number, record in records:
         try:
             conversation, counts = convert_record(record, number)
         except RecordError as exc:
