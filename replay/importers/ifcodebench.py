@@ -63,6 +63,7 @@ import os
 import re
 from typing import Any
 
+from ...verifiers.errors import HeedfulError
 from . import ImportResult, json_lines
 
 NAME = "ifcodebench"
