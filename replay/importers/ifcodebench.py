@@ -500,7 +500,6 @@ def convert_record(record: Any, line: int) -> tuple[dict[str, Any], dict[str, in
     if not items:
         raise RecordError("field 'instruction' has no numbered items")
 
-    from ...verifiers.errors import HeedfulError
     from ...verifiers.languages import normalise_language
 
     metadata: dict[str, Any] = {"source": "IFCodeBench", "line": line, "lg": record.get("lg")}
