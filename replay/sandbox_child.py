@@ -222,7 +222,7 @@ def _build_filesystem(cfg, drop, uid, gid, mech, notes):
     limits = cfg["limits"]
     opts = f"size={int(limits['disk_mb'])}m,nr_inodes=16384,mode=0700,uid={uid},gid={gid}"
     # an interpreter (or this file) below /tmp stays visible, read-only, at its own path
-    _cover("/tmp", [p for p in cfg["needed_paths"] if p.startswith("/tmp/")], "tmpfs", opts)
+    _cover("/tmp", [p for p in cfg["needed_paths"] if p.startswith("/tmp/")], "tmpfs", opts, persistent=True)
     mech.append(f"tmpfs:{int(limits['disk_mb'])}MB")
     cfg["_tmp_aliases"] = _bind_tmp_aliases(notes)
     return "/tmp"
@@ -251,7 +251,8 @@ def _reset_tmp(cfg, uid, gid):
             libc().umount2(other.encode(), MNT_DETACH)
         _check(libc().umount2(b"/tmp", MNT_DETACH), "umount /tmp")
 
-    _cover("/tmp", [p for p in cfg["needed_paths"] if p.startswith("/tmp/")], "tmpfs", opts, before=unmount)
+    _cover("/tmp", [p for p in cfg["needed_paths"] if p.startswith("/tmp/")], "tmpfs", opts, before=unmount,
+           persistent=True)
     cfg["_tmp_aliases"] = _bind_tmp_aliases([])
 
 
@@ -357,11 +358,24 @@ def _mask_private_dirs(needed, uid):
     return masked
 
 
-def _cover(top, keep, fstype, options, before=None):
+# Paths kept through the /tmp cover, held open (O_PATH) from before the first cover for the whole
+# life of the sandbox: a batched run covers /tmp again between tests, and a bind can only be made
+# from a mount that is still attached (the previous cover's binds are detached with it: EINVAL).
+_HELD_FOR_TMP: dict[str, tuple[int, bool]] = {}
+
+
+def _cover(top, keep, fstype, options, before=None, persistent=False):
     """Mount a fresh `fstype` on `top`, then bind the paths in `keep` (below `top`) back at the
-    same place, read-only. `before` runs once those paths are held (to unmount an older cover)."""
-    held = [(p, os.open(p, os.O_PATH | os.O_CLOEXEC), os.path.isdir(p)) for p in sorted(set(keep))
-            if os.path.exists(p)]
+    same place, read-only. `before` runs once those paths are held (to unmount an older cover).
+    `persistent`: hold the paths once and reuse them on every later cover of the same `top`."""
+    if persistent:
+        for p in sorted(set(keep)):
+            if p not in _HELD_FOR_TMP and os.path.exists(p):
+                _HELD_FOR_TMP[p] = (os.open(p, os.O_PATH | os.O_CLOEXEC), os.path.isdir(p))
+        held = [(p, fd, is_dir) for p, (fd, is_dir) in sorted(_HELD_FOR_TMP.items()) if p in set(keep)]
+    else:
+        held = [(p, os.open(p, os.O_PATH | os.O_CLOEXEC), os.path.isdir(p)) for p in sorted(set(keep))
+                if os.path.exists(p)]
     try:
         if before is not None:
             before()
@@ -373,8 +387,9 @@ def _cover(top, keep, fstype, options, before=None):
             _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
             _make_readonly(path)
     finally:
-        for _, fd, _ in held:
-            os.close(fd)
+        if not persistent:
+            for _, fd, _ in held:
+                os.close(fd)
 
 
 def _loopback_up():

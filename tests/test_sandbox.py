@@ -563,7 +563,8 @@ def test_batched_runs_give_the_same_verdicts_as_one_by_one():
         "open('left.txt', 'w').write('x')\nimport tempfile\nopen(tempfile.gettempdir() + '/left2.txt', 'w').write('x')",
         ("import os, tempfile\nassert not os.path.exists('left.txt')\n"
          "assert not os.path.exists(tempfile.gettempdir() + '/left2.txt')\n"
-         "assert set(os.listdir('.')) == {'program.py', 'test_program.py', 'helper.py'}"),
+         # (folders heedful itself needs, when it lives below /tmp, are bound back read-only)
+         "assert {f for f in os.listdir('.') if os.path.isfile(f)} == {'program.py', 'test_program.py', 'helper.py'}"),
         "add(1, 1)\nassert len(COUNTER) == 1\nimport sys\nsys.modules['leftover'] = sys\nos.environ['LEFT'] = '1'",
         ("add(1, 1)\nassert len(COUNTER) == 1\nimport sys\nassert 'leftover' not in sys.modules\n"
          "assert 'LEFT' not in os.environ"),
