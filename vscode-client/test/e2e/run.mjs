@@ -163,6 +163,30 @@ async function answerQuickInput(text, { replace = true } = {}) {
     await page.keyboard.type(text, { delay: 5 });
 }
 
+/**
+ * Type a path into VS Code's simple file dialog. Typing key by key races with the dialog's own
+ * completion (with the workspace below /tmp, "/tmp/" was completed into the workspace's folder
+ * while the rest was still being typed), so the value is set at once and checked; a completion
+ * the dialog appends after it (selected text) is deleted.
+ */
+async function answerFileDialog(text) {
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    for (let attempt = 0; attempt < 5; attempt++) {
+        await input.fill(text);
+        await sleep(400);
+        const value = await input.inputValue();
+        if (value !== text && value.startsWith(text)) {
+            await page.keyboard.press('Delete');
+            await sleep(200);
+        }
+        if ((await input.inputValue()) === text) {
+            return;
+        }
+    }
+    throw new Error(`the file dialog kept changing the path: ${await input.inputValue()}`);
+}
+
 async function pickQuickInput(text) {
     await waitFor(`"${text}" in the quick pick`, quickInputRows, (rows) => rows.some((row) => row.includes(text)));
     const rows = await quickInputRows();
@@ -445,7 +469,7 @@ async function main() {
         await screenshot('heedful-missing');
         // the fix: pick the interpreter that has heedful (no Python extension here: a file dialog)
         await toast.locator('.monaco-button', { hasText: 'Select Interpreter' }).click();
-        await answerQuickInput(args.python);
+        await answerFileDialog(args.python);
         await sleep(300);
         await page.keyboard.press('Enter');
         result.observations.workspaceSettings = await waitFor('the interpreter in the workspace settings',
