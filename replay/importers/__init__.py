@@ -61,15 +61,22 @@ def importer(name: str) -> Any:
     return importlib.import_module(f"{__name__}.{FORMATS[name]}")
 
 
-def is_heedful(path: str) -> bool:
+def first_record(path: str) -> Any:
+    """The JSON value on the first non-blank line of a JSONL file (None if unreadable or not JSON):
+    what format detection looks at."""
     try:
         with open(path, encoding="utf-8") as handle:
             for line in handle:
                 if line.strip():
-                    return json.loads(line).get("format") == FORMAT
-    except (OSError, ValueError, AttributeError):
-        return False
-    return False
+                    return json.loads(line)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def is_heedful(path: str) -> bool:
+    record = first_record(path)
+    return isinstance(record, dict) and record.get("format") == FORMAT
 
 
 def detect_format(path: str) -> str:

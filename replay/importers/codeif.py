@@ -102,14 +102,13 @@ does not have, a duplicate id, ...) are errors naming the line and why; the othe
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import textwrap
 import warnings
 from typing import Any
 
-from . import ImportResult, json_lines
+from . import ImportResult, first_record, json_lines
 
 NAME = "codeif"
 
@@ -138,18 +137,12 @@ class RecordError(ValueError):
 def detect(path: str) -> bool:
     """A JSONL file whose first record has a prompt and a `requirements` object of
     {category: {requirement, unit_test}}."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if not line.strip():
-                    continue
-                record = json.loads(line)
-                requirements = record.get("requirements") if isinstance(record, dict) else None
-                return (isinstance(record.get("prompt"), str) and isinstance(requirements, dict) and bool(requirements)
-                        and all(isinstance(v, dict) and "unit_test" in v for v in requirements.values()))
-    except (OSError, ValueError, AttributeError):
+    record = first_record(path)
+    if not isinstance(record, dict):
         return False
-    return False
+    requirements = record.get("requirements")
+    return (isinstance(record.get("prompt"), str) and isinstance(requirements, dict) and bool(requirements)
+            and all(isinstance(v, dict) and "unit_test" in v for v in requirements.values()))
 
 
 # -- conversion -------------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ import re
 from typing import Any
 
 from ...verifiers.errors import HeedfulError
-from . import ImportResult, json_lines
+from . import ImportResult, first_record, json_lines
 
 NAME = "ifcodebench"
 
@@ -96,17 +96,9 @@ class Unmapped(ValueError):
 
 def detect(path: str) -> bool:
     """A JSONL file whose first record has IFCodeBench's `mutation` list and `check_correctness`."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if not line.strip():
-                    continue
-                record = json.loads(line)
-                return isinstance(record, dict) and isinstance(record.get("mutation"), list) \
-                    and "check_correctness" in record and "question_desc" in record
-    except (OSError, ValueError, AttributeError, UnicodeDecodeError):
-        return False
-    return False
+    record = first_record(path)
+    return isinstance(record, dict) and isinstance(record.get("mutation"), list) \
+        and "check_correctness" in record and "question_desc" in record
 
 
 # -- check -> heedful constraints -----------------------------------------------------------------
