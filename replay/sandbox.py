@@ -55,6 +55,15 @@ Status = Literal["pass", "fail", "error", "timeout", "killed"]
 Isolation = Literal["auto", "namespaces", "fallback"]
 
 
+
+def _keep_capped(bufs: dict, over: dict, caps: dict, fd: int, data: bytes) -> None:
+    """Keep what fits under the stream's cap and note that the rest was dropped."""
+    room = caps[fd] - len(bufs[fd])
+    if room > 0:
+        bufs[fd] += data[:room]
+    if len(data) > room:
+        over[fd] = True
+
 class SandboxError(HeedfulError):
     """The sandbox itself could not run (not a verdict on the program)."""
 
@@ -338,11 +347,7 @@ class _BatchReader:
                         if len(records) < 1000:
                             records.append(rec)
                 continue
-            room = caps[key.fd] - len(bufs[key.fd])
-            if room > 0:
-                bufs[key.fd] += data[:room]
-            if len(data) > room:
-                over[key.fd] = True
+            _keep_capped(bufs, over, caps, key.fd, data)
 
     def next_test(self, index: int, deadline: float, uid: int | None) -> _Captured:
         cap = self.limits.output_bytes
@@ -492,11 +497,7 @@ def _capture(proc: subprocess.Popen, status_r: int, limits: Limits, deadline: fl
                 if not data:
                     sel.unregister(key.fd)
                     continue
-                room = caps[key.fd] - len(bufs[key.fd])
-                if room > 0:
-                    bufs[key.fd] += data[:room]
-                if len(data) > room:
-                    over[key.fd] = True
+                _keep_capped(bufs, over, caps, key.fd, data)
     finally:
         sel.close()
     try:
