@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from . import __version__
 
@@ -68,12 +68,27 @@ def _run_constraints(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_schema(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("schema", help="print the JSON Schema of heedful.toml",
+                            description="Print the JSON Schema of heedful.toml, generated from the constraint "
+                                        "registry, for editor completion and validation (docs/code-scanning.md).")
+    parser.set_defaults(run=_run_schema)
+
+
+def _run_schema(args: argparse.Namespace) -> int:
+    from .verifiers.schema import render_schema
+
+    print(render_schema(), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="heedful", description="Does a coding assistant keep to what it was told?")
     parser.add_argument("--version", action="version", version=f"heedful {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_check(sub)
     _add_constraints(sub)
+    _add_schema(sub)
     for module in ("heedful.server.commands", "heedful.replay.commands"):
         try:
             contributed = __import__(module, fromlist=["add_commands"])
@@ -102,6 +117,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a file or folder that cannot be created or read (--out, an unwritable dir)
+        print(f"heedful: error: {_os_error_text(exc)}", file=sys.stderr)
+        return 2
+
+
+def _os_error_text(exc: OSError) -> str:
+    """An OSError as the user needs it: the path and what the system said, never a traceback."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{exc.filename}: {reason}" if exc.filename else reason
 
 
 if __name__ == "__main__":

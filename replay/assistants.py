@@ -57,6 +57,9 @@ class Answer:
     attempts: int = 1
     files: dict[str, str] | None = None  # the files after the edit, when the assistant edited them itself
     cached: bool = False  # served from the response cache
+    # the tool's own report that its edit failed (a `command` tool; `files` then holds what it left)
+    edit_errors: list[str] = field(default_factory=list)
+    tool: dict[str, Any] | None = None  # a tool run: name, version, exit code, log, timings, model calls
 
 
 class Assistant(Protocol):
@@ -111,6 +114,9 @@ class RecordedAssistant:
     def __init__(self, path: str) -> None:
         self.path = path
         self.answers: dict[tuple[str, int, int], str] = {}
+        # rounds of a tool run (edit format "files"): the files as the tool left them, its reported
+        # edit failures and usage, so that a no-change round or an empty created file replays exactly
+        self.tool_rounds: dict[tuple[str, int, int], Answer] = {}
         try:
             handle = open(path, encoding="utf-8")
         except OSError as exc:
@@ -123,6 +129,8 @@ class RecordedAssistant:
                     item = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise HeedfulError(f"{path}:{number}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+                except (RecursionError, MemoryError):
+                    raise HeedfulError(f"{path}:{number}: not valid JSON: nested too deeply to read") from None
                 if isinstance(item, dict) and item.get("record") is not None:
                     if item.get("record") != "round" or item.get("answer") is None:
                         continue  # a run log: header, conversation ends, rounds whose assistant failed
@@ -135,12 +143,24 @@ class RecordedAssistant:
                 if not isinstance(text, str):
                     raise HeedfulError(f"{path}:{number}: answer must be a string")
                 self.answers[key] = text
+                edit = item.get("edit") if isinstance(item.get("edit"), dict) else {}
+                if edit.get("format") == "files" and isinstance(item.get("files"), dict):
+                    errors = [str(e.get("reason")) for e in edit.get("errors") or []
+                              if isinstance(e, dict) and e.get("block") == "tool"]
+                    usage = item.get("usage") if isinstance(item.get("usage"), dict) else {}
+                    self.tool_rounds[key] = Answer(text, usage=dict(usage), model="recorded",
+                                                   files={str(p): str(t) for p, t in item["files"].items()},
+                                                   edit_errors=errors)
 
     def config(self) -> dict[str, Any]:
         return {"kind": self.name, "answers": self.path}
 
     def answer(self, prompt: Prompt) -> Answer:
         key = (prompt.conversation.id, prompt.turn, prompt.feedback)
+        if key in self.tool_rounds:
+            recorded = self.tool_rounds[key]
+            return Answer(recorded.text, usage=dict(recorded.usage), model="recorded", files=dict(recorded.files or {}),
+                          edit_errors=list(recorded.edit_errors))
         try:
             return Answer(self.answers[key], model="recorded")
         except KeyError:

@@ -10,7 +10,7 @@ from typing import Any
 from ..verifiers.errors import HeedfulError
 from .assistants import Assistant, RecordedAssistant, ReferenceAssistant
 
-ASSISTANTS = ("reference", "recorded", "openai", "command")
+ASSISTANTS = ("reference", "recorded", "openai", "command", "aider", "codex")  # aider, codex: replay/tools/
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +19,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _add_report(sub)
     _add_rescore(sub)
     _add_agree(sub)
+    from .compare import add_command as add_compare
+    from .sweep import add_command as add_sweep
+
+    add_sweep(sub)
+    add_compare(sub)
 
 
 def _add_replay(sub: argparse._SubParsersAction) -> None:
@@ -35,6 +40,17 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--assistant", "-a", choices=ASSISTANTS, default="reference")
     parser.add_argument("--mode", choices=("static", "dynamic"), default="static",
                         help="static: fixed order, growing chat; dynamic: feedback rounds from the diagnostics")
+    parser.add_argument("--protocol", choices=_protocol_names(), default="heedful",
+                        help="prompts, answer extraction, test preprocessing and composition: heedful's own "
+                             "(default) or a benchmark's authors' (codeif-bench, multicodeif, ifcodebench); "
+                             "recorded in the run header (docs/replay.md, Protocols)")
+    parser.add_argument("--turns", choices=("each", "single"), default=None,
+                        help="each: an instruction per round (default); single: the benchmark's single-turn "
+                             "setting, one message with every instruction, judged per instruction (ifcodebench)")
+    parser.add_argument("--evaluator", metavar="PATH",
+                        help="the benchmark authors' evaluator file that --protocol ifcodebench scores with (their "
+                             "ifcodebench/utils.py; default: $HEEDFUL_IFCODEBENCH_VALIDATOR); run only in the sandbox, "
+                             "its sha256 recorded in the run header (docs/protocols.md)")
     parser.add_argument("--concurrency", "-j", type=int, default=1, metavar="N",
                         help="conversations in parallel, each with its own workspace and server (default 1)")
     parser.add_argument("--only", nargs="+", metavar="ID", help="only these conversations")
@@ -43,6 +59,19 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
                         help="reuse answers to identical requests (default DIR: RUN_DIR/cache)")
     parser.add_argument("--no-report", action="store_true", help="do not print the report at the end")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    parser.add_argument("--wait", action="store_true",
+                        help="if another run is playing RUN_DIR, wait for it to finish (default: refuse at once)")
+    parser.add_argument("--honour-assistant-suppressions", action="store_true",
+                        help="let `heedful: disable...` comments that the assistant writes silence violations "
+                             "(default: they silence nothing and are reported as integrity findings)")
+    parser.add_argument("--max-consecutive-errors", type=int, default=3, metavar="N",
+                        help="stop after N conversation errors in a row (a dead endpoint, a wrong model); "
+                             "0: never (default 3)")
+    parser.add_argument("--skip-bad-lines", action="store_true",
+                        help="malformed dataset lines do not make the exit status non-zero (they are still "
+                             "counted, logged and listed in the report)")
+    parser.add_argument("--no-probe", dest="probe", action="store_false",
+                        help="do not ask the endpoint (GET /models) before the first conversation")
     recorded = parser.add_argument_group("recorded assistant")
     recorded.add_argument("--answers", metavar="FILE", help="recorded answers (JSONL) or a previous run's log.jsonl")
     openai = parser.add_argument_group("openai assistant (any OpenAI-compatible endpoint)")
@@ -54,11 +83,34 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     openai.add_argument("--seed", type=int)
     openai.add_argument("--max-tokens", type=int)
     openai.add_argument("--retries", type=int, default=5, help="retries on 429/5xx/timeouts (default 5)")
+    openai.add_argument("--request-option", dest="request_options", action="append", default=[],
+                        metavar="KEY=JSON", help="one more request body field, sent as given, e.g. top_p=0.9, "
+                                                 "'stop=[\"```\"]' or a vendor parameter (repeatable)")
     tool = parser.add_argument_group("command assistant (a copilot-style command-line tool)")
     tool.add_argument("--command", dest="tool_command", metavar="CMD",
                       help="the tool's command line; {instruction}, {instruction_file}, {workspace}, {turn}, "
-                           "{conversation} are replaced")
+                           "{conversation} are replaced, and an argument {files} becomes the conversation's files")
     tool.add_argument("--settle-ms", type=int, default=500, help="quiet time that ends an edit (default 500)")
+    tool.add_argument("--tool-env", action="append", default=[], metavar="KEY=VALUE",
+                      help="an environment variable for the tool (repeatable)")
+    tool.add_argument("--stdin", dest="tool_stdin", choices=("instruction", "none"), default=None,
+                      help="the tool's stdin: the instruction (default for --command) or nothing")
+    presets = parser.add_argument_group(
+        "tool presets (--assistant aider|codex) and the recording model proxy (docs/replay.md, Copilot tools)")
+    presets.add_argument("--tool-model", metavar="MODEL", help="the tool's model, e.g. openai/NAME")
+    presets.add_argument("--tool-base-url", metavar="URL",
+                         help="the tool's OpenAI-compatible endpoint; the tool talks to heedful's recording proxy, "
+                              "which forwards there (also for --command: {base_url}, {api_key}, {model})")
+    presets.add_argument("--tool-api-key-env", metavar="VAR", default=None,
+                         help="the environment variable holding the endpoint's key (default: none is sent)")
+    presets.add_argument("--tool-history", choices=("fresh", "continue"), default="fresh",
+                         help="fresh: one tool process per turn, no memory (default); continue: the tool's own "
+                              "session carried across the turns of a conversation")
+    presets.add_argument("--tool-arg", dest="tool_args", action="append", default=[], metavar="ARG",
+                         help="one more of the tool's own options, e.g. --tool-arg=--edit-format --tool-arg=diff "
+                              "(repeatable)")
+    presets.add_argument("--tool-path", metavar="PATH", help="the tool's executable (default: PATH, then "
+                                                             ".venv-aider/bin and .tools/bin)")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds per request (openai, default 120) or per tool run (command, default 300)")
     judge = parser.add_argument_group("LLM judge (opt-in: the turns' `judge` questions; docs/judge.md)")
@@ -86,22 +138,55 @@ def make_assistant(args: argparse.Namespace) -> Assistant:
             raise HeedfulError("--assistant openai needs --model NAME (and --base-url for a non-OpenAI endpoint)")
         options: dict[str, Any] = {"model": args.model, "api_key_env": args.api_key_env,
                                    "temperature": args.temperature, "seed": args.seed,
-                                   "max_tokens": args.max_tokens, "retries": args.retries}
+                                   "max_tokens": args.max_tokens, "retries": args.retries,
+                                   "request_options": parse_request_options(getattr(args, "request_options", None))}
         if args.base_url:
             options["base_url"] = args.base_url
         if args.timeout is not None:
             options["timeout"] = args.timeout
         return OpenAIAssistant(**options)
-    if kind == "command":
+    if kind in ("command", "aider", "codex"):
         from .command_assistant import CommandAssistant
 
-        if not args.tool_command:
+        if kind == "command" and not args.tool_command:
             raise HeedfulError("--assistant command needs --command 'TOOL ARGS {instruction}'")
-        options = {"settle_ms": args.settle_ms}
+        env = {}
+        for item in getattr(args, "tool_env", None) or []:
+            name, equals, value = item.partition("=")
+            if not equals or not name:
+                raise HeedfulError(f"--tool-env {item!r}: expected KEY=VALUE")
+            env[name] = value
+        options = {"settle_ms": args.settle_ms, "env": env, "stdin": getattr(args, "tool_stdin", None),
+                   "tool_model": getattr(args, "tool_model", None), "tool_base_url": getattr(args, "tool_base_url", None),
+                   "tool_api_key_env": getattr(args, "tool_api_key_env", None),
+                   "history": getattr(args, "tool_history", "fresh"), "tool_path": getattr(args, "tool_path", None)}
+        if kind != "command":
+            options["tool_args"] = getattr(args, "tool_args", None) or []
+        if args.cache is not None:  # a tool's --cache is its model proxy's: the tool still runs
+            options["cache_dir"] = args.cache or os.path.join(args.out, "cache")
         if args.timeout is not None:
             options["timeout"] = args.timeout
+        if kind != "command":
+            return CommandAssistant(preset=kind, **options)
         return CommandAssistant(args.tool_command, **options)
     raise HeedfulError(f"unknown assistant {kind!r}")
+
+
+def parse_request_options(items: list[str] | None) -> dict[str, Any]:
+    """`--request-option KEY=JSON` values as a dict; a value that is not JSON is taken as a string
+    (`stop=END`), so only structured values need quoting."""
+    import json
+
+    options: dict[str, Any] = {}
+    for item in items or []:
+        key, equals, raw = item.partition("=")
+        if not equals or not key.strip():
+            raise HeedfulError(f"--request-option {item!r}: expected KEY=JSON, e.g. top_p=0.9")
+        try:
+            options[key.strip()] = json.loads(raw)
+        except ValueError:
+            options[key.strip()] = raw
+    return options
 
 
 def make_judge(args: argparse.Namespace) -> Any:
@@ -128,20 +213,30 @@ def run_replay(args: argparse.Namespace) -> int:
         cache_dir = args.cache or os.path.join(args.out, "cache")
     settings = ReplaySettings(mode=args.mode, concurrency=args.concurrency, cache_dir=cache_dir,
                               only=args.only, limit=args.limit, progress=not args.quiet,
-                              dataset_format=args.dataset_format, judge=judge)
-    return _run_and_report(ReplayEngine(args.dataset, assistant, args.out, settings, warn=_warn), args.out, args.no_report)
+                              dataset_format=args.dataset_format, judge=judge, wait_for_lock=args.wait,
+                              protocol=args.protocol, turns=args.turns, evaluator=args.evaluator,
+                              honour_assistant_suppressions=args.honour_assistant_suppressions,
+                              max_consecutive_errors=args.max_consecutive_errors, skip_bad_lines=args.skip_bad_lines,
+                              probe=args.probe)
+    if args.max_consecutive_errors < 0:
+        raise HeedfulError(f"--max-consecutive-errors must be 0 or more, got {args.max_consecutive_errors}")
+    return _run_and_report(ReplayEngine(args.dataset, assistant, args.out, settings, warn=_warn), args.out, args.no_report,
+                           skip_bad_lines=args.skip_bad_lines)
 
 
 def _warn(message: str) -> None:
     print(f"heedful: {message}", file=sys.stderr)
 
 
-def _run_and_report(engine: Any, run_dir: str, no_report: bool) -> int:
+def _run_and_report(engine: Any, run_dir: str, no_report: bool, skip_bad_lines: bool = True) -> int:
     try:
         outcome = engine.run()
-    except KeyboardInterrupt:
-        print(f"heedful: interrupted; finished rounds are in {os.path.join(run_dir, 'log.jsonl')}: re-run the same "
-              "command to resume", file=sys.stderr)
+    except KeyboardInterrupt as interrupted:
+        signum = getattr(interrupted, "signum", None)
+        print(f"heedful: interrupted{f' by signal {signum}' if signum else ''}; the tools were stopped and finished "
+              f"rounds are in {os.path.join(run_dir, 'log.jsonl')}: re-run the same command to resume", file=sys.stderr)
+        if signum:
+            return 128 + int(signum)
         raise
     print(f"heedful: {outcome.conversations} conversation(s): {outcome.skipped_done} already done, "
           f"{outcome.rounds} round(s) played now; log: {os.path.join(run_dir, 'log.jsonl')}", file=sys.stderr)
@@ -154,6 +249,19 @@ def _run_and_report(engine: Any, run_dir: str, no_report: bool) -> int:
         from .report import report_main
 
         report_main(run_dir, "text")
+    stopped = getattr(outcome, "stopped", None)
+    if stopped:
+        print(f"heedful: {stopped}; fix the cause and re-run the same command to resume", file=sys.stderr)
+        return 1
+    bad = getattr(outcome, "dataset_errors", None) or []
+    if bad and not skip_bad_lines:
+        print(f"heedful: {len(bad)} malformed dataset line(s) were not played (listed above, in the log and the "
+              "report); exit status 1 (--skip-bad-lines accepts them)", file=sys.stderr)
+        return 1
+    if outcome.rounds and getattr(outcome, "failed_rounds", 0) == outcome.rounds:
+        print(f"heedful: every round played now failed ({outcome.rounds}): the assistant gave no answer",
+              file=sys.stderr)
+        return 1
     return 1 if outcome.failed else 0
 
 
@@ -204,11 +312,19 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
                                         "boundary metrics) and write RUN_DIR/report.md, plots/*.png and "
                                         "transcripts/.")
     parser.add_argument("run_dir", metavar="RUN_DIR")
-    parser.add_argument("--format", "-f", choices=("text", "markdown"), default="text")
-    parser.set_defaults(run=lambda args: _report(args.run_dir, args.format))
+    parser.add_argument("--format", "-f", choices=("text", "markdown", "json", "csv"), default="text",
+                        help="text or markdown for people; json (the whole document, schema "
+                             "docs/results-schema.json) or csv (one --table) for programs")
+    parser.add_argument("--table", choices=("turns", "categories", "conversations", "constraints"), default="turns",
+                        help="the table --format csv prints (default turns)")
+    parser.set_defaults(run=lambda args: _report(args.run_dir, args.format, args.table))
 
 
-def _report(run_dir: str, fmt: str) -> int:
+def _report(run_dir: str, fmt: str, table: str = "turns") -> int:
+    if fmt in ("json", "csv"):
+        from .export import export_main
+
+        return export_main(run_dir, fmt, table)
     from .report import report_main
 
     return report_main(run_dir, fmt)
@@ -222,9 +338,21 @@ def _add_rescore(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", "-o", metavar="NEW_RUN_DIR", help="default: RUN_DIR/rescored")
     parser.add_argument("--dataset", help="the dataset, if it moved since the run (default: the path in the header)")
     parser.add_argument("--concurrency", "-j", type=int, default=1, metavar="N")
+    parser.add_argument("--protocol", choices=_protocol_names(), default=None,
+                        help="the run's protocol (default: the one in its header); another one is refused")
+    parser.add_argument("--evaluator", metavar="PATH",
+                        help="the authors' evaluator for a run under --protocol ifcodebench "
+                             "(default: $HEEDFUL_IFCODEBENCH_VALIDATOR)")
     parser.add_argument("--no-report", action="store_true")
     parser.add_argument("--quiet", "-q", action="store_true")
+    parser.add_argument("--wait", action="store_true", help="if another run is playing NEW_RUN_DIR, wait for it")
     parser.set_defaults(run=run_rescore)
+
+
+def _protocol_names() -> tuple[str, ...]:
+    from .protocols import NAMES
+
+    return NAMES
 
 
 def run_rescore(args: argparse.Namespace) -> int:
@@ -233,9 +361,18 @@ def run_rescore(args: argparse.Namespace) -> int:
 
     log = read_log(args.run_dir)
     header = log.header or {}
-    dataset = args.dataset or (header.get("dataset") or {}).get("path")
+    recorded_paths = header.get("dataset") or {}
+    dataset = args.dataset or recorded_paths.get("path")
+    if not args.dataset and recorded_paths.get("path_in_run") and not (dataset and os.path.exists(dataset)):
+        dataset = os.path.join(args.run_dir, recorded_paths["path_in_run"])  # the run folder moved with its dataset
     if not dataset or not os.path.exists(dataset):
         raise HeedfulError(f"{args.run_dir}: the run's dataset {dataset!r} is not there; pass --dataset PATH")
+    from .protocols import check_same, get_protocol, header_protocol
+
+    recorded = header_protocol(header)
+    # the answers were produced under the run's prompts: judging them under another protocol mixes two
+    check_same(recorded, get_protocol(args.protocol or recorded.get("name"), recorded.get("turns")),
+               f"rescore {args.run_dir}")
     out = args.out or os.path.join(args.run_dir, "rescored")
     played = sorted({r["conversation"] for r in log.records if r.get("conversation")})
     if not played:
@@ -243,7 +380,10 @@ def run_rescore(args: argparse.Namespace) -> int:
     settings = ReplaySettings(mode=header.get("mode", "static"), concurrency=args.concurrency, only=played,
                               dataset_format=(header.get("dataset") or {}).get("format"),
                               debounce_ms=(header.get("settings") or {}).get("debounce_ms", 0),
-                              progress=not args.quiet)
+                              progress=not args.quiet, wait_for_lock=args.wait, protocol=str(recorded.get("name")),
+                              turns=recorded.get("turns"), evaluator=args.evaluator,
+                              honour_assistant_suppressions=bool((header.get("settings") or {})
+                                                                 .get("honour_assistant_suppressions")))
     assistant = RecordedAssistant(log_path(args.run_dir))
     return _run_and_report(ReplayEngine(dataset, assistant, out, settings, warn=_warn), out, args.no_report)
 

@@ -1,6 +1,6 @@
 """heedful's conversation format: one JSON object per line (JSONL), versioned and validated.
 
-    {"format": "heedful.conversation/1",
+    {"format": "heedful.conversation/2",                # /1 is still read (no `replaces`/`retires`)
      "id": "shop-001",                                  # unique in the file
      "language": "python",                              # heedful language of the task's files
      "category": "refactoring",                         # optional, for per-category reports
@@ -9,9 +9,14 @@
               "reference": {"shop.py": "..."},          # optional reference solution
               "tests": [{"name": "base", "code": "assert f(1) == 2"}]},   # optional base tests
      "turns": [{"instruction": "Rename ... to snake_case.",
-                "constraints": [{"type": "naming.case", "role": "function", "case": "snake_case"}],
+                "constraints": [{"type": "naming.case", "role": "function", "case": "snake_case",
+                                 "label": "names"}],                     # label: the identity (below)
+                "replaces": ["length"],        # /2: labels of earlier constraints this turn gives anew
+                "retires": ["names"],          # /2: labels of earlier constraints withdrawn from here on
                 "tests": [{"name": "...", "code": "..."}],               # optional exec checks
-                "scope": {"symbol": "save_user"},                        # optional edit scope
+                "scope": {"symbol": "save_user"},                        # optional edit scope:
+                # {"symbols": ["Cart.total", "shop.tax"]}, {"lines": [[3, 8]]} (1-based,
+                # inclusive), {"file": true}, or several; docs/edit-report.md
                 "category": "naming",                                    # optional
                 "judged_by": "all",            # optional: "all" | "tests" | "constraints" decide it
                 "judge": [{"name": "...", "question": "Does ...?"}],    # optional, opt-in LLM judge
@@ -20,6 +25,17 @@
 
 A conversation whose metadata has `needs_context` is imported but not played: the replay records
 it as skipped with that reason (the report lists it).
+
+**Constraint lifecycle** (format /2, design §8): a constraint's `label` is its identity in the
+conversation. A later turn may *replace* a labelled constraint (list the label in `replaces` and
+give the new constraint(s) with the same label: "now at most 20 lines") or *retire* it (list the
+label in `retires`: "names may be anything now"). From that turn on the old version is no longer in
+force: the server is sent the constraints in force (`constraints_in_force`), and an instruction
+whose constraints are all withdrawn gets the verdict `withdrawn` (not counted as forgotten, left
+out of every metric's denominator). Several constraints of one turn may share a label (one
+identity, replaced or retired together). Identity is never guessed: a label already in force given
+again without `replaces`, or a `replaces`/`retires` naming no label in force, is an error naming
+the turn.
 
 Every problem is reported with the file, the line and the field path (`turns[2].constraints[0],
 key 'max'`), and a malformed line never hides the others: `load_conversations` collects them.
@@ -31,12 +47,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..server.scope import ScopeFormatError, ScopeRequest, parse_scope
 from ..verifiers.errors import HeedfulError, SpecError
 from ..verifiers.languages import normalise_language
 from ..verifiers.registry import Constraint
 from ..verifiers.spec import constraint_from_table
 
-FORMAT = "heedful.conversation/1"
+FORMAT = "heedful.conversation/2"
+FORMAT_V1 = "heedful.conversation/1"  # still read: the same, without constraint replacement/retirement
+FORMATS = (FORMAT, FORMAT_V1)
 
 
 class ConversationError(HeedfulError):
@@ -78,6 +97,9 @@ class Turn:
     judged_by: str = "all"
     judge: tuple["JudgeQuestion", ...] = ()  # yes/no questions for the opt-in LLM judge
     metadata: dict[str, Any] = field(default_factory=dict)
+    replaces: tuple[str, ...] = ()  # labels of earlier constraints this turn gives a new version of
+    retires: tuple[str, ...] = ()  # labels of earlier constraints no longer in force from this turn
+    scope: ScopeRequest | None = None  # what the instruction asks to change (scope_symbol: its first symbol)
 
 
 @dataclass(frozen=True)
@@ -100,8 +122,9 @@ def parse_conversation(data: Any, path: str = "<conversation>", line: int = 1) -
 
     if not isinstance(data, dict):
         raise fail("", "a conversation must be a JSON object")
-    if data.get("format") != FORMAT:
-        raise fail("format", f"expected {FORMAT!r}, got {data.get('format')!r}")
+    if data.get("format") not in FORMATS:
+        raise fail("format", f"expected {FORMAT!r} (or {FORMAT_V1!r}), got {data.get('format')!r}")
+    lifecycle = data.get("format") == FORMAT
     conversation_id = data.get("id")
     if not isinstance(conversation_id, str) or not conversation_id:
         raise fail("id", "must be a non-empty string")
@@ -122,6 +145,7 @@ def parse_conversation(data: Any, path: str = "<conversation>", line: int = 1) -
     if not isinstance(raw_turns, list) or not raw_turns:
         raise fail("turns", "must be a non-empty list")
     turns = []
+    labels_in_force: dict[str, int] = {}  # label -> the turn whose version of it is in force
     for index, raw in enumerate(raw_turns):
         where = f"turns[{index}]"
         if not isinstance(raw, dict):
@@ -139,9 +163,10 @@ def parse_conversation(data: Any, path: str = "<conversation>", line: int = 1) -
             except SpecError as exc:
                 message = str(exc).split(f"{c_where}, ", 1)[-1].split(f"{c_where}: ", 1)[-1]
                 raise fail(c_where, message) from None
-        scope = raw.get("scope") or {}
-        if not isinstance(scope, dict) or not isinstance(scope.get("symbol", ""), str):
-            raise fail(f"{where}.scope", "must be an object like {\"symbol\": \"name\"}")
+        try:
+            scope = parse_scope(raw.get("scope"))
+        except ScopeFormatError as exc:
+            raise fail(f"{where}.scope", str(exc)) from None
         category = raw.get("category")
         judged_by = raw.get("judged_by", "all")
         if judged_by not in JUDGED_BY:
@@ -152,9 +177,18 @@ def parse_conversation(data: Any, path: str = "<conversation>", line: int = 1) -
         unknown_turn = sorted(set(raw) - TURN_FIELDS)
         if unknown_turn:
             raise fail(f"{where}.{unknown_turn[0]}", f"unknown field (known: {', '.join(sorted(TURN_FIELDS))})")
+        if not lifecycle and ("replaces" in raw or "retires" in raw):
+            field_name = "replaces" if "replaces" in raw else "retires"
+            raise fail(f"{where}.{field_name}", f"needs format {FORMAT!r} (this line is {FORMAT_V1!r})")
+        replaces = _labels(raw.get("replaces", []), f"{where}.replaces", fail)
+        retires = _labels(raw.get("retires", []), f"{where}.retires", fail)
+        if lifecycle:  # in /1 a label is only a name: repeating it replaced nothing
+            _check_lifecycle(index + 1, where, constraints, replaces, retires, labels_in_force, fail)
         turns.append(Turn(index + 1, instruction, tuple(constraints), _tests(raw.get("tests", []), f"{where}.tests", fail),
-                          scope.get("symbol") or None, category if isinstance(category, str) else None,
-                          judged_by, _judge(raw.get("judge", []), f"{where}.judge", fail), turn_metadata))
+                          scope.symbols[0] if scope and scope.symbols else None,
+                          category if isinstance(category, str) else None,
+                          judged_by, _judge(raw.get("judge", []), f"{where}.judge", fail), turn_metadata,
+                          replaces, retires, scope=scope))
     known = {"format", "id", "language", "category", "task", "turns", "metadata"}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -167,13 +201,86 @@ def parse_conversation(data: Any, path: str = "<conversation>", line: int = 1) -
 def _files(value: Any, where: str, fail) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise fail(where, "must map file paths to file contents (strings)")
+    from .workspace_paths import UnsafePathError, relative_parts  # the rules answers' paths follow too
+
     for path in value:
-        if path.startswith("/") or ".." in path.replace("\\", "/").split("/"):
-            raise fail(where, f"file path {path!r} must be relative and stay inside the workspace")
+        try:
+            relative_parts(path)
+        except UnsafePathError as exc:
+            raise fail(where, f"file path {path!r} must be relative and stay inside the workspace ({exc.reason})") \
+                from None
     return dict(value)
 
 
-TURN_FIELDS = {"instruction", "constraints", "tests", "scope", "category", "judged_by", "judge", "metadata"}
+TURN_FIELDS = {"instruction", "constraints", "tests", "scope", "category", "judged_by", "judge", "metadata",
+               "replaces", "retires"}
+
+
+def _labels(value: Any, where: str, fail) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise fail(where, "must be a list of constraint labels (non-empty strings)")
+    return tuple(value)
+
+
+def _check_lifecycle(turn: int, where: str, constraints: list[Constraint], replaces: tuple[str, ...],
+                     retires: tuple[str, ...], in_force: dict[str, int], fail) -> None:
+    """Identity is explicit, never guessed: every label a turn replaces or retires is in force
+    before it, a replaced label gets its new version in the same turn, and a label in force is not
+    given again unannounced (that would leave two versions in force). Updates `in_force`."""
+    own = {c.label for c in constraints if c.label}
+    known = ", ".join(f"{label!r} (turn {t})" for label, t in sorted(in_force.items())) or "none"
+    for field_name, labels in (("replaces", replaces), ("retires", retires)):
+        for position, label in enumerate(labels):
+            if label not in in_force:
+                raise fail(f"{where}.{field_name}[{position}]", f"turn {turn} {field_name} {label!r}, but no constraint "
+                                                                f"labelled {label!r} is in force before it (in force: {known})")
+    for position, label in enumerate(replaces):
+        if label not in own:
+            raise fail(f"{where}.replaces[{position}]", f"turn {turn} replaces {label!r} but gives no constraint labelled "
+                                                        f"{label!r} (to withdraw it, list it in `retires`)")
+    for position, label in enumerate(retires):
+        if label in own or label in replaces:
+            raise fail(f"{where}.retires[{position}]", f"turn {turn} retires {label!r} and gives it anew: list it in "
+                                                       "`replaces` instead")
+    for c_index, constraint in enumerate(constraints):
+        if constraint.label in in_force and constraint.label not in replaces:
+            raise fail(f"{where}.constraints[{c_index}]", f"label {constraint.label!r} is already in force (turn "
+                                                          f"{in_force[constraint.label]}); list it in `replaces` to "
+                                                          "replace it, or choose another label")
+    for label in retires:
+        del in_force[label]
+    for label in own:
+        in_force[label] = turn
+
+
+def constraints_in_force(conversation: Conversation, turn: int) -> list[Constraint]:
+    """The constraints in force after turn `turn`'s instruction (turn 0: none): every constraint of
+    turns 1..turn, except those whose label a later turn up to `turn` replaced or retired."""
+    return [c for c in _introduced(conversation, turn) if _withdrawn_by(conversation, c, turn) is None]
+
+
+def withdrawn_constraints(conversation: Conversation, turn: int) -> list[tuple[Constraint, int]]:
+    """The constraints of turns 1..turn no longer in force at `turn`, each with the turn that
+    replaced or retired it."""
+    out = []
+    for constraint in _introduced(conversation, turn):
+        by = _withdrawn_by(conversation, constraint, turn)
+        if by is not None:
+            out.append((constraint, by))
+    return out
+
+
+def _introduced(conversation: Conversation, turn: int) -> list[Constraint]:
+    return [c for t in conversation.turns[:max(turn, 0)] for c in t.constraints]
+
+
+def _withdrawn_by(conversation: Conversation, constraint: Constraint, turn: int) -> int | None:
+    if not constraint.label or constraint.turn is None:
+        return None
+    for later in conversation.turns[constraint.turn:max(turn, 0)]:
+        if constraint.label in later.replaces or constraint.label in later.retires:
+            return later.index
+    return None
 
 
 def _judge(value: Any, where: str, fail) -> tuple[JudgeQuestion, ...]:
@@ -221,6 +328,9 @@ def load_conversations(path: str) -> LoadedDataset:
                 data = json.loads(raw_line)
             except json.JSONDecodeError as exc:
                 errors.append(ConversationError(path, number, "", f"not valid JSON: {exc.msg} (column {exc.colno})"))
+                continue
+            except (RecursionError, MemoryError):  # `[[[[...` thousands deep: this line only, never a crash
+                errors.append(ConversationError(path, number, "", "not valid JSON: nested too deeply to read"))
                 continue
             try:
                 conversation = parse_conversation(data, path, number)

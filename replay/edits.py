@@ -24,10 +24,13 @@ import os
 import re
 from dataclasses import dataclass, field
 
-_FENCE = re.compile(r"^(?P<fence>```+|~~~+)[ \t]*(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S)
+from .extraction import Extraction, ExtractionRule
+from .workspace_paths import UnsafePathError, WorkspacePolicy, relative_parts
+
+_FENCE = re.compile(r"^(?P<fence>```+|~~~+)[ \t]*(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$", re.MULTILINE | re.DOTALL)
 _SEARCH_REPLACE = re.compile(
     r"(?:^(?P<path>[^\n<>=`]+?)[ \t]*\n(?:```[^\n]*\n)?)?^<{5,9} ?SEARCH[^\n]*\n(?P<search>.*?)^={5,9}[ \t]*\n"
-    r"(?P<replace>.*?)^>{5,9} ?REPLACE[^\n]*$", re.M | re.S)
+    r"(?P<replace>.*?)^>{5,9} ?REPLACE[^\n]*$", re.MULTILINE | re.DOTALL)
 _FILENAME_LINE = re.compile(r"^\s*(?:#+|//|\*\*|File:|file:)?\s*`?(?P<path>[\w./\\-]+\.\w+)`?\s*:?\s*\**\s*$")
 
 
@@ -50,23 +53,46 @@ class AppliedEdit:
     deleted: list[str] = field(default_factory=list)  # paths the answer removes (a diff to /dev/null)
     format: str | None = None  # "search_replace" | "unified_diff" | "whole_file" | None
     errors: list[EditFormatError] = field(default_factory=list)
+    extraction: Extraction | None = None  # which code of the answer became the file, and why (replay/extraction.py)
 
     @property
     def ok(self) -> bool:
         return bool(self.files or self.deleted) and not self.errors
 
 
-def apply_answer(answer: str, files: dict[str, str], default_path: str | None = None) -> AppliedEdit:
-    """Apply an assistant's answer to `files` (path -> current text)."""
+def apply_answer(answer: str, files: dict[str, str], default_path: str | None = None,
+                 policy: WorkspacePolicy | None = None, rule: ExtractionRule | None = None) -> AppliedEdit:
+    """Apply an assistant's answer to `files` (path -> current text).
+
+    Every path the answer names is confined to the workspace (replay/workspace_paths.py, with
+    `policy`'s workspace folder and protected files): one refused path makes the whole answer an
+    edit-format error naming the path and the reason, and nothing of it is applied, since an answer
+    that tries to write outside is not one to half-apply."""
+    policy = policy or WorkspacePolicy()
+    try:
+        result = _apply(answer, files, default_path, rule)
+        # a new file gets its normal name (`./src/x.py` is `src/x.py`), so one file is one key
+        result.files = {(path if path in files else policy.confine(path)): text for path, text in result.files.items()}
+        for path in [*result.files, *result.deleted]:
+            policy.confine(path)
+    except UnsafePathError as exc:
+        return AppliedEdit(errors=[EditFormatError(None, str(exc))])
+    return result
+
+
+def _apply(answer: str, files: dict[str, str], default_path: str | None,
+           rule: ExtractionRule | None = None) -> AppliedEdit:
     if not answer or not answer.strip():
         return AppliedEdit(errors=[EditFormatError(None, "the answer is empty")])
     default_path = default_path or (next(iter(files)) if len(files) == 1 else None)
+    if rule is not None and rule.benchmark_rule and default_path is not None:
+        return _apply_whole_files(answer, files, default_path, rule)  # the benchmark's rule reads every answer
     if _SEARCH_REPLACE.search(answer):
         return _apply_search_replace(answer, files, default_path)
     diff_text = _diff_text(answer)
     if diff_text is not None:
         return _apply_unified_diff(diff_text, files, default_path)
-    return _apply_whole_files(answer, files, default_path)
+    return _apply_whole_files(answer, files, default_path, rule)
 
 
 # -- SEARCH/REPLACE ---------------------------------------------------------------------------
@@ -122,9 +148,9 @@ def _loose_find(text: str, search: str) -> tuple[int, int] | None:
 def _diff_text(answer: str) -> str | None:
     for match in _FENCE.finditer(answer):
         info, body = match.group("info").strip().lower(), match.group("body")
-        if info.startswith(("diff", "patch", "udiff")) or (re.search(r"^@@ ", body, re.M) and "\n+++ " in "\n" + body):
+        if info.startswith(("diff", "patch", "udiff")) or (re.search(r"^@@ ", body, re.MULTILINE) and "\n+++ " in "\n" + body):
             return body
-    if re.search(r"^--- ", answer, re.M) and re.search(r"^\+\+\+ ", answer, re.M) and re.search(r"^@@ ", answer, re.M):
+    if re.search(r"^--- ", answer, re.MULTILINE) and re.search(r"^\+\+\+ ", answer, re.MULTILINE) and re.search(r"^@@ ", answer, re.MULTILINE):
         return answer
     return None
 
@@ -141,11 +167,14 @@ def _apply_unified_diff(diff_text: str, files: dict[str, str], default_path: str
     if not len(patch):
         return AppliedEdit(format="unified_diff", errors=[EditFormatError(None, "the diff changes no file")])
     for file_index, patched in enumerate(patch, 1):
+        for header in (patched.source_file, patched.target_file):  # both `---` and `+++` are the answer's
+            if header and header != "/dev/null":
+                relative_parts(_strip_prefix(header))
         target = patched.target_file if patched.target_file != "/dev/null" else patched.source_file
         if patched.is_added_file:
             # a new file is where the diff says, never the task's single file (default_path)
             path = _strip_prefix(patched.target_file)
-            if path in files and files[path]:
+            if files.get(path):
                 result.errors.append(EditFormatError(file_index, f"the diff creates {path}, which already exists"))
                 continue
         else:
@@ -219,10 +248,14 @@ def _strip_prefix(path: str) -> str:
 
 # -- whole files ------------------------------------------------------------------------------
 
-def _apply_whole_files(answer: str, files: dict[str, str], default_path: str | None) -> AppliedEdit:
+def _apply_whole_files(answer: str, files: dict[str, str], default_path: str | None,
+                       rule: ExtractionRule | None = None) -> AppliedEdit:
     blocks = list(_FENCE.finditer(answer))
-    if not blocks:
-        return AppliedEdit(errors=[EditFormatError(None, "no code block, SEARCH/REPLACE block or diff in the answer")])
+    if not blocks or (rule is not None and rule.benchmark_rule):
+        if default_path is None:
+            return AppliedEdit(errors=[EditFormatError(None, "no code block, SEARCH/REPLACE block or diff in the "
+                                                             "answer")])
+        return _extracted(answer, default_path, rule)  # bare code, or an unclosed fence
     result = AppliedEdit(format="whole_file")
     named: list[tuple[int, str, str]] = []
     for index, match in enumerate(blocks, 1):
@@ -238,14 +271,23 @@ def _apply_whole_files(answer: str, files: dict[str, str], default_path: str | N
         if default_path is None:
             return AppliedEdit(format="whole_file", errors=[EditFormatError(None, "code blocks name no file and the "
                                                                                  "task has several")])
-        # one file: the longest code block is the new file (others are usually usage examples)
-        index, _, body = max(named, key=lambda item: len(item[2]))
-        result.files[default_path] = body
-        return result
+        # one file: the block in the task's language that defines its entry point (replay/extraction.py)
+        return _extracted(answer, default_path, rule)
     for index, path, body in named:
         if path:
             result.files[path] = body
     return result
+
+
+def _extracted(answer: str, path: str, rule: ExtractionRule | None) -> AppliedEdit:
+    """The task's one file from the code the extraction rule finds in the answer."""
+    from ..verifiers.languages import language_for_path
+
+    extraction = (rule or ExtractionRule(language=language_for_path(path))).extract(answer)
+    if extraction.code is None:
+        return AppliedEdit(format=None, extraction=extraction,
+                           errors=[EditFormatError(None, f"no code to apply: {extraction.reason}")])
+    return AppliedEdit(files={path: extraction.code}, format="whole_file", extraction=extraction)
 
 
 def _known_path(candidate: str | None, files: dict[str, str], loose: bool = False) -> str | None:
@@ -253,6 +295,8 @@ def _known_path(candidate: str | None, files: dict[str, str], loose: bool = Fals
     if not candidate:
         return None
     candidate = candidate.strip().strip("`*:").replace("\\", "/")
+    if candidate and not re.search(r"\s", candidate):
+        relative_parts(candidate)  # a path-like word: absolute or `..` is refused, never mapped or created
     if candidate in files:
         return candidate
     for path in files:

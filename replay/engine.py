@@ -30,23 +30,31 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..server.scope import ScopeError, ScopeRequest, resolve_scope, symbols_by_file
 from ..verifiers.errors import HeedfulError
 from ..verifiers.languages import language_for_path as language_of
 from ..verifiers.registry import Constraint
+from ..verifiers.source import Source
 from .assistants import Answer, Assistant, AssistantError, Message, Prompt
 from .cache import ResponseCache
-from .conversation import Conversation
+from .conversation import Conversation, constraints_in_force, withdrawn_constraints
+from .integrity import file_findings, judged_files, suppression_findings
+from .outcome import round_outcome, unparsed_files
 from .importers import detect_format, load_dataset
 from .edits import apply_answer
 from .exec_checks import ExecRunner
 from .lsp_session import ServerSession
 from .server_pool import ServerPool
-from .prompts import SYSTEM_PROMPT, feedback_message, instruction_message, task_message
+from .extraction import ExtractionRule, entry_points
+from .prompts import SYSTEM_PROMPT
+from .protocols import DEFAULT as DEFAULT_PROTOCOL, Protocol, describe, get_protocol, header_protocol
+from .upstream_evaluators import EvaluatorRunner, load_evaluator, protocol_verdict
 from .provenance import dataset_digest, run_versions, git_revision
-from .runlog import RunLog, RunLogError, RunLogWriter, log_path, read_log
+from .runlog import RunLock, RunLog, RunLogError, RunLogWriter, log_path, read_log
 from .scheduler import MODES, DoneRound, next_round
 from .textdiff import unified_diff
 from .verdicts import DocumentView, constraint_payload, summarise, turn_verdict
+from .workspace_paths import UnsafePathError, WorkspacePolicy, protected_patterns, workspace_file
 
 
 
@@ -63,10 +71,26 @@ class ReplaySettings:
     server_command: list[str] | None = None
     dataset_format: str | None = None  # heedful or a benchmark's (replay/importers); None: detected
     judge: Any = None  # an LLM judge (replay/judge.py) for turns' `judge` questions; None: skipped
+    protocol: str = DEFAULT_PROTOCOL  # prompts, extraction, preprocessing, test composition (replay/protocols/)
+    turns: str | None = None  # the protocol's turn setting: "each" or "single" (None: the protocol's own)
+    evaluator: str | None = None  # the authors' evaluator file a protocol's verdicts need (replay/upstream_evaluators.py)
+    wait_for_lock: bool = False  # another run holds RUN_DIR: wait for it (--wait) instead of refusing
+    # integrity (design §8): suppression comments the assistant writes silence nothing and are
+    # reported, unless this is set (--honour-assistant-suppressions)
+    honour_assistant_suppressions: bool = False
+    # fail early (issue 14): stop after this many conversation errors in a row (0: never), and
+    # let malformed dataset lines pass without a non-zero exit (--skip-bad-lines; still logged)
+    max_consecutive_errors: int = 3
+    skip_bad_lines: bool = False
+    probe: bool = True  # ask the assistant's endpoint once before the first conversation
+    labels: dict[str, Any] | None = None  # a sweep cell's parameters, recorded in the header (replay/sweep.py)
 
     def identity(self) -> dict[str, Any]:
         """The settings that change what a run measures: a resume must keep them."""
-        return {"debounce_ms": self.debounce_ms, "judge": self.judge.config() if self.judge is not None else None}
+        identity = {"debounce_ms": self.debounce_ms, "judge": self.judge.config() if self.judge is not None else None}
+        if self.honour_assistant_suppressions:  # only when set: the logs of earlier runs resume as they are
+            identity["honour_assistant_suppressions"] = True
+        return identity
 
 
 @dataclass
@@ -77,6 +101,17 @@ class RunOutcome:
     rounds: int
     failed: list[tuple[str, str]] = field(default_factory=list)  # (conversation, error)
     dataset_errors: list[str] = field(default_factory=list)
+    failed_rounds: int = 0  # rounds played now whose assistant gave no answer (outcome assistant_error)
+    stopped: str | None = None  # why the run stopped early (--max-consecutive-errors), if it did
+
+
+class ReplayInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM ended the replay: the tool's process group was killed, the rounds in
+    flight were not recorded, and re-running the command resumes after the last recorded one."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 class ReplayError(HeedfulError):
@@ -98,8 +133,10 @@ class ConversationState:
     dropped: list[int] = field(default_factory=list)
 
     @classmethod
-    def start(cls, conversation: Conversation, rounds: list[dict[str, Any]]) -> "ConversationState":
-        state = cls(conversation, dict(conversation.files), [Message("system", SYSTEM_PROMPT)])
+    def start(cls, conversation: Conversation, rounds: list[dict[str, Any]],
+              system_prompt: str | None = SYSTEM_PROMPT) -> "ConversationState":
+        state = cls(conversation, dict(conversation.files),
+                    [Message("system", system_prompt)] if system_prompt is not None else [])
         for record in rounds:
             state.absorb(record)
         return state
@@ -133,7 +170,12 @@ class ReplayEngine:
         self.on_round = on_round
         self.warn = warn or (lambda message: None)
         self.cache = ResponseCache(settings.cache_dir) if settings.cache_dir else None
-        self.exec_runner = ExecRunner()
+        self.protocol: Protocol = get_protocol(settings.protocol, settings.turns)
+        self.exec_runner = ExecRunner(preprocess=self.protocol.preprocess, limits=self.protocol.test_limits())
+        # before anything runs: a protocol scored by the authors' evaluator never runs without it
+        evaluator = load_evaluator(self.protocol.name, self.protocol.evaluator, settings.evaluator)
+        self.upstream = EvaluatorRunner(evaluator) if evaluator is not None else None
+        self._entry_points: dict[str, tuple[str, ...]] = {}
         self._judged: dict[str, dict[str, Any]] = {}
         self.writer: RunLogWriter | None = None
 
@@ -159,11 +201,15 @@ class ReplayEngine:
     def _header(self, conversations: int) -> dict[str, Any]:
         return {
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "dataset": {"path": self.dataset, "sha256": dataset_digest(self.dataset), "conversations": conversations,
+            "dataset": {**_dataset_paths(self.dataset, self.run_dir), "sha256": dataset_digest(self.dataset),
+                        "conversations": conversations,
                         "format": self.settings.dataset_format or detect_format(self.dataset)},
             "assistant": self.assistant.config(),
             "mode": self.settings.mode,
             "settings": self.settings.identity(),
+            "protocol": self.protocol.identity(),
+            **({"evaluator": self.upstream.evaluator.header()} if self.upstream is not None else {}),
+            **({"sweep": self.settings.labels} if self.settings.labels else {}),
             "versions": run_versions(),
             "git": git_revision(),
         }
@@ -185,6 +231,13 @@ class ReplayEngine:
                                    f"now {json.dumps(header[key], sort_keys=True)}")
         if log.header.get("dataset", {}).get("format", header["dataset"]["format"]) != header["dataset"]["format"]:
             differences.append(f"dataset format: was {log.header['dataset']['format']}, now {header['dataset']['format']}")
+        if header_protocol(log.header) != header["protocol"]:
+            differences.append(f"protocol: was {describe(header_protocol(log.header))}, now "
+                               f"{describe(header['protocol'])} (runs are comparable only under the same protocol; "
+                               f"--protocol {header_protocol(log.header).get('name')} resumes it)")
+        if (log.header.get("evaluator") or {}).get("sha256") != (header.get("evaluator") or {}).get("sha256"):
+            differences.append(f"the authors' evaluator: was {json.dumps(log.header.get('evaluator'))}, now "
+                               f"{json.dumps(header.get('evaluator'))} (its verdicts would mix two evaluators)")
         if log.header.get("dataset", {}).get("sha256") != header["dataset"]["sha256"]:
             differences.append(f"dataset {self.dataset} changed since the run started (sha256 differs)")
         if differences:
@@ -198,10 +251,34 @@ class ReplayEngine:
 
     def run(self) -> RunOutcome:
         conversations, dataset_errors = self._load()
+        if self.upstream is not None:
+            self.upstream.check_dataset(conversations)  # before anything runs
         for error in dataset_errors:
             self.warn(f"skipped a malformed conversation: {error}")
-        os.makedirs(self.run_dir, exist_ok=True)
+        if getattr(self.assistant, "name", None) == "reference":
+            # an upper bound of 0 % would look like a finding: refuse before anything runs
+            missing = [c.id for c in conversations if not c.reference]
+            if missing:
+                raise ReplayError(f"{self.dataset}: --assistant reference needs a reference solution, and "
+                                  f"{len(missing)} of {len(conversations)} conversation(s) have none (first: "
+                                  f"{', '.join(missing[:5])}); use --only, or another assistant")
+        try:
+            os.makedirs(self.run_dir, exist_ok=True)
+        except OSError as exc:
+            raise ReplayError(f"--out {self.run_dir}: cannot create the run directory: {exc.strerror or exc}") from None
+        lock = RunLock(self.run_dir)  # one run per directory: a second one would play (and bill) it all again
+        lock.acquire(wait=self.settings.wait_for_lock, on_wait=self.warn)
+        try:
+            return self._run_locked(conversations, dataset_errors)
+        finally:
+            lock.release()
+
+    def _run_locked(self, conversations: list[Conversation], dataset_errors: list[str]) -> RunOutcome:
         log = self._open_log(len(conversations))
+        logged = {r.get("error") for r in log.records if r.get("record") == "dataset_error"} if log else set()
+        for error in dataset_errors:  # malformed lines stay in the run, once each (results.py counts them)
+            if error not in logged:
+                self._append({"record": "dataset_error", "error": error})
         finished = log.finished() if log else set()
         previous: dict[str, list[dict[str, Any]]] = {}
         if log:
@@ -214,15 +291,62 @@ class ReplayEngine:
                           "reason": reason if isinstance(reason, str) else "needs context not available here"})
         finished |= {c.id for c in skipped}
         todo = [c for c in conversations if c.id not in finished]
+        probe = getattr(self.assistant, "probe", None)
+        if todo and self.settings.probe and probe is not None:
+            note = probe()  # a dead endpoint or a bad key: one clear error now, not retries per conversation
+            if note:
+                self.warn(note)
         outcome = RunOutcome(self.run_dir, len(conversations), len(conversations) - len(todo), 0,
                              dataset_errors=dataset_errors)
+        bind = getattr(self.assistant, "bind_run", None)
+        if bind is not None:
+            bind(self.run_dir)  # a command tool keeps its logs, home and sessions in RUN_DIR/tools
+        self._failed_rounds = 0
+        self._interrupted: int | None = None
         try:
             asyncio.run(self._run_all(todo, previous, outcome))
+        except asyncio.CancelledError:
+            if self._interrupted is None:
+                raise
         finally:
             assert self.writer is not None
             self.writer.close()
             self.exec_runner.close()  # the sandboxes kept alive for the exec checks
+            close = getattr(self.assistant, "close", None)
+            if close is not None:
+                close()  # e.g. the command assistant's model proxy
+        if self._interrupted is not None:
+            raise ReplayInterrupted(self._interrupted)
+        outcome.failed_rounds = self._failed_rounds
         return outcome
+
+    def _catch_signals(self, task: asyncio.Task) -> list[int]:
+        """SIGINT and SIGTERM end the replay: the assistant's tools are killed (their process
+        groups) and the run is cancelled at its next await, so no half-done round is logged.
+        Only in the main thread (signals are delivered there); returns the signals caught."""
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return []
+        loop = asyncio.get_running_loop()
+
+        def stop(signum: int) -> None:
+            if self._interrupted is None:
+                self._interrupted = signum
+                interrupt = getattr(self.assistant, "interrupt", None)
+                if interrupt is not None:
+                    interrupt()
+                task.cancel()
+
+        caught = []
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, stop, signum)
+                caught.append(signum)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+        return caught
 
     async def _run_all(self, todo: list[Conversation], previous: dict[str, list[dict[str, Any]]],
                        outcome: RunOutcome) -> None:
@@ -234,46 +358,74 @@ class ReplayEngine:
         semaphore = asyncio.Semaphore(self.settings.concurrency)
         self.pool = ServerPool(self.settings.debounce_ms, self.settings.server_command)
 
+        errors_in_a_row = 0
+        limit = self.settings.max_consecutive_errors
+
         async def one(conversation: Conversation) -> None:
+            nonlocal errors_in_a_row
             async with semaphore:
+                if outcome.stopped is not None:
+                    progress.update(1)
+                    return  # not started: re-running the command plays it
                 try:
-                    outcome.rounds += await self._play(conversation, previous.get(conversation.id, []), progress)
+                    # awaited first: `outcome.rounds += await ...` would read the count before the
+                    # await and lose the rounds of conversations that finish meanwhile
+                    played = await self._play(conversation, previous.get(conversation.id, []), progress)
+                    outcome.rounds += played
+                    errors_in_a_row = 0
                 except Exception as exc:  # noqa: BLE001 - one conversation's fault never stops the others
                     if not isinstance(exc, (HeedfulError, OSError, asyncio.TimeoutError, RuntimeError)):
                         traceback.print_exc()  # a bug of ours: show where, and keep going
                     message = _describe(exc)
                     outcome.failed.append((conversation.id, message))
                     self._append({"record": "conversation_error", "conversation": conversation.id, "error": message})
+                    errors_in_a_row += 1
+                    if limit and errors_in_a_row >= limit and outcome.stopped is None:
+                        # the same fault would cost every remaining conversation its retries
+                        outcome.stopped = (f"stopped after {errors_in_a_row} conversation errors in a row "
+                                           f"(--max-consecutive-errors {limit}); the last: {message}")
                 finally:
                     progress.update(1)
 
+        current = asyncio.current_task()
+        caught = self._catch_signals(current) if current is not None else []
         try:
             await self.pool.prestart(min(self.settings.concurrency, len(todo)))
             await asyncio.gather(*(one(c) for c in todo))
         finally:
+            for signum in caught:
+                loop.remove_signal_handler(signum)
             progress.close()
             await self.pool.close()
 
     def _append(self, record: dict[str, Any]) -> None:
         assert self.writer is not None
         self.writer.append(record)
+        if record.get("record") == "round" and record.get("outcome") == "assistant_error":
+            self._failed_rounds = getattr(self, "_failed_rounds", 0) + 1
         if self.on_round is not None:
             self.on_round(record)
 
     async def _play(self, conversation: Conversation, rounds: list[dict[str, Any]], progress: Any) -> int:
-        state = ConversationState.start(conversation, rounds)
+        state = ConversationState.start(conversation, rounds, self.protocol.system_prompt)
         workspace = tempfile.mkdtemp(prefix="heedful-replay-")
         played = 0
         try:
             _write_files(workspace, state.files, {})
             async with self.pool.session() as session:
                 documents = _Documents(session, conversation, workspace)
-                for path, text in state.files.items():
+                # the dataset's files as opened (their suppressions are trusted); on resume, the
+                # answers' changes since go in as an assistant edit, so the server distrusts the
+                # suppressions they added, as it did before the interruption
+                for path, text in conversation.files.items():
                     documents.open(path, text)
                 if state.done:
                     await documents.set_constraints(_constraints_up_to(conversation, state.done[-1].turn))
-                while (step := next_round(self.settings.mode, len(conversation.turns), bool(conversation.prompt.strip()),
-                                          state.done)) is not None:
+                    for path in sorted(set(conversation.files) | set(state.files)):
+                        if state.files.get(path) != conversation.files.get(path):
+                            await documents.edit(path, state.files.get(path), turn=state.done[-1].turn,
+                                                 honour_suppressions=self.settings.honour_assistant_suppressions)
+                while (step := self._next_round(conversation, state.done)) is not None:
                     record = await self._round(conversation, state, documents, workspace, *step)
                     self._append(record)
                     state.absorb(record)
@@ -291,11 +443,13 @@ class ReplayEngine:
         round_started = time.perf_counter()
         turn_obj = conversation.turns[turn - 1] if turn >= 1 else None
         if feedback:
-            message = feedback_message(*_problems(state.last_record or {}, turn))
+            message = self.protocol.feedback_message(*_problems(state.last_record or {}, turn))
+        elif self.protocol.turns == "single":
+            message = self.protocol.single_message(conversation)  # type: ignore[misc]  # set when single
         elif turn_obj is None:
-            message = task_message(conversation)
+            message = self.protocol.task_message(conversation)
         else:
-            message = instruction_message(turn_obj)
+            message = self.protocol.instruction_message(turn_obj)
         if turn >= 1 and feedback == 0:
             await documents.set_constraints(_constraints_up_to(conversation, turn))
         prompt = Prompt(conversation, turn, feedback, state.messages + [Message("user", message)],
@@ -319,11 +473,17 @@ class ReplayEngine:
         if answer is not None:
             if answer.files is not None:
                 after = dict(answer.files)
-                edit_json.update(applied=True, format="files")
+                # a tool edits the files itself; what it reported as failed is the round's edit error
+                edit_json.update(applied=True, format="files",
+                                 errors=[{"block": "tool", "reason": reason} for reason in answer.edit_errors])
             else:
-                applied = apply_answer(answer.text, before)
+                applied = apply_answer(answer.text, before,
+                                       policy=WorkspacePolicy(workspace, protected_patterns(conversation.metadata)),
+                                       rule=self._extraction_rule(conversation))
                 after = {path: text for path, text in {**before, **applied.files}.items()
                          if path not in applied.deleted}
+                if applied.extraction is not None:
+                    edit_json["extraction"] = applied.extraction.to_json()
                 edit_json.update(applied=bool(applied.files or applied.deleted), format=applied.format,
                                  errors=[{"block": e.block, "reason": e.reason} for e in applied.errors])
         else:
@@ -337,26 +497,34 @@ class ReplayEngine:
 
         verdict_started = time.perf_counter()
         constraints = _constraints_up_to(conversation, turn)
-        scope_symbol = turn_obj.scope_symbol if turn_obj else None
+        scopes, scope_error = _scopes_by_file(turn_obj.scope if turn_obj else None, before, changed,
+                                              f"{conversation.id} turn {turn}")
         turn_keys = [c.key for c in turn_obj.constraints] if turn_obj else []
         for path in changed:
-            await documents.edit(path, after.get(path), turn=turn, instruction=message, symbol=scope_symbol,
-                           constraints=turn_keys)
+            await documents.edit(path, after.get(path), turn=turn, instruction=message, scope=scopes.get(path),
+                           constraints=turn_keys, honour_suppressions=self.settings.honour_assistant_suppressions)
         views, statuses = await documents.snapshot(self.settings.verdict_timeout)
         verdict_ms = (time.perf_counter() - verdict_started) * 1000
 
         exec_started = time.perf_counter()
+        withdrawn = withdrawn_constraints(conversation, turn)
+        judged = judged_files(conversation.files, after)  # never the answer's own tests or config
         verdicts: dict[str, Any] = {}
         for index in range(1, turn + 1):
             item = conversation.turns[index - 1]
-            tests = await self.exec_runner.run(conversation, after, item.tests)
+            tests = await self.exec_runner.run(conversation, judged, self.protocol.tests_for(conversation, index))
             judges = await self._judge(conversation, after, item.judge)
-            verdicts[str(index)] = turn_verdict([c for c in constraints if c.turn == index], views, tests, judges,
-                                                item.judged_by)
-        base_tests = await self.exec_runner.run(conversation, after, conversation.tests)
+            verdicts[str(index)] = _mark_withdrawn(
+                turn_verdict([c for c in constraints if c.turn == index], views, tests, judges, item.judged_by),
+                [(c, by) for c, by in withdrawn if c.turn == index])
+        upstream = await self.upstream.evaluate(conversation, judged) if self.upstream is not None else None
+        if upstream is not None:  # the authors' checkers decide; heedful's verdict stays beside theirs
+            verdicts = {key: protocol_verdict(verdict, int(key), upstream) for key, verdict in verdicts.items()}
+        base_tests = await self.exec_runner.run(conversation, judged, conversation.tests)
         exec_ms = (time.perf_counter() - exec_started) * 1000
 
         edit_report = _merge_edit_reports([statuses[p].get("edit") for p in changed if p in statuses])
+        unparsed = unparsed_files(changed, statuses)
         own = verdicts.get(str(turn), {}).get("status")
         broken = [int(t) for t, v in verdicts.items() if int(t) in state.satisfied_ever and v["status"] == "fail"]
         needs_feedback = turn >= 1 and (own == "fail" or bool(broken))
@@ -371,13 +539,21 @@ class ReplayEngine:
             "usage": answer.usage if answer is not None else {},
             "attempts": answer.attempts if answer is not None else 0,
             "cached": bool(answer is not None and getattr(answer, "cached", False)),
+            **({"tool": answer.tool} if answer is not None and answer.tool is not None else {}),
             "edit": edit_json,
+            "outcome": round_outcome(answer is not None, edit_json["errors"], changed, unparsed),
+            "unparsed": unparsed,
             "files": after,
             "diagnostics": {view.path: list(view.diagnostics) for view in views},
             "verdicts": verdicts,
             "base": {"passed": sum(t["status"] == "pass" for t in base_tests), "total": len(base_tests),
                      "tests": base_tests},
+            **({"upstream": upstream.to_json() | _upstream_groups(conversation)} if upstream is not None else {}),
             "edit_report": edit_report,
+            # a scope that names what the files do not define: an error of the turn, never a silent unknown
+            "scope_error": scope_error or (edit_report or {}).get("scopeError"),
+            "integrity": [f.to_json() for f in file_findings(changed, before, after)
+                          + suppression_findings({view.path: view.diagnostics for view in views})],
             "regressions": len(edit_report.get("regressions", [])) if edit_report else 0,
             "needs_feedback": needs_feedback,
             "dropped": bool(feedback and own == "fail"),
@@ -410,8 +586,33 @@ class ReplayEngine:
             out.append({"name": question.name, **self._judged[key]})
         return out
 
+    def _next_round(self, conversation: Conversation, done: list[DoneRound]) -> tuple[int, int] | None:
+        """The scheduler's next round; in a protocol's single-turn setting, one round (the last
+        turn's, carrying every instruction) and, in dynamic mode, its feedback round."""
+        turns = len(conversation.turns)
+        if self.protocol.turns != "single" or not turns:
+            return next_round(self.settings.mode, turns, bool(conversation.prompt.strip()), done)
+        if not done:
+            return turns, 0
+        last = done[-1]
+        if self.settings.mode == "dynamic" and last.feedback == 0 and last.needs_feedback:
+            return turns, 1
+        return None
+
+    def _extraction_rule(self, conversation: Conversation) -> ExtractionRule:
+        """The protocol's answer extraction for this task: its language and the entry points its
+        reference and tests name (computed once per conversation)."""
+        if conversation.id not in self._entry_points:
+            tests = [t.code for t in conversation.tests] + [t.code for turn in conversation.turns for t in turn.tests]
+            named = conversation.metadata.get("entry_point")
+            self._entry_points[conversation.id] = entry_points(
+                conversation.language, (conversation.reference or {}).values(), tests,
+                [named] if isinstance(named, str) else named if isinstance(named, list) else ())
+        return ExtractionRule(self.protocol.extraction, conversation.language, self._entry_points[conversation.id])
+
     def _answer(self, prompt: Prompt) -> Answer:
-        if self.cache is None:
+        # a command tool must run to edit the workspace: --cache is its model proxy's instead
+        if self.cache is None or getattr(self.assistant, "caches_model_calls", False):
             return self.assistant.answer(prompt)
         key = self.cache.key(self.assistant.config(), prompt)
         cached = self.cache.get(key)
@@ -485,7 +686,25 @@ class _Documents:
 # -- helpers ----------------------------------------------------------------------------------------
 
 def _constraints_up_to(conversation: Conversation, turn: int) -> list[Constraint]:
-    return [c for t in conversation.turns[:max(turn, 0)] for c in t.constraints]
+    """The constraints in force at `turn`: replaced and retired ones left out (design §8)."""
+    return constraints_in_force(conversation, turn)
+
+
+def _upstream_groups(conversation: Conversation) -> dict[str, Any]:
+    """The task's groups in upstream's summary (run_ifcodebench.py: `lg`, `programming_language`)."""
+    return {"lg": conversation.metadata.get("lg"),
+            "programming_language": conversation.metadata.get("programming_language") or conversation.language}
+
+
+def _mark_withdrawn(verdict: dict[str, Any], withdrawn: list[tuple[Constraint, int]]) -> dict[str, Any]:
+    """Record an instruction's withdrawn constraints; one with nothing else left to check is
+    `withdrawn`: no verdict, so it is neither satisfied nor forgotten (results.py leaves it out)."""
+    if not withdrawn:
+        return verdict
+    verdict["withdrawn"] = [{"constraint": c.to_json() | {"turn": c.turn}, "by_turn": by} for c, by in withdrawn]
+    if verdict["status"] == "unchecked":
+        verdict["status"] = "withdrawn"
+    return verdict
 
 
 def _problems(record: dict[str, Any], turn: int) -> tuple[list[str], list[str]]:
@@ -506,6 +725,34 @@ def _problems(record: dict[str, Any], turn: int) -> tuple[list[str], list[str]]:
     return problems, tests
 
 
+def _scopes_by_file(request: ScopeRequest | None, before: dict[str, str], changed: list[str],
+                    where: str) -> tuple[dict[str, dict[str, Any]], str | None]:
+    """Each changed file's share of the turn's scope (the symbols it defines; a file defining
+    none of them has an empty scope), and the error if a symbol is defined nowhere or lines lie
+    past the end of every file. On error every file gets the scope as written: the server then
+    reports the same error in each edit report."""
+    if request is None:
+        return {}, None
+    sources = {}
+    for path, text in before.items():
+        language = language_of(path)
+        if language is not None:
+            sources[path] = Source(text, language, path)
+    try:
+        shares = symbols_by_file(request, sources, where) if sources else {}
+        failures = []
+        for path, source in sources.items():
+            try:
+                resolve_scope(shares.get(path, request), source, where)
+            except ScopeError as exc:  # lines past this file's end may be another file's
+                failures.append(exc)
+        if sources and len(failures) == len(sources):
+            raise failures[0]
+    except ScopeError as exc:
+        return {path: request.to_json() for path in changed}, str(exc)
+    return {path: shares.get(path, request).to_json() for path in changed}, None
+
+
 def _merge_edit_reports(reports: list[dict[str, Any] | None]) -> dict[str, Any] | None:
     """One turn may change several files: one boundary verdict for the whole edit."""
     reports = [r for r in reports if r]
@@ -523,24 +770,46 @@ def _merge_edit_reports(reports: list[dict[str, Any] | None]) -> dict[str, Any] 
         "outOfScopeRatio": round(outside / changed, 4) if changed and known else None,
         "regressions": sorted({c for r in reports for c in r.get("regressions", [])}),
         "harmful": any(r.get("harmful") for r in reports),
+        "moves": [m for r in reports for m in r.get("moves") or []],
+        "movedLines": sum(r.get("movedLines") or 0 for r in reports),
+        "outOfScopeMoves": sum(r.get("outOfScopeMoves") or 0 for r in known),
+        "scopeError": "; ".join(r["scopeError"] for r in reports if r.get("scopeError")) or None,
     }
 
 
 def _write_files(workspace: str, files: dict[str, str], before: dict[str, str]) -> None:
     """Keep the workspace on disk as the editor would after saving (the `command` assistant and exec
-    checks read it)."""
-    for path in set(before) - set(files):
+    checks read it). Every path is confined to the workspace first (replay/workspace_paths.py):
+    the files may come from a run log being resumed, which is as untrusted as an answer. (The
+    dataset's protected files are the answers' business: apply_answer refuses them.)"""
+    try:
+        removed = [workspace_file(workspace, path) for path in set(before) - set(files)]
+        written = {path: workspace_file(workspace, path) for path in files}
+    except UnsafePathError as exc:
+        raise ReplayError(f"the workspace was not written: {exc}") from None
+    for target in removed:
         try:
-            os.remove(os.path.join(workspace, path))
+            os.remove(target)
         except FileNotFoundError:
             pass
     for path, text in files.items():
-        if before.get(path) == text and os.path.exists(os.path.join(workspace, path)):
+        target = written[path]
+        if before.get(path) == text and os.path.exists(target):
             continue
-        target = os.path.join(workspace, path)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(target, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
+
+
+def _dataset_paths(dataset: str, run_dir: str) -> dict[str, str]:
+    """The dataset's path for the header: absolute, so `rescore` and `report` work from any folder,
+    and also relative to the run when the dataset lies inside it (the run folder can move whole)."""
+    path = os.path.abspath(dataset)
+    paths = {"path": path}
+    inside = os.path.relpath(path, os.path.abspath(run_dir))
+    if not inside.startswith(os.pardir + os.sep) and inside != os.pardir:
+        paths["path_in_run"] = inside
+    return paths
 
 
 def _describe(exc: BaseException) -> str:

@@ -15,7 +15,7 @@ import asyncio
 import hashlib
 import threading
 from collections import OrderedDict
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..verifiers.languages import language_for_path as language_of
 from .conversation import Conversation, TestCase
@@ -25,9 +25,12 @@ SESSIONS = 4  # batched sandboxes kept alive, one per recent (program, files), l
 
 
 class ExecRunner:
-    def __init__(self, limits: Any = None, output_chars: int = 2000) -> None:
+    def __init__(self, limits: Any = None, output_chars: int = 2000,
+                 preprocess: Callable[[str], str] | None = None) -> None:
         self.limits = limits
         self.output_chars = output_chars
+        # a protocol's evaluation preprocessing (replay/protocols/): the tests run on what it returns
+        self.preprocess = preprocess
         self._cache: dict[str, dict[str, Any]] = {}
         self._sessions: OrderedDict[str, tuple[Any, threading.Lock]] = OrderedDict()
         self._sessions_lock = threading.Lock()
@@ -39,7 +42,14 @@ class ExecRunner:
         if conversation.language not in EXEC_LANGUAGES:
             return [{"name": t.name, "status": "skipped",
                      "reason": f"exec tests run for {', '.join(EXEC_LANGUAGES)} only"} for t in tests]
+        repository = conversation.metadata.get("requires_repository")
+        if isinstance(repository, dict):
+            # a repository-level task (CodeIF-Bench's DevEval levels): its tests import the project
+            return [{"name": t.name, "status": "skipped", "reason": str(repository.get("reason") or
+                     "its tests need the task's source repository, which is not available here")} for t in tests]
         program = program_text(conversation, files)
+        if self.preprocess is not None:
+            program = self.preprocess(program)
         keys = [self._key(program, files, test) for test in tests]
         todo: dict[str, str] = {}  # key -> test code, each test once
         for key, test in zip(keys, tests):

@@ -9,16 +9,21 @@ person in an editor would see.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 from ..server.server import plain
+from ..verifiers.errors import HeedfulError
+
+START_TIMEOUT_SECONDS = 60.0
 
 CAPABILITIES = types.ClientCapabilities(
     general=types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf16]),
@@ -60,13 +65,33 @@ def utf16_position(text: str, offset: int) -> types.Position:
     return types.Position(line=line, character=column)
 
 
+def server_command() -> list[str]:
+    """How the server is started: `python -P -m heedful serve`. `-P` keeps the working directory
+    (the workspace: a benchmark's files, a clone) off `sys.path`, so a `typing.py`, `logging.py`
+    or a folder named `heedful` there cannot shadow what the server imports. Not `-I`: that also
+    drops PYTHONPATH and the user's site-packages, where heedful may be installed; an editable
+    install is found through site-packages and keeps working."""
+    return [sys.executable, "-P", "-m", "heedful", "serve"]
+
+
+class ServerStartError(HeedfulError):
+    """The server process died before it answered `initialize`; the message carries its stderr."""
+
+
+STDERR_LINES_KEPT = 40
+
+
 class ServerSession:
     """One `heedful serve` process, one workspace, the documents a conversation edits."""
 
     def __init__(self, workspace: str, debounce_ms: int = 0, command: list[str] | None = None) -> None:
         self.workspace = os.path.abspath(workspace)
         self.debounce_ms = debounce_ms
-        self.command = command or [sys.executable, "-m", "heedful", "serve"]
+        self.command = command or server_command()
+        # the last lines the server wrote to stderr: read all the time (a full pipe would block
+        # the server), shown when it dies
+        self.stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES_KEPT)
+        self._stderr_reader: asyncio.Task | None = None
         self.client = LanguageClient("heedful-replay", "1")
         self.documents: dict[str, _Document] = {}
         self.changed = asyncio.Condition()
@@ -79,20 +104,41 @@ class ServerSession:
         async def on_status(params: Any) -> None:
             await self._on_status(params)
 
-    async def __aenter__(self) -> "ServerSession":
-        await self.client.start_io(*self.command)
-        await self.client.initialize_async(types.InitializeParams(
-            capabilities=CAPABILITIES, root_uri=uri_of(self.workspace), process_id=os.getpid(),
-            initialization_options={"debounce_ms": self.debounce_ms}))
+    async def __aenter__(self) -> Self:
+        await self.client.start_io(*self.command, cwd=self.workspace)
+        process = self.client._server
+        if process is not None and process.stderr is not None:
+            self._stderr_reader = asyncio.create_task(self._read_stderr(process.stderr))
+        try:
+            await asyncio.wait_for(self.client.initialize_async(types.InitializeParams(
+                capabilities=CAPABILITIES, root_uri=uri_of(self.workspace), process_id=os.getpid(),
+                initialization_options={"debounce_ms": self.debounce_ms})), START_TIMEOUT_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - whatever it was, the user needs the server's own words
+            raise ServerStartError(await self._start_failure(exc)) from None
         self.client.initialized(types.InitializedParams())
         return self
 
+    async def _read_stderr(self, stream: asyncio.StreamReader) -> None:
+        while line := await stream.readline():
+            self.stderr.append(line.decode(errors="replace").rstrip())
+
+    async def _start_failure(self, exc: BaseException) -> str:
+        process = self.client._server
+        code = None
+        if process is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                code = await asyncio.wait_for(process.wait(), 5)
+        if self._stderr_reader is not None:
+            with contextlib.suppress(asyncio.TimeoutError, Exception):
+                await asyncio.wait_for(asyncio.shield(self._stderr_reader), 2)
+        what = f"exited with code {code}" if code is not None else f"did not answer `initialize` ({exc or type(exc).__name__})"
+        tail = "\n".join(self.stderr) or "(nothing on stderr)"
+        return f"the heedful server `{' '.join(self.command)}` (in {self.workspace}) {what} at start-up:\n{tail}"
+
     async def __aexit__(self, *exc_info: object) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a dead server is stopped below anyway
             await asyncio.wait_for(self.client.shutdown_async(None), 10)
             self.client.exit(None)
-        except Exception:  # noqa: BLE001 - a dead server is stopped below anyway
-            pass
         await self.client.stop()
 
     def alive(self) -> bool:
@@ -146,9 +192,10 @@ class ServerSession:
 
     def assistant_edit(self, uri: str, *, turn: int | None = None, instruction: str | None = None,
                        scope: dict | None = None, constraints: list[str] | None = None,
-                       symbol: str | None = None) -> None:
+                       symbol: str | None = None, honour_suppressions: bool = False) -> None:
         payload = {"uri": uri, "turn": turn, "instruction": instruction, "scope": scope,
-                   "constraints": constraints, "symbol": symbol}
+                   "constraints": constraints, "symbol": symbol,
+                   "honourSuppressions": True if honour_suppressions else None}
         self.client.protocol.notify("heedful/assistantEdit", {k: v for k, v in payload.items() if v is not None})
 
     def replace_text(self, uri: str, new_text: str) -> int:

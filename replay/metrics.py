@@ -14,6 +14,12 @@ it is absent from `TurnResult.satisfied` and is never counted as failed.
 - IFE(n) (dynamic mode): instructions satisfied by A_n divided by the rounds used so far.
 - SSR / HSR (MultiCodeIF): mean share of a conversation's checkable instructions satisfied at its
   last turn / share of conversations that satisfy all of them.
+- withdrawn instructions (design §8, constraint lifecycle): an instruction whose constraints a
+  later turn replaced or retired has no verdict from that turn on (`TurnResult.withdrawn`): it
+  leaves the denominators of CA, IFR and SSR/HSR and is never counted as forgotten.
+- round outcomes (design §8, replay/outcome.py): IA/CA/IFR judge each turn's code whatever its
+  round's outcome (an answer that does not parse, or changed nothing, is judged as it stands);
+  the edit-format error rate counts the outcomes `edit_failed` and `assistant_error`.
 - boundary-error rate, harmful-boundary-error rate and mean out-of-scope ratio over the turns
   whose boundary is known (turns with an unknown boundary are counted apart), edit-format error
   rate over all turns, regressions per turn; per turn index and in total over all turns.
@@ -26,7 +32,7 @@ it is absent from `TurnResult.satisfied` and is never counted as failed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import mean
 
 UNCATEGORISED = "(none)"
@@ -48,6 +54,9 @@ class TurnResult:
     out_of_scope_ratio: float | None = None
     regressions: int = 0
     category: str | None = None
+    withdrawn: tuple[int, ...] = ()  # instruction turns whose constraints are no longer in force here
+    scope_error: bool = False  # the turn's scope names what the files do not define (boundary unknown)
+    moves: int = 0  # blocks the edit moved (counted apart from changed lines)
 
 
 @dataclass
@@ -80,6 +89,8 @@ class BoundaryTotals:
     edit_format_error_rate: float | None = None
     regressions: int = 0
     regressions_per_turn: float | None = None
+    scope_errors: int = 0  # turns whose given scope did not resolve (among the unknown boundaries)
+    moves: int = 0  # moved blocks, over all turns
 
 
 @dataclass
@@ -107,6 +118,7 @@ class RunMetrics:
     # per-turn curves per conversation category; only when every conversation has a single
     # category and there are at least two (otherwise a "category curve" mixes conversations)
     per_category_turns: dict[str, list[TurnMetrics]] = field(default_factory=dict)
+    withdrawn: int = 0  # instructions withdrawn (replaced or retired) by their conversation's last turn
 
 
 def _avg(values: Iterable[float]) -> float | None:
@@ -114,9 +126,17 @@ def _avg(values: Iterable[float]) -> float | None:
     return mean(values) if values else None
 
 
+def _without_withdrawn(result: TurnResult) -> TurnResult:
+    """A withdrawn instruction has no verdict, whatever a log says about it."""
+    if not result.withdrawn or not set(result.withdrawn) & set(result.satisfied):
+        return result
+    satisfied = {i: ok for i, ok in result.satisfied.items() if i not in result.withdrawn}
+    return replace(result, satisfied=satisfied)
+
+
 def _group(results: Sequence[TurnResult]) -> dict[str, list[TurnResult]]:
     by_conversation: dict[str, list[TurnResult]] = {}
-    for result in results:
+    for result in map(_without_withdrawn, results):
         by_conversation.setdefault(result.conversation, []).append(result)
     for turns in by_conversation.values():
         turns.sort(key=lambda r: r.turn)
@@ -135,7 +155,8 @@ def boundary_totals(results: Sequence[TurnResult]) -> BoundaryTotals:
         edit_format_errors=sum(r.edit_format_error for r in results),
         edit_format_error_rate=_avg(float(r.edit_format_error) for r in results),
         regressions=sum(r.regressions for r in results),
-        regressions_per_turn=_avg(r.regressions for r in results))
+        regressions_per_turn=_avg(r.regressions for r in results),
+        scope_errors=sum(r.scope_error for r in results), moves=sum(r.moves for r in results))
 
 
 def _per_turn(by_conversation: dict[str, list[TurnResult]]) -> list[TurnMetrics]:
@@ -215,6 +236,7 @@ def compute(results: Sequence[TurnResult]) -> RunMetrics:
     shares = [sum(r.satisfied.values()) / len(r.satisfied) for r in finals if r.satisfied]
     metrics.ssr = _avg(shares)
     metrics.hsr = _avg(float(all(r.satisfied.values())) for r in finals if r.satisfied)
+    metrics.withdrawn = sum(len(r.withdrawn) for r in finals)
     conversation_categories = {c: _conversation_category(turns) for c, turns in by_conversation.items()}
     distinct = set(conversation_categories.values())
     if None not in distinct and len(distinct) >= 2:

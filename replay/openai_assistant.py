@@ -64,7 +64,7 @@ class OpenAIAssistant:
     def __init__(self, model: str, base_url: str = DEFAULT_BASE_URL, api_key_env: str = "OPENAI_API_KEY",
                  temperature: float | None = 0.0, seed: int | None = None, max_tokens: int | None = None,
                  timeout: float = 120.0, retries: int = 5, backoff_base: float = 1.0,
-                 backoff_cap: float = 60.0) -> None:
+                 backoff_cap: float = 60.0, request_options: dict[str, Any] | None = None) -> None:
         """Check the settings and build the client; raises HeedfulError for a setting that cannot
         work (no model, a malformed base URL, no API key for a remote endpoint), so a run fails
         before its first turn rather than on every turn."""
@@ -87,6 +87,12 @@ class OpenAIAssistant:
         self.retries = retries
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
+        # extra request body fields (top_p, stop, n, vendor parameters), sent as given: they change the
+        # answers, so they are part of the config (and of the cache key)
+        self.request_options = dict(request_options or {})
+        reserved = sorted(set(self.request_options) & {"model", "messages", "stream"})
+        if reserved:
+            raise HeedfulError(f"--request-option {reserved[0]}: heedful sets this field itself")
         self.last_finish_reason: str | None = None  # of the last answer ("stop", "length", ...)
         api_key = os.environ.get(api_key_env) or None
         if api_key is None:
@@ -101,7 +107,32 @@ class OpenAIAssistant:
     def config(self) -> dict[str, Any]:
         """What determines the answers; the key is a secret and never appears."""
         return {"kind": self.name, "base_url": self.base_url, "model": self.model,
-                "temperature": self.temperature, "seed": self.seed, "max_tokens": self.max_tokens}
+                "temperature": self.temperature, "seed": self.seed, "max_tokens": self.max_tokens,
+                # only when set: the headers of earlier runs resume as they are
+                **({"request_options": self.request_options} if self.request_options else {})}
+
+    def probe(self) -> str | None:
+        """Fail before the first conversation if the endpoint cannot be used: one `GET /models`
+        (unreachable, a bad key: a HeedfulError at once, instead of minutes of retries per
+        conversation). A model the endpoint does not list is a warning returned, not an error:
+        some servers serve names they do not list, and an unknown one stops the run after
+        --max-consecutive-errors conversations anyway (its 404 is not retried)."""
+        try:
+            listed = [m.id for m in self._client.models.list()]
+        except openai.APIStatusError as exc:
+            if exc.status_code in (401, 403):
+                raise HeedfulError(f"{self._message(self._status_failure(exc), 1)} "
+                                   "(checked before the first conversation)") from None
+            return None  # no /models route (404, 405): the first request decides
+        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+            failure = (self._timeout_failure(exc) if isinstance(exc, openai.APITimeoutError)
+                       else self._connection_failure(exc))
+            raise HeedfulError(f"{failure.headline}: {failure.detail or 'no answer'} (checked before the first "
+                               "conversation: is the server running, and is --base-url right?)") from None
+        if listed and self.model not in listed:
+            return (f"{self.base_url} does not list model {self.model!r} (it lists: {', '.join(listed[:10])}); "
+                    "going on, as some servers serve unlisted names")
+        return None
 
     def answer(self, prompt: Prompt) -> Answer:
         """Send the chat, retrying what may pass on a second try; raises AssistantError otherwise."""
@@ -140,6 +171,9 @@ class OpenAIAssistant:
         if self.max_tokens is not None:
             # `max_tokens`, not `max_completion_tokens`: the one every compatible server accepts.
             request["max_tokens"] = self.max_tokens
+        if self.request_options:
+            # through the SDK's extra_body: any field reaches the server as given, known to the SDK or not
+            request["extra_body"] = dict(self.request_options)
         return request
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:

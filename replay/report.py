@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import plots, transcript
+from . import plots, transcript, upstream_scores
 from .metrics import UNCATEGORISED, RunMetrics, compute
 from .results import Problem, ReportError, RunResults, load_results
 
@@ -187,24 +187,84 @@ def _summary(results: RunResults, metrics: RunMetrics, fmt: str) -> list[str]:
                                   f"(harmful {pct(totals.harmful_boundary_error_rate)}, mean out-of-scope ratio "
                                   f"{pct(totals.mean_out_of_scope_ratio)})" if known else
                                   "no turn with a known boundary")
-                                 + f"; {totals.unknown_boundary} of {totals.turns} turns unknown", fmt),
+                                 + f"; {totals.unknown_boundary} of {totals.turns} turns unknown"
+                                 + (f", of which {totals.scope_errors} with a scope error (a symbol or lines the "
+                                    "files do not have)" if totals.scope_errors else "")
+                                 + f"; {_plural(totals.moves, 'moved block')} (counted apart)", fmt),
         _item("edit-format errors", f"{totals.edit_format_errors} of {totals.turns} scored turns "
                                     f"({pct(totals.edit_format_error_rate)}); {summary.edit_format_errors} of "
                                     f"{summary.rounds} rounds", fmt),
         _item("regressions", f"{totals.regressions} ({_number(totals.regressions_per_turn)} per turn)", fmt),
         _item("assistant errors", f"{_plural(summary.assistant_errors, 'round')} without an answer", fmt),
     ]
+    if summary.outcomes:  # design §8 "Round outcome"; logs before it have none
+        out.append(_item("round outcomes", ", ".join(f"{_OUTCOME_TEXT.get(k, k)} {summary.outcomes[k]}"
+                                                     for k in sorted(summary.outcomes, key=_outcome_order)), fmt))
+    integrity = ", ".join(f"{summary.integrity[k]} {_INTEGRITY_TEXT.get(k, k)}" for k in sorted(summary.integrity))
+    out.append(_item("integrity", (f"{integrity}, present in {_plural(summary.integrity_rounds, 'round')}; kept "
+                                   "from the verdicts" if integrity else "no suppression, config or test file "
+                                   "written by the assistant"), fmt))
+    sources = decided_by(results)
+    if sources.get("judge") or sources.get("rules+judge"):
+        out.append(_item("verdict sources", f"{sources.get('rules', 0)} instruction verdict(s) decided by rules "
+                                            f"(constraints, tests), {sources.get('judge', 0)} by the LLM judge alone, "
+                                            f"{sources.get('rules+judge', 0)} by both (judged verdicts are not "
+                                            "deterministic)", fmt))
+    if metrics.withdrawn:
+        out.append(_item("withdrawn instructions", f"{metrics.withdrawn} replaced or retired by a later turn (no "
+                                                   "verdict from then on, not counted as forgotten)", fmt))
     if results.mode == "dynamic" or summary.dropped:
         dropped = [f"{c} turn {t}" for c, t in summary.dropped]
         out.append(_item("dropped instructions", f"{len(dropped)}" + (f": {_esc(_listed(dropped), fmt)}"
                                                                      if dropped else ""), fmt))
     out.append(_item("conversation errors", _plural(summary.conversation_errors, "record"), fmt))
+    if summary.dataset_errors:  # not played: the denominators leave them out, and say so here
+        out.append(_item("malformed dataset lines", f"{len(summary.dataset_errors)} not played: "
+                                                    + _esc(_listed(summary.dataset_errors), fmt), fmt))
     if summary.base_total:
         out.append(_item("base tests, task round", f"{summary.base_passed}/{summary.base_total} passed "
                                                    f"({pct(summary.base_passed / summary.base_total)})", fmt))
     out.append(_item("tokens", f"{summary.total_tokens:,} ({summary.prompt_tokens:,} prompt, "
                                f"{summary.completion_tokens:,} completion)", fmt))
+    for model, counts in sorted(summary.tokens_by_model.items()):  # the cost inputs: prices are per model
+        out.append(_item(f"tokens, {_esc(model, fmt)}", f"{counts.get('input_tokens', 0):,} in, "
+                                                        f"{counts.get('output_tokens', 0):,} out, "
+                                                        f"{_plural(counts.get('calls', 0), 'model call')}"
+                                                        f" ({counts.get('cached_calls', 0)} from the cache)", fmt))
+    if summary.tool_rounds:
+        timing = summary.tool_timings
+        out.append(_item("tool time", f"{timing.get('tool_ms', 0) / 1000:.1f} s over "
+                                      f"{_plural(summary.tool_rounds, 'round')}: start-up "
+                                      f"{timing.get('startup_ms', 0) / 1000:.1f} s, model "
+                                      f"{timing.get('model_ms', 0) / 1000:.1f} s, the tool's own work "
+                                      f"{timing.get('work_ms', 0) / 1000:.1f} s; then settling "
+                                      f"{timing.get('settle_ms', 0) / 1000:.1f} s", fmt))
     return out
+
+
+def decided_by(results: RunResults) -> dict[str, int]:
+    """How many rounds' own instruction verdicts rules, the judge, or both decided (`decided_by` in
+    the verdict; logs from before it count as rules)."""
+    counts: dict[str, int] = {}
+    for rounds in results.rounds.values():
+        for record in rounds:
+            verdicts = record.get("verdicts") if isinstance(record.get("verdicts"), dict) else {}
+            verdict = verdicts.get(str(record.get("turn")))
+            if isinstance(verdict, dict) and verdict.get("status") in ("pass", "fail", "error"):
+                source = str(verdict.get("decided_by") or "rules")
+                counts[source] = counts.get(source, 0) + 1
+    return counts
+
+
+_OUTCOME_TEXT = {"applied": "edit applied", "no_change": "no change", "edit_failed": "edit failed",
+                 "unparseable": "does not parse", "assistant_error": "assistant error"}
+_INTEGRITY_TEXT = {"suppression_added": "suppression comment(s) added (ignored)",
+                   "config_file": "config file(s) written (not used)", "test_file": "test file(s) written (not used)"}
+
+
+def _outcome_order(outcome: str) -> int:
+    order = list(_OUTCOME_TEXT)
+    return order.index(outcome) if outcome in order else len(order)
 
 
 _KIND_TEXT = {"assistant_error": "assistant error", "conversation_error": "conversation error",
@@ -275,6 +335,7 @@ def render(results: RunResults, metrics: RunMetrics, fmt: str, run_dir: str) -> 
     lines += _per_turn(results, metrics, fmt)
     lines += _per_category(metrics, fmt)
     lines += _summary(results, metrics, fmt)
+    lines += upstream_scores.section(results, fmt)  # a run judged by a benchmark's own evaluator
     lines += _problems(results, fmt)
     if fmt == "markdown":
         lines += _links(results)

@@ -4,7 +4,8 @@ plus the run's summary facts and the conversations that had problems.
 Reading rules (docs/replay.md is the contract):
 - a turn's result comes from the **last** round of that turn (its feedback round when there was
   one); `verdicts[i].status` is `pass` (satisfied), `fail`/`error` (not satisfied) or `unchecked`
-  (no verdict: left out of the metrics, never counted as failed);
+  (no verdict: left out of the metrics, never counted as failed) or `withdrawn` (its constraints
+  were replaced or retired by a later turn: no verdict either, listed in `TurnResult.withdrawn`);
 - `rounds_used` counts the conversation's instruction and feedback rounds (turn >= 1) up to and
   including that round;
 - if a conversation's rounds start over (a round number, or else a (turn, feedback) pair, not
@@ -57,6 +58,19 @@ class RunSummary:
     conversation_errors: int = 0  # conversation_error records
     base_passed: int = 0  # base tests passed at the task rounds
     base_total: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)  # round outcome (replay/outcome.py) -> rounds
+    # integrity findings (replay/integrity.py): kind -> distinct (conversation, path, detail), and
+    # the rounds that had any
+    integrity: dict[str, int] = field(default_factory=dict)
+    integrity_rounds: int = 0
+    # command tools (replay/command_assistant.py): the cost inputs (tokens per model) and where the
+    # tools' time went (startup, model, work, settle, in ms), summed over their rounds
+    tokens_by_model: dict[str, dict[str, int]] = field(default_factory=dict)
+    tool_timings: dict[str, float] = field(default_factory=dict)
+    tool_rounds: int = 0
+    # malformed dataset lines (`dataset_error` records): not played, so never in a denominator;
+    # counted and listed so a shrunken denominator leaves a trace
+    dataset_errors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -134,6 +148,13 @@ def _satisfied(record: dict[str, Any], turn: int) -> dict[int, bool]:
     return dict(sorted(satisfied.items()))
 
 
+def _withdrawn(record: dict[str, Any], turn: int) -> tuple[int, ...]:
+    """Instruction turns whose verdict is `withdrawn` (all their constraints replaced or retired)."""
+    verdicts = record.get("verdicts") if isinstance(record.get("verdicts"), dict) else {}
+    return tuple(sorted(int(k) for k, v in verdicts.items() if str(k).isdigit() and 1 <= int(k) <= turn
+                        and isinstance(v, dict) and v.get("status") == "withdrawn"))
+
+
 def _turn_result(conversation: str, record: dict[str, Any], rounds_used: int) -> TurnResult:
     turn = record["turn"]
     base = record.get("base") if isinstance(record.get("base"), dict) else {}
@@ -144,7 +165,11 @@ def _turn_result(conversation: str, record: dict[str, Any], rounds_used: int) ->
         base_passed=_int(base.get("passed")), base_total=_int(base.get("total")), rounds_used=rounds_used,
         edit_format_error=edit_format_error(record), boundary=boundary, harmful=harmful, out_of_scope_ratio=ratio,
         regressions=_int(regressions, listed_regressions),
-        category=record["category"] if isinstance(record.get("category"), str) and record["category"] else None)
+        category=record["category"] if isinstance(record.get("category"), str) and record["category"] else None,
+        withdrawn=_withdrawn(record, turn),
+        scope_error=bool(record.get("scope_error")) or any(r.get("scopeSource") == "error"
+                                                           for r in edit_reports(record)),
+        moves=sum(len(r["moves"]) for r in edit_reports(record) if isinstance(r.get("moves"), list)))
 
 
 def _feedback(record: dict[str, Any]) -> int:
@@ -233,6 +258,9 @@ def build_results(log: RunLog, run_dir: str | None = None) -> RunResults:
         elif kind == "conversation_error":
             summary.conversation_errors += 1
             errors.setdefault(conversation, []).append(str(record.get("error") or "unknown error"))
+        elif kind == "dataset_error":
+            if str(record.get("error")) not in summary.dataset_errors:
+                summary.dataset_errors.append(str(record.get("error")))
         elif kind in ("conversation_skip", "conversation_skipped"):
             skipped[conversation] = str(record.get("reason") or record.get("error") or "skipped")
 
@@ -241,6 +269,7 @@ def build_results(log: RunLog, run_dir: str | None = None) -> RunResults:
     problems: list[Problem] = []
     turn_results: list[TurnResult] = []
     dropped: set[tuple[str, int]] = set()
+    integrity_seen: set[tuple[str, str, str, str]] = set()
     modes = set()
     for conversation in seen:
         records = rounds.get(conversation, [])
@@ -269,11 +298,27 @@ def build_results(log: RunLog, run_dir: str | None = None) -> RunResults:
                                         _feedback(record)))
             if edit_format_error(record):
                 summary.edit_format_errors += 1
+            if isinstance(record.get("outcome"), str):
+                summary.outcomes[record["outcome"]] = summary.outcomes.get(record["outcome"], 0) + 1
+            findings = [f for f in record.get("integrity") or [] if isinstance(f, dict)]
+            summary.integrity_rounds += bool(findings)
+            integrity_seen |= {(conversation, str(f.get("kind")), str(f.get("path")), str(f.get("detail")))
+                               for f in findings}
             usage = record.get("usage") if isinstance(record.get("usage"), dict) else {}
             summary.prompt_tokens += _int(usage.get("prompt_tokens"))
             summary.completion_tokens += _int(usage.get("completion_tokens"))
             summary.total_tokens += _int(usage.get("total_tokens"),
                                          _int(usage.get("prompt_tokens")) + _int(usage.get("completion_tokens")))
+            tool = record.get("tool") if isinstance(record.get("tool"), dict) else None
+            if tool is not None:
+                summary.tool_rounds += 1
+                for name, value in (tool.get("timings") or {}).items():
+                    if isinstance(value, (int, float)):
+                        summary.tool_timings[name] = summary.tool_timings.get(name, 0.0) + float(value)
+                for model, counts in (tool.get("tokens_by_model") or {}).items():
+                    entry = summary.tokens_by_model.setdefault(str(model), {})
+                    for name, value in (counts or {}).items():
+                        entry[name] = entry.get(name, 0) + _int(value)
             if record.get("dropped") is True and turn >= 1:
                 dropped.add((conversation, turn))
         for turn in sorted(last_of_turn):
@@ -302,6 +347,8 @@ def build_results(log: RunLog, run_dir: str | None = None) -> RunResults:
             problems.append(Problem(conversation, "needs_context", reason))
     summary.conversations = len(seen)
     summary.dropped = sorted(dropped)
+    for _, kind, _, _ in integrity_seen:
+        summary.integrity[kind] = summary.integrity.get(kind, 0) + 1
     mode = header.get("mode") if isinstance(header.get("mode"), str) else (modes.pop() if len(modes) == 1 else "static")
     return RunResults(log, header, mode, turn_results, {c: rounds.get(c, []) for c in seen}, summary, problems, notes)
 

@@ -4,24 +4,101 @@ Why append-only JSONL: a run can be killed at any moment (SIGKILL, a full disk, 
 every finished round is one line written and flushed (and fsynced) at once, so what is on disk is
 always a prefix of the run, and re-running the same command resumes after it. A torn last line
 (killed mid-write) is dropped on reading and cut off before the next append. Format: docs/replay.md.
+
+One run directory, one writer: `RunLock` holds an exclusive `flock` on `RUN_DIR/.lock` while a run
+plays, so a second replay on the same folder refuses at once (naming the holder's pid) or waits,
+instead of playing (and paying for) every round a second time. The kernel releases the lock when
+its holder dies, so a lock left by a killed run is simply taken over.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Self
 
 from ..verifiers.errors import HeedfulError
 
 FORMAT = "heedful.run/1"
 LOG_NAME = "log.jsonl"
+LOCK_NAME = ".lock"
 
 
 class RunLogError(HeedfulError):
     """The run log cannot be read or does not belong to this run."""
+
+
+class RunLockedError(RunLogError):
+    """Another live process is playing this run directory."""
+
+    def __init__(self, run_dir: str, holder: int | None) -> None:
+        who = f"pid {holder}" if holder else "another process"
+        super().__init__(f"{run_dir} is in use by another heedful run ({who}); wait for it to finish, pass --wait to "
+                         "wait for it, or choose another --out directory")
+        self.holder = holder
+
+
+class RunLock:
+    """An exclusive, process-wide lock on a run directory (`flock` on `RUN_DIR/.lock`, holding the
+    owner's pid for the message others get). Use as a context manager, or `acquire`/`release`."""
+
+    def __init__(self, run_dir: str) -> None:
+        self.run_dir = run_dir
+        self.path = os.path.join(run_dir, LOCK_NAME)
+        self.fd: int | None = None
+
+    def acquire(self, wait: bool = False, on_wait: Callable[[str], None] | None = None) -> None:
+        """Take the lock; if a live process holds it, raise RunLockedError, or with `wait` block
+        until it is free (telling `on_wait` once who is being waited for)."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise RunLogError(f"{self.run_dir}: cannot create the run lock {self.path}: {exc.strerror or exc}") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _lock_holder(fd)
+                if not wait:
+                    raise RunLockedError(self.run_dir, holder) from None
+                if on_wait is not None:
+                    on_wait(f"{self.run_dir} is in use by pid {holder or '?'}; waiting for it to finish (--wait)")
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        try:
+            os.ftruncate(self.fd, 0)  # nobody holds it: no stale pid for the next message
+        except OSError:
+            pass
+        os.close(self.fd)  # closing the last descriptor releases the flock
+        self.fd = None
+
+    def __enter__(self) -> Self:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _lock_holder(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
 
 
 @dataclass
@@ -66,15 +143,12 @@ def read_log(run_dir_or_file: str) -> RunLog:
         if not raw.strip():
             continue
         last = number == len(lines)  # no newline after it: the write never finished
-        try:
-            record = json.loads(raw)
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-        except (ValueError, UnicodeDecodeError) as exc:
+        record, problem = _json_object(raw)
+        if problem is not None:
             if last:
                 log.torn_at = start
                 break
-            raise RunLogError(f"{path}:{number}: not a run-log record ({exc})") from None
+            raise RunLogError(f"{path}:{number}: not a run-log record ({problem})")
         if last:
             log.torn_at = start  # complete JSON but no newline: treat as torn, it will be rewritten
             break
@@ -87,6 +161,20 @@ def read_log(run_dir_or_file: str) -> RunLog:
     return log
 
 
+def _json_object(raw: bytes) -> tuple[dict[str, Any], str | None]:
+    """The JSON object on one log line, or why it is not one (nesting too deep for the parser is a
+    bad line like any other, never a crash)."""
+    try:
+        record = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return {}, str(exc)
+    except RecursionError:
+        return {}, "nested too deeply to read"
+    if not isinstance(record, dict):
+        return {}, "not a JSON object"
+    return record, None
+
+
 class RunLogWriter:
     """Appends records to a run log, one flushed and fsynced line each; safe across threads."""
 
@@ -96,7 +184,7 @@ class RunLogWriter:
         if truncate_at is not None:
             with open(path, "r+b") as handle:
                 handle.truncate(truncate_at)
-        self.handle = open(path, "a", encoding="utf-8")
+        self.handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - held until close(): one line per append
         self.lock = threading.Lock()
         if header is not None:
             self.append({"record": "header", "format": FORMAT, **header})

@@ -23,6 +23,7 @@ standard library so that it can run under `python -I -S`.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -33,6 +34,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import weakref
 from collections.abc import Mapping, Sequence
@@ -132,7 +134,7 @@ def run_python(program: str, test: str, limits: Limits | None = None, files: Map
 
     root = os.geteuid() == 0
     uid = _pick_uid() if root else os.getuid()
-    run_dir = Path(tempfile.mkdtemp(prefix="heedful-sandbox-"))
+    run_dir = _new_run_dir()
     status_r, status_w = os.pipe()
     proc = None
     try:
@@ -155,6 +157,7 @@ def run_python(program: str, test: str, limits: Limits | None = None, files: Map
             [python, "-I", "-S", "-B", str(CHILD), "boot", str(config_path)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(status_w,),
             cwd=run_dir, env={"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}, start_new_session=True)
+        _record_owners(run_dir, proc.pid)
         os.close(status_w)
         status_w = -1
         captured = _capture(proc, status_r, limits, started + limits.wall_seconds + HARD_GRACE, uid if root else None)
@@ -253,7 +256,7 @@ class SandboxSession:
     def _start(self) -> None:
         self._root = os.geteuid() == 0
         self._uid = _pick_uid() if self._root else os.getuid()
-        self._run_dir = Path(tempfile.mkdtemp(prefix="heedful-sandbox-"))
+        self._run_dir = _new_run_dir()
         self._status_r, status_w = os.pipe()
         try:
             workdir = self._run_dir / "work"
@@ -274,6 +277,7 @@ class SandboxSession:
                 [self.python, "-I", "-S", "-B", str(CHILD), "boot", str(config_path)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(status_w,),
                 cwd=self._run_dir, env={"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}, start_new_session=True)
+            _record_owners(self._run_dir, self._proc.pid)
         except BaseException:
             os.close(self._status_r)
             _remove_tree(self._run_dir)
@@ -424,23 +428,104 @@ def _runner_env(python: str) -> dict[str, str]:
 
 
 def _needed_paths(python: str) -> list[str]:
-    """Directories the unprivileged uid must reach to run `python` and the runner (see the
-    masking of private directories in sandbox_child.py)."""
-    found = {str(CHILD.parent)}
+    """What of the host the program's view holds besides the system paths (docs/sandbox.md): each
+    step of the interpreter's symlink chain, what `python -I` itself reads (its prefixes and its
+    `sys.path`: stdlib, lib-dynload, site-packages and what their .pth files add) and the runner
+    file. Never the caller's cwd, PYTHONPATH or script folder (they are not on `python -I`'s path),
+    nor a folder that holds the runner (the heedful checkout, added by an editable install)."""
+    found = set(_interpreter_paths(os.path.abspath(python)))
     hop = os.path.abspath(python)
-    for _ in range(40):  # each step of the symlink chain, with its prefix (a venv's pyvenv.cfg is there)
+    for _ in range(40):
         found.add(os.path.dirname(hop))
-        found.add(os.path.dirname(os.path.dirname(hop)))
         if not os.path.islink(hop):
             break
         hop = os.path.join(os.path.dirname(hop), os.readlink(hop))
-    real = os.path.realpath(python)
-    found.add(os.path.dirname(os.path.dirname(real)))
-    if os.path.realpath(sys.executable) == real or os.path.abspath(python) == os.path.abspath(sys.executable):
-        found.update([sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix])
-        found.update(p for p in sys.path if p and os.path.isabs(p))
-    paths = sorted({os.path.realpath(p) for p in found if os.path.isdir(p)} - {"/"})
+    child = str(CHILD)
+    real = {os.path.realpath(p) for p in found if os.path.exists(p)}
+    paths = sorted(p for p in real if p != "/" and not child.startswith(p + "/")) + [child]
     return [p for p in paths if not any(p.startswith(q + "/") for q in paths)]
+
+
+@functools.lru_cache(maxsize=8)
+def _interpreter_paths(python: str) -> tuple[str, ...]:
+    """The prefixes and `sys.path` of `python -I` (isolated: no cwd, no PYTHONPATH, no user site)."""
+    probe = ("import json, sys; print(json.dumps([sys.prefix, sys.base_prefix, sys.exec_prefix, "
+             "sys.base_exec_prefix, *sys.path]))")
+    try:
+        out = subprocess.run([python, "-I", "-c", probe], capture_output=True, text=True, timeout=60, cwd="/",
+                             env={"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}, check=True).stdout
+        paths = json.loads(out)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return ()  # the sandbox reports that the interpreter does not start
+    return tuple(p for p in paths if isinstance(p, str) and os.path.isabs(p))
+
+
+RUN_DIR_PREFIX = "heedful-sandbox-"
+OWNERS_FILE = "owners.json"  # the pids (and start times) of the caller and the bootstrap of a run folder
+_CLEAN_EVERY = 600.0
+_last_clean = [float("-inf")]
+_clean_lock = threading.Lock()
+
+
+def _new_run_dir() -> Path:
+    """A fresh run folder in the temp dir, its owner recorded (`clean_stale_sandboxes` reads it).
+    The first run of a process, and then one run every 10 minutes, first removes the folders
+    of earlier runs whose processes all died without cleaning up (kill -9, a power cut)."""
+    with _clean_lock:
+        due = time.monotonic() - _last_clean[0] >= _CLEAN_EVERY
+        if due:
+            _last_clean[0] = time.monotonic()
+    if due:
+        clean_stale_sandboxes()
+    run_dir = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX))
+    _record_owners(run_dir)
+    return run_dir
+
+
+def _process_start(pid: int) -> int | None:
+    """The start time of process `pid` (clock ticks since boot), or None if it is gone: with the
+    pid it names one process, never a later one that reuses the pid."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    if fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19])
+
+
+def _record_owners(run_dir: Path, bootstrap: int | None = None) -> None:
+    owners = [os.getpid()] + ([bootstrap] if bootstrap else [])
+    data = json.dumps({"owners": [[pid, _process_start(pid)] for pid in owners]})
+    tmp = run_dir / (OWNERS_FILE + ".tmp")
+    tmp.write_text(data, encoding="utf-8")
+    os.replace(tmp, run_dir / OWNERS_FILE)
+
+
+def clean_stale_sandboxes(temp_dir: str | None = None) -> list[str]:
+    """Remove the run folders (`heedful-sandbox-*`, this user's) left by runs whose caller and
+    bootstrap are both dead, and return their paths. A folder with a live owner, or without an
+    owners record (another heedful version, or one being created), is never touched."""
+    removed = []
+    base = Path(temp_dir or tempfile.gettempdir())
+    try:
+        entries = list(base.glob(RUN_DIR_PREFIX + "*"))
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            st = entry.lstat()
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+                continue
+            owners = json.loads((entry / OWNERS_FILE).read_text(encoding="utf-8"))["owners"]
+            if not owners or any(_process_start(int(pid)) == start for pid, start in owners):
+                continue
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        _remove_tree(entry)
+        removed.append(str(entry))
+    return removed
 
 
 def _pick_uid() -> int:
@@ -612,9 +697,20 @@ def _verdict(c: _Captured, limits: Limits, seconds: float) -> ExecResult:
         why = f"signal {sig}" if sig else f"exit code {exit_code}"
         detail = f": {_tail(stderr)}" if stderr.strip() else ""
         raise SandboxError(f"the sandboxed interpreter did not start ({why}){detail}")
+    zygote = boot.get("zygote_status")
+    if wait_status is None and isinstance(zygote, int):
+        how = (f"was killed by {_signal_name(os.WTERMSIG(zygote))}" if os.WIFSIGNALED(zygote)
+               else f"exited with code {os.WEXITSTATUS(zygote)}")
+        return make("error", f"the sandbox's zygote (the interpreter each test is forked from) {how} before it "
+                    "reported on the test: the test or a process it started ended it (the next test starts a "
+                    "new zygote)")
+    if wait_status is None:
+        return make("error", "the test's process ended without a report on how it ended (its wait status is "
+                    "unknown)")
     cpu = boot.get("cpu_seconds") or 0.0
     if sig == "SIGXCPU" or (sig == "SIGKILL" and cpu >= limits.cpu_seconds - 0.05):
-        return make("killed", f"CPU time limit ({limits.cpu_seconds:g} s) exceeded ({sig})", "cpu")
+        # the CPU clock decides, whatever the load: the same status as the wall-clock backstop
+        return make("timeout", f"CPU time limit ({limits.cpu_seconds:g} s) exceeded ({sig})", "cpu")
     if sig == "SIGXFSZ":
         return make("killed", f"file size limit ({limits.file_size_mb} MB) exceeded (SIGXFSZ)", "file_size")
     memory_words = ("MemoryError", "Cannot allocate memory", "out of memory", "std::bad_alloc")

@@ -57,11 +57,18 @@ SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
 SYS_LANDLOCK_CREATE_RULESET, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
 LANDLOCK_CREATE_RULESET_VERSION, LANDLOCK_RULE_PATH_BENEATH = 1, 1
-LL_WRITE_FILE, LL_REMOVE_DIR, LL_REMOVE_FILE = 1 << 1, 1 << 4, 1 << 5
+LL_WRITE_FILE, LL_READ_FILE, LL_READ_DIR, LL_REMOVE_DIR, LL_REMOVE_FILE = 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 5
 LL_MAKE_ALL = sum(1 << b for b in range(6, 13))  # char, dir, reg, sock, fifo, block, sym
 LL_REFER, LL_TRUNCATE = 1 << 13, 1 << 14  # ABI 2, ABI 3
 LL_NET_BIND_TCP, LL_NET_CONNECT_TCP = 1, 2  # ABI 4
 LL_SCOPE_ABSTRACT_UNIX, LL_SCOPE_SIGNAL = 1, 2  # ABI 6
+
+# seccomp (fallback only): AF_UNIX sockets cannot be created, so no socket file of the host
+# (/run/docker.sock, an X server, an ssh agent) can be connected to; socketpair() still works.
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
+SYS_IO_URING_SETUP = 425  # io_uring could create sockets past the filter: refused too
+SECCOMP_ARCH = {"x86_64": (0xC000003E, 41), "aarch64": (0xC00000B7, 198)}.get(os.uname().machine)
 
 MAX_RECORD = 3000  # keep status lines under PIPE_BUF (4096) so each write is atomic
 EXIT_FATAL = 70
@@ -194,6 +201,12 @@ def _boot(cfg):
     mech += ["no-new-privs", "rlimits"]
     abi = 0 if in_ns else landlock_abi()
     mech += _landlock_mechanisms(abi)
+    cfg["_seccomp"] = not in_ns and seccomp_available()
+    if cfg["_seccomp"]:
+        mech.append("seccomp-no-unix-sockets")
+    elif not in_ns:
+        notes.append("no seccomp filter: the host's unix socket files are connectable (the audit hook refuses"
+                     " it for Python code only)")
     if not in_ns:
         isolation = "landlock" if abi >= 4 else "python-guard"
         if abi < 4:
@@ -205,20 +218,14 @@ def _boot(cfg):
 
 
 def _build_filesystem(cfg, drop, uid, gid, mech, notes):
-    """In the new mount namespace: nothing propagates out, a fresh /proc, everything read-only,
-    private directories masked, and a size-limited tmpfs as /tmp (also /var/tmp and /dev/shm)."""
+    """In the new mount namespace: nothing propagates out, and the program's root is a fresh,
+    read-only tree holding only what the interpreter needs (see `_minimal_root`), a fresh /proc,
+    and a size-limited tmpfs as /tmp (also /var/tmp and /dev/shm). Nothing else of the host is
+    visible: not the caller's cwd, PYTHONPATH, home or checkout, nor a socket file in /run or /tmp."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    try:
-        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        mech.append("procfs")
-    except OSError as exc:
-        notes.append(f"no fresh /proc ({exc.strerror})")
+    _minimal_root(cfg, mech, notes)
     how = _make_readonly("/")
     mech.append("ro-root" if how == "setattr" else f"ro-root({how})")
-    if drop == "uid":
-        masked = _mask_private_dirs(cfg["needed_paths"], uid)
-        if masked:
-            mech.append("masked:" + ",".join(masked))
     limits = cfg["limits"]
     opts = f"size={int(limits['disk_mb'])}m,nr_inodes=16384,mode=0700,uid={uid},gid={gid}"
     # an interpreter (or this file) below /tmp stays visible, read-only, at its own path
@@ -226,6 +233,81 @@ def _build_filesystem(cfg, drop, uid, gid, mech, notes):
     mech.append(f"tmpfs:{int(limits['disk_mb'])}MB")
     cfg["_tmp_aliases"] = _bind_tmp_aliases(notes)
     return "/tmp"
+
+
+# What of the host the program sees besides the interpreter's own paths: the system's programs
+# and libraries, the few files of /etc that the C library and Python read, and harmless devices.
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_PATHS = tuple("/etc/" + name for name in (
+    "passwd", "group", "hosts", "host.conf", "nsswitch.conf", "localtime", "timezone", "ld.so.cache",
+    "ld.so.conf", "ld.so.conf.d", "os-release", "mime.types", "protocols", "services", "ssl",
+    "ca-certificates", "alternatives", "fonts", "mtab"))
+DEV_PATHS = tuple("/dev/" + name for name in ("null", "zero", "full", "random", "urandom", "tty"))
+DEV_LINKS = (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+             ("stderr", "/proc/self/fd/2"))
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "loongarch64": 41}.get(os.uname().machine)
+
+
+def _minimal_root(cfg, mech, notes):
+    """Build the program's root on a fresh tmpfs, then make it the root (pivot_root) and detach
+    the host's: system paths, selected /etc files, /dev/null and friends, a fresh /proc, and the
+    interpreter's paths (`needed_paths`: its prefixes, stdlib and site-packages, and the runner
+    file alone, never its folder), each bound read-only at its own path. The folders created to
+    reach them are empty and 0755, which also masks private homes (a 0700 /root holding pyenv)."""
+    old_umask = os.umask(0o022)
+    new_root = os.path.join(os.path.dirname(cfg["workdir"]), "root")
+    os.mkdir(new_root, 0o755)
+    _mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755")
+    placed = []
+    for path in SYSTEM_PATHS + ETC_PATHS + DEV_PATHS + tuple(cfg["needed_paths"]):
+        if not any(path == p or path.startswith(p.rstrip("/") + "/") for p in placed) and _place(new_root, path):
+            placed.append(path)
+    for name, target in DEV_LINKS:
+        os.symlink(target, f"{new_root}/dev/{name}")
+    for path in ("/proc", "/tmp", "/var/tmp", "/dev/shm"):
+        os.makedirs(new_root + path, 0o755, exist_ok=True)
+    try:
+        _mount("proc", new_root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        mech.append("procfs")
+    except OSError as exc:
+        notes.append(f"no fresh /proc ({exc.strerror}); the host's is visible")
+        _mount("/proc", new_root + "/proc", None, MS_BIND | MS_REC)
+    os.chdir(new_root)
+    if SYS_PIVOT_ROOT is not None and libc().syscall(SYS_PIVOT_ROOT, b".", b".") == 0:
+        _check(libc().umount2(b".", MNT_DETACH), "umount the host's root")
+        mech.append("minimal-root")
+    else:
+        err = os.strerror(ctypes.get_errno()) if SYS_PIVOT_ROOT is not None else "unknown architecture"
+        os.chroot(".")  # capabilities are dropped before the program starts: it cannot chroot back out
+        mech.append("minimal-root(chroot)")
+        notes.append(f"pivot_root refused ({err}): the minimal root is a chroot")
+    os.chdir("/")
+    os.umask(old_umask)
+
+
+def _place(new_root, path):
+    """Make the host's `path` appear at the same place below `new_root`: a symlink as the same
+    symlink, a file or directory as a bind mount (with what is mounted below it). Returns
+    whether there was anything to place."""
+    if not os.path.lexists(path):
+        return False
+    target = new_root + path
+    near = os.path.dirname(target)
+    while not os.path.lexists(near):
+        near = os.path.dirname(near)
+    if os.path.islink(near) or os.stat(near).st_dev != os.stat(new_root).st_dev:
+        return True  # already visible through a symlink or a bind placed before: never write into those
+    os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
+    if os.path.islink(path):
+        if not os.path.lexists(target):
+            os.symlink(os.readlink(path), target)
+        return True
+    if os.path.isdir(path):
+        os.makedirs(target, 0o755, exist_ok=True)
+    elif not os.path.exists(target):
+        open(target, "a").close()
+    _mount(path, target, None, MS_BIND | MS_REC)
+    return True
 
 
 def _bind_tmp_aliases(notes):
@@ -327,37 +409,6 @@ def _make_readonly(path):
     return "remount"
 
 
-def _traversable(st, uid):
-    return st.st_uid == uid or bool(st.st_mode & 0o001)
-
-
-def _mask_private_dirs(needed, uid):
-    """The interpreter (or the venv, or this file) may live under a directory the unprivileged
-    uid cannot enter (/root is 0700 on many machines). Cover the topmost such directory with an
-    empty tmpfs and bind only the needed paths back at the same place: the sandbox can run the
-    interpreter and still sees nothing else of that directory."""
-    blocked = {}
-    for path in needed:
-        cur = ""
-        for part in path.strip("/").split("/")[:-1]:
-            cur += "/" + part
-            try:
-                st = os.stat(cur)
-            except OSError:
-                break
-            if not _traversable(st, uid):
-                blocked.setdefault(cur, []).append(path)
-                break
-    masked = []
-    for top in sorted(blocked, key=len):
-        if any(top.startswith(m + "/") for m in masked):
-            continue
-        _cover(top, blocked[top], "tmpfs", "size=1m,mode=0755")
-        _make_readonly(top)
-        masked.append(top)
-    return masked
-
-
 # Paths kept through the /tmp cover, held open (O_PATH) from before the first cover for the whole
 # life of the sandbox: a batched run covers /tmp again between tests, and a bind can only be made
 # from a mount that is still attached (the previous cover's binds are detached with it: EINVAL).
@@ -413,7 +464,7 @@ def landlock_abi():
 
 
 def _landlock_mechanisms(abi):
-    mech = ["landlock-fs"] if abi >= 1 else []
+    mech = ["landlock-fs", "landlock-read"] if abi >= 1 else []
     if abi >= 4:
         mech.append("landlock-tcp")
     if abi >= 6:
@@ -421,11 +472,14 @@ def _landlock_mechanisms(abi):
     return mech
 
 
-def _landlock(abi, workdir):
+def _landlock(abi, workdir, needed_paths):
     """Without namespaces: the kernel (Landlock, unprivileged) lets this process and everything
-    it starts write only below `workdir` (and to /dev/null, /dev/zero, /dev/full), refuses TCP
-    connect and bind (ABI 4+), and keeps signals and abstract unix sockets inside (ABI 6+)."""
-    fs = LL_WRITE_FILE | LL_REMOVE_DIR | LL_REMOVE_FILE | LL_MAKE_ALL
+    it starts write only below `workdir` (and to /dev/null, /dev/zero, /dev/full), read only the
+    paths the namespace mode shows (the system paths, selected /etc files, /proc, the
+    interpreter's `needed_paths`, `workdir`), refuses TCP connect and bind (ABI 4+), and keeps
+    signals and abstract unix sockets inside (ABI 6+)."""
+    read = LL_READ_FILE | LL_READ_DIR
+    fs = LL_WRITE_FILE | LL_REMOVE_DIR | LL_REMOVE_FILE | LL_MAKE_ALL | read
     fs |= LL_REFER if abi >= 2 else 0
     fs |= LL_TRUNCATE if abi >= 3 else 0
     net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP if abi >= 4 else 0
@@ -445,10 +499,14 @@ def _landlock(abi, workdir):
     if ruleset < 0:
         _check(-1, "landlock_create_ruleset")
     try:
-        rules = [(workdir, fs)] + [(dev, LL_WRITE_FILE | (LL_TRUNCATE if abi >= 3 else 0))
+        rules = [(workdir, fs)] + [(dev, LL_WRITE_FILE | LL_READ_FILE | (LL_TRUNCATE if abi >= 3 else 0))
                                    for dev in ("/dev/null", "/dev/zero", "/dev/full") if os.path.exists(dev)]
+        rules += [(path, read) for path in SYSTEM_PATHS + ETC_PATHS + DEV_PATHS + ("/proc",) + tuple(needed_paths)
+                  if os.path.exists(path)]
         for path, access in rules:
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            if not os.path.isdir(path):
+                access &= ~(LL_READ_DIR | LL_REMOVE_DIR | LL_REMOVE_FILE | LL_MAKE_ALL | LL_REFER)
             try:
                 rule = PathBeneath(access, fd)
                 _check(libc().syscall(SYS_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset),
@@ -460,6 +518,45 @@ def _landlock(abi, workdir):
                "landlock_restrict_self")
     finally:
         os.close(ruleset)
+
+
+def seccomp_available():
+    """Whether `_deny_unix_sockets` can be applied here (a known architecture, seccomp filters)."""
+    if SECCOMP_ARCH is None:
+        return False
+    return libc().prctl(21, 0, 0, 0, 0) >= 0  # PR_GET_SECCOMP: -1/EINVAL without seccomp
+
+
+def _deny_unix_sockets():
+    """Without namespaces the host's socket files and its abstract sockets are reachable: a
+    seccomp filter makes socket(AF_UNIX, ...) (and io_uring_setup) fail with EACCES for this
+    process and everything it starts. Needs no_new_privs (set before)."""
+    arch, nr_socket = SECCOMP_ARCH
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    deny = SECCOMP_RET_ERRNO | errno.EACCES
+    program = [
+        (ld, 0, 0, 4),                       # 0: the architecture
+        (jeq, 0, 6, arch),                   # 1: another ABI (32-bit compat): refuse everything
+        (ld, 0, 0, 0),                       # 2: the system call number
+        (jge, 4, 0, 0x40000000),             # 3: x32 numbers: refuse
+        (jeq, 3, 0, SYS_IO_URING_SETUP),     # 4
+        (jeq, 0, 3, nr_socket),              # 5: not socket(): allow
+        (ld, 0, 0, 16),                      # 6: socket()'s domain (low 32 bits of args[0])
+        (jeq, 0, 1, socket.AF_UNIX),         # 7
+        (ret, 0, 0, deny),                   # 8
+        (ret, 0, 0, SECCOMP_RET_ALLOW),      # 9
+    ]
+
+    class SockFilter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                    ("k", ctypes.c_uint32)]
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+    filters = (SockFilter * len(program))(*(SockFilter(*op) for op in program))
+    prog = SockFprog(len(program), filters)
+    _check(libc().prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(prog), 0, 0), "prctl(PR_SET_SECCOMP)")
 
 
 def _write_files(workdir, files, uid, gid):
@@ -598,7 +695,9 @@ def _exec_runner(cfg, in_ns, drop, uid, gid, workdir, nproc, env, abi):
             os.setresuid(uid, uid, uid)
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
         if abi:
-            _landlock(abi, workdir)
+            _landlock(abi, workdir, cfg["needed_paths"])
+        if cfg.get("_seccomp"):
+            _deny_unix_sockets()
         os.chdir(workdir)
         os.set_inheritable(fd, True)
         python = cfg["python"]
@@ -661,7 +760,8 @@ def _supervise_batch(cfg, in_ns, drop, uid, gid, workdir, mech, notes, abi, isol
             report = None
         elapsed = time.monotonic() - started
         timed_out = report == "timeout"
-        leftovers, zygote_died = _kill_all_but(in_ns, drop, uid, zygote[0])
+        leftovers, zygote_status = _kill_all_but(in_ns, drop, uid, zygote[0])
+        zygote_died = zygote_status is not None
         if timed_out and not zygote_died:
             report = _read_report(zygote[2], time.monotonic() + 5)  # the zygote reaps the killed test
         if zygote_died or not isinstance(report, dict):
@@ -675,6 +775,8 @@ def _supervise_batch(cfg, in_ns, drop, uid, gid, workdir, mech, notes, abi, isol
         for key in ("cpu_seconds", "max_rss_mb"):
             if key in report:
                 record[key] = report[key]
+        if zygote_died:
+            record["zygote_status"] = zygote_status  # how it ended, for the verdict's reason
         emit(fd, record)
         # right away, not before the next test: an idle sandbox holds nothing of the last test
         if in_ns:
@@ -726,10 +828,10 @@ def _read_report(fd, deadline):
 
 def _kill_all_but(in_ns, drop, uid, keep):
     """Kill every process the current test started (everything of the run but the supervisor and
-    the zygote), reap them; returns (how many were killed, whether the zygote died)."""
+    the zygote), reap them; returns (how many were killed, the zygote's wait status if it died)."""
     me = os.getpid()
     killed = 0
-    keep_died = False
+    keep_status = None
     end = time.monotonic() + 5
     while time.monotonic() < end:
         procs = _processes()
@@ -742,19 +844,19 @@ def _kill_all_but(in_ns, drop, uid, keep):
         kill_processes(targets, uid if drop == "uid" and not in_ns else None)
         while True:
             try:
-                pid, _, _ = os.wait4(-1, os.WNOHANG)
+                pid, st, _ = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 break
             if pid == 0:
                 break
             if pid == keep:
-                keep_died = True
+                keep_status = st
             else:
                 killed += 1
         if not targets:
             break
         time.sleep(0.002)
-    return killed, keep_died
+    return killed, keep_status
 
 
 def _stop_zygote(zygote):
@@ -795,7 +897,9 @@ def _start_zygote(cfg, in_ns, drop, uid, gid, workdir, env, abi):
                 resource.setrlimit(res, value)
             _drop_privileges(drop, uid, gid)
             if abi:
-                _landlock(abi, workdir)
+                _landlock(abi, workdir, cfg["needed_paths"])
+            if cfg.get("_seccomp"):
+                _deny_unix_sockets()
             os.chdir("/")
             for f in (fd, command_r, report_w):
                 os.set_inheritable(f, True)
@@ -1063,6 +1167,8 @@ def _install_hook(state, guard):
             sock = args[0]
             if getattr(sock, "family", None) in inet:
                 raise blocked(event.split(".")[1])
+            if event == "socket.connect" and getattr(sock, "family", None) == socket.AF_UNIX:
+                raise blocked("unix socket")  # the host's socket files and abstract sockets
         if event in resolvers and not _numeric_host(args[0] if args else None):
             raise blocked("name resolution")
 

@@ -18,7 +18,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from .lsp_session import ServerSession
 

@@ -109,10 +109,14 @@ def _report_fields(report: dict[str, Any]) -> list[tuple[str, str]]:
     ratio = report.get("outOfScopeRatio")
     return [
         ("boundary", str(report.get("boundary", "unknown"))),
-        ("scope source", str(report.get("scopeSource", "–"))),
+        ("scope source", str(report.get("scopeSource", "–"))
+         + (f" ({report['scopeKind']})" if isinstance(report.get("scopeKind"), str) else "")),
+        *([("scope error", str(report["scopeError"]))] if report.get("scopeError") else []),
         ("scope", _scope(report.get("scope"))),
         ("changed lines", str(report.get("changedLines", "–"))),
         ("out-of-scope lines", str(report.get("outOfScopeLines", "–"))),
+        *([("moved blocks", f"{len(report['moves'])} ({report.get('outOfScopeMoves', 0)} out of scope)")]
+          if isinstance(report.get("moves"), list) and report["moves"] else []),
         ("out-of-scope ratio", f"{100 * ratio:.1f}%" if isinstance(ratio, (int, float)) else "–"),
         ("regressions", ", ".join(map(str, report.get("regressions") or [])) or "none"),
         ("harmful", "yes" if report.get("harmful") else "no"),
@@ -133,6 +137,58 @@ def _edit_errors(record: dict[str, Any]) -> list[str]:
     return out
 
 
+def extraction_text(record: dict[str, Any]) -> str | None:
+    """Which code of the answer became the file and why (the round's `edit.extraction`), one line."""
+    edit = record.get("edit") if isinstance(record.get("edit"), dict) else {}
+    extraction = edit.get("extraction")
+    if not isinstance(extraction, dict):
+        return None
+    candidates = extraction.get("candidates") if isinstance(extraction.get("candidates"), list) else []
+    chosen = extraction.get("chosen")
+    where = (f"block {chosen} of {len(candidates) or '?'}" if chosen else
+             "bare code" if extraction.get("bare_code") else "nothing")
+    flags = [name for key, name in (("unclosed_last_fence", "unclosed last fence"), ("bare_code", "bare code"))
+             if extraction.get(key) and name != where]
+    others = [f"block {c.get('index')}: {c.get('note')}" for c in candidates
+              if isinstance(c, dict) and c.get("index") != chosen and c.get("note")]
+    text = f"{extraction.get('strategy', '?')}: {where}: {extraction.get('reason', '')}"
+    if flags:
+        text += f" ({', '.join(flags)})"
+    if others:
+        text += "; not taken: " + "; ".join(others)
+    return text
+
+
+def outcome_text(record: dict[str, Any]) -> str | None:
+    """The round's outcome (replay/outcome.py) and the files that do not parse, as one line."""
+    outcome = record.get("outcome")
+    if not isinstance(outcome, str):
+        return None
+    unparsed = record.get("unparsed") if isinstance(record.get("unparsed"), dict) else {}
+    where = ", ".join(f"{path} (syntax error at line {line})" for path, line in sorted(unparsed.items()))
+    return outcome.replace("_", " ") + (f": {where}" if where else "")
+
+
+def integrity_lines(record: dict[str, Any]) -> list[str]:
+    """What the answer wrote that could have changed its verdicts and was kept from them."""
+    out = []
+    for finding in record.get("integrity") or []:
+        if not isinstance(finding, dict):
+            continue
+        if finding.get("kind") == "suppression_added":
+            out.append(f"{finding.get('path')}:{finding.get('line')}: suppression `{finding.get('detail')}` "
+                       "added by the answer: ignored")
+        else:
+            what = "config" if finding.get("kind") == "config_file" else "test"
+            out.append(f"{finding.get('path')}: {what} file {finding.get('detail')} by the answer: not used")
+    return out
+
+
+def _withdrawn(verdict: dict[str, Any]) -> list[str]:
+    return [f"{constraint_text(w.get('constraint'))}: withdrawn at turn {w.get('by_turn')}"
+            for w in verdict.get("withdrawn") or [] if isinstance(w, dict)]
+
+
 def _usage(record: dict[str, Any]) -> str:
     usage = record.get("usage") if isinstance(record.get("usage"), dict) else {}
     parts = []
@@ -149,6 +205,19 @@ def _usage(record: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------- Markdown
+
+def _tool(record: dict[str, Any]) -> tuple[str, str] | None:
+    """A command tool's round: (what ran, its exit status and where its whole log is; the end of
+    its stdout and stderr), or None for other assistants."""
+    tool = record.get("tool")
+    if not isinstance(tool, dict):
+        return None
+    name, version = str(tool.get("name") or "tool"), str(tool.get("version") or "")
+    name = version if version.lower().startswith(name.lower()) else f"{name} {version}".strip()
+    code = tool.get("exit_code")
+    label = f"{name}, exit code {code}, full log {tool.get('log')}"
+    return label, _CONTROL.sub("", str(tool.get("output_tail") or ""))
+
 
 def _fence(text: str, info: str = "") -> str:
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
@@ -184,13 +253,22 @@ def transcript_markdown(conversation: str, rounds: list[dict[str, Any]], problem
         if _usage(record):
             out += [md_cell(_usage(record)), ""]
         out += ["**User message**", "", _fence(str(record.get("instruction") or ""), "text"), ""]
+        if outcome_text(record):
+            out += [f"**Outcome:** {md_cell(outcome_text(record))}", ""]
+        if integrity_lines(record):
+            out += ["**Integrity**", ""] + [f"- {md_cell(line)}" for line in integrity_lines(record)] + [""]
         if record.get("assistant_error"):
             out += [f"**Assistant error:** {md_cell(record['assistant_error'])}", ""]
         if record.get("answer") is not None:
             out += ["**Answer**", "", _fence(str(record["answer"]), "text"), ""]
+        tool = _tool(record)
+        if tool is not None:
+            out += [f"**Tool output** ({md_cell(tool[0])})", "", _fence(tool[1] or "(none)", "text"), ""]
         errors = _edit_errors(record)
         if errors:
             out += ["**Edit-format errors**", ""] + [f"- {md_cell(e)}" for e in errors] + [""]
+        if extraction_text(record):
+            out += [f"**Code taken:** {md_cell(extraction_text(record) or '')}", ""]
         diff = (record.get("edit") or {}).get("diff") if isinstance(record.get("edit"), dict) else None
         if diff:
             out += ["**Diff**", "", _fence(str(diff), "diff"), ""]
@@ -209,6 +287,7 @@ def transcript_markdown(conversation: str, rounds: list[dict[str, Any]], problem
                           for c in verdict.get("constraints") or [] if isinstance(c, dict)]
                 checks += [f"test {t.get('name')}: {t.get('status')}" for t in verdict.get("tests") or []
                            if isinstance(t, dict)]
+                checks += _withdrawn(verdict)
                 rows.append([turn, verdict.get("status", ""), "; ".join(checks)])
             out += _md_table(["turn", "status", "checks"], rows) + [""]
             for turn, verdict in verdicts:
@@ -232,7 +311,7 @@ h1{font-size:1.4rem}h2{font-size:1.1rem;border-top:1px solid #ddd;padding-top:1r
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-word;border-radius:4px}
 table{border-collapse:collapse;margin:.4rem 0}td,th{border:1px solid #ddd;padding:.2rem .5rem;vertical-align:top;text-align:left}
 .add{color:#116329;background:#dafbe1}.del{color:#82071e;background:#ffebe9}.hunk{color:#6639ba}
-.pass{color:#116329;font-weight:600}.fail,.error,.timeout{color:#82071e;font-weight:600}.unchecked,.n\\/a{color:#777}
+.pass{color:#116329;font-weight:600}.fail,.error,.timeout{color:#82071e;font-weight:600}.unchecked,.withdrawn,.n\\/a{color:#777}
 .problem{background:#fff4d6;padding:.4rem .6rem;border-radius:4px}.meta{color:#555}
 summary{cursor:pointer;font-weight:600}
 """.strip()
@@ -286,14 +365,25 @@ def transcript_html(conversation: str, rounds: list[dict[str, Any]], problems: I
         if _usage(record):
             out.append(f'<p class="meta">{_e(_usage(record))}</p>')
         out += ["<h3>User message</h3>", f"<pre>{_e(record.get('instruction') or '')}</pre>"]
+        if outcome_text(record):
+            out.append(f'<p class="meta"><b>Outcome:</b> {_e(outcome_text(record))}</p>')
+        if integrity_lines(record):
+            out += ['<p class="problem"><b>Integrity</b></p>', "<ul>"] + \
+                [f"<li>{_e(line)}</li>" for line in integrity_lines(record)] + ["</ul>"]
         if record.get("assistant_error"):
             out.append(f'<p class="problem"><b>assistant error:</b> {_e(record["assistant_error"])}</p>')
         if record.get("answer") is not None:
             answer = str(record["answer"])
             out.append(f"<details><summary>Answer ({len(answer)} characters)</summary><pre>{_e(answer)}</pre></details>")
+        tool = _tool(record)
+        if tool is not None:
+            out.append(f"<details><summary>Tool output ({_e(tool[0])})</summary><pre>{_e(tool[1] or '(none)')}</pre>"
+                       "</details>")
         errors = _edit_errors(record)
         if errors:
             out += ["<h3>Edit-format errors</h3>", "<ul>"] + [f"<li>{_e(e)}</li>" for e in errors] + ["</ul>"]
+        if extraction_text(record):
+            out.append(f'<p class="meta"><b>code taken:</b> {_e(extraction_text(record) or "")}</p>')
         diff = (record.get("edit") or {}).get("diff") if isinstance(record.get("edit"), dict) else None
         if diff:
             out += ["<h3>Diff</h3>", _diff_html(str(diff))]
@@ -317,6 +407,7 @@ def transcript_html(conversation: str, rounds: list[dict[str, Any]], problems: I
                     if test.get("status") != "pass" and test.get("output"):
                         check += f"<pre>{_e(str(test['output'])[:_OUTPUT_LIMIT])}</pre>"
                     checks.append(check)
+                checks += [_e(line) for line in _withdrawn(verdict)]
                 rows.append([_e(turn), _status(verdict.get("status", "")), "<br>".join(checks)])
             out += _html_table(["turn", "status", "checks"], rows)
         base = record.get("base") if isinstance(record.get("base"), dict) else None

@@ -109,9 +109,11 @@ def turn_verdict(constraints: Sequence[Constraint], documents: Sequence[Document
         # a test that errs (an exception, a syntax error, a timeout) is a failed test: the code
         # does not do what was asked; only a check heedful itself could not run is an `error`
         statuses += ["pass" if t["status"] == "pass" else "fail" for t in tests if t["status"] != "skipped"]
+    by_rules = bool(statuses)
     if judged_by == "all":
         # a judge whose answer could not be parsed is an `error`, never a pass
         statuses += [j["status"] for j in judges if j["status"] != "skipped"]
+    by_judge = judged_by == "all" and any(j["status"] != "skipped" for j in judges)
     if not statuses:
         status = "unchecked"
     elif all(s == "pass" for s in statuses):
@@ -121,6 +123,10 @@ def turn_verdict(constraints: Sequence[Constraint], documents: Sequence[Document
     else:
         status = "error"
     verdict = {"status": status, "constraints": results, "tests": list(tests)}
+    if status != "unchecked":
+        # what decided it: rules (constraints, tests) are deterministic, an LLM judge is not, and the
+        # report keeps the two apart
+        verdict["decided_by"] = "rules+judge" if by_rules and by_judge else "judge" if by_judge else "rules"
     if judges:
         verdict["judges"] = list(judges)
     if judged_by != "all":

@@ -10,4 +10,9 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 else
     echo "scripts/test.sh: not root: skipping Debian test packages (see scripts/install-test-deps.sh)" >&2
 fi
+# The real copilot tools that tests/test_tools_real.py drives (aider from PyPI, codex from npm),
+# into git-ignored folders of this checkout; no root needed, and a second run does nothing.
+if ! bash scripts/install-tools.sh; then
+    echo "scripts/test.sh: installing aider/codex failed: tests/test_tools_real.py will fail (on CI) or skip" >&2
+fi
 exec .venv/bin/python -m pytest -q "$@"

@@ -9,16 +9,15 @@ text, changed here, so it checks exactly what the editor has.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import accumulate
-from typing import Iterable
 
 from lsprotocol import types
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def line_bounds(text: str) -> "Sequence[tuple[int, int]]":
+def line_bounds(text: str) -> Sequence[tuple[int, int]]:
     """(start, end) code-point offsets of each line, without its terminator."""
     if "\r" not in text:
         return _LfLineBounds(text)
@@ -42,7 +41,7 @@ class _LfLineBounds(Sequence):
     def __len__(self) -> int:
         return len(self.lengths)
 
-    def __getitem__(self, index):  # noqa: ANN001, ANN204 - Sequence's signature
+    def __getitem__(self, index: int | slice) -> tuple[int, int] | list[tuple[int, int]]:  # type: ignore[override]
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         if index < 0:

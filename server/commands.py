@@ -28,12 +28,15 @@ def run_serve(args: argparse.Namespace) -> int:
     tune_garbage_collector()
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
-        if not host or not port.isdigit():
-            raise HeedfulError(f"--tcp wants HOST:PORT, got {args.tcp!r}")
-        server.start_tcp(host, int(port))
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise HeedfulError(f"--tcp wants HOST:PORT with a port from 1 to 65535, got {args.tcp!r}")
+        try:
+            server.start_tcp(host, int(port))
+        except OSError as exc:  # an unknown host, a port in use or not allowed
+            raise HeedfulError(f"--tcp {args.tcp}: cannot listen there: {exc.strerror or exc}") from None
     else:
         server.start_io()
-    return 0
+    return server.exit_status  # 1 when the client's stream broke (it restarts the server)
 
 
 def tune_garbage_collector() -> None:

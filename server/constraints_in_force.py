@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..verifiers.errors import HeedfulError, SpecError
 from ..verifiers.registry import Constraint
@@ -32,6 +32,9 @@ class ConstraintsInForce:
         self.specs: dict[str, SpecDocument] = {}  # path -> last good document
         self.errors: dict[str, SpecError] = {}  # path -> why the current file is not in force
         self.session = SessionConstraints()
+        # spec files whose last read looked half-written (empty, or malformed, while an editor
+        # truncates then writes): the last good set stays, and the server reads them once more
+        self.unsettled: set[str] = set()
 
     # -- spec files ---------------------------------------------------------------------------
 
@@ -40,9 +43,21 @@ class ConstraintsInForce:
             return []
         return [f if os.path.isabs(f) else os.path.join(self.root, f) for f in files]
 
+    def outside_workspace(self, path: str) -> bool:
+        """Does `path` (after symbolic links) lie outside the workspace? Such a spec is never read:
+        a workspace must not make the server read, and quote in diagnostics, files elsewhere."""
+        if self.root is None:
+            return True
+        root = os.path.realpath(self.root)
+        return os.path.commonpath([root, os.path.realpath(path)]) != root
+
     def load(self, files: tuple[str, ...]) -> None:
         """(Re)load every spec file; a missing file simply contributes nothing."""
         for path in self.spec_paths(files):
+            if self.outside_workspace(path):
+                self.specs.pop(path, None)
+                self.report(f"{path}: constraint file outside the workspace ({self.root}); not read")
+                continue
             self.load_file(path)
         for path in list(self.specs):
             if path not in self.spec_paths(files):
@@ -62,13 +77,21 @@ class ConstraintsInForce:
                 self.errors[path] = SpecError(path, f"cannot read: {exc}")
                 self.report(str(self.errors[path]))
                 return False
+        if not text.strip() and path in self.specs and path not in self.unsettled:
+            self.unsettled.add(path)  # most likely mid-write: read again shortly before believing it
+            return False
         try:
             self.specs[path] = parse_spec(text, path)
         except SpecError as exc:
             self.errors[path] = exc
             kept = "keeping the last good constraints" if path in self.specs else "no constraints from it"
             self.report(f"{exc} ({kept})")
+            if path in self.unsettled:
+                self.unsettled.discard(path)  # read twice, malformed twice: it is what it is
+            else:
+                self.unsettled.add(path)
             return False
+        self.unsettled.discard(path)
         self.errors.pop(path, None)
         return True
 
@@ -83,16 +106,29 @@ class ConstraintsInForce:
     # -- session (conversation) constraints ---------------------------------------------------
 
     def set_session(self, constraints: list[Constraint], uri: str | None = None, glob: str | None = None,
-                    mode: str = "replace") -> None:
+                    mode: str = "replace", retire: tuple[str, ...] = ()) -> None:
+        """Set the conversation's constraints for a document or glob.
+
+        `replace` sends the whole set in force (what the replay engine does every turn); `append`
+        adds to it, and a constraint whose label is already in force replaces that version (a label
+        is a constraint's identity: "now at most 20 lines"). `retire` withdraws the constraints of
+        those labels ("names may be anything now"). A withdrawn version is simply no longer in
+        force: it is not checked, so it can never show as a regression."""
         if uri is not None:
             current = self.session.by_uri.get(uri, []) if mode == "append" else []
-            self.session.by_uri[uri] = _merge(current, constraints)
+            self.session.by_uri[uri] = _merge(_without_labels(current, constraints, retire), constraints)
         else:
             pattern = glob or "**"
             kept = [(g, cs) for g, cs in self.session.by_glob if g != pattern]
             previous = next((cs for g, cs in self.session.by_glob if g == pattern), [])
-            kept.append((pattern, _merge(previous if mode == "append" else [], constraints)))
+            current = previous if mode == "append" else []
+            kept.append((pattern, _merge(_without_labels(current, constraints, retire), constraints)))
             self.session.by_glob = kept
+
+    def session_labels(self) -> set[str]:
+        """Every label of a session constraint in force (for telling a client its `retire` is unknown)."""
+        labels = {c.label for cs in self.session.by_uri.values() for c in cs if c.label}
+        return labels | {c.label for _, cs in self.session.by_glob for c in cs if c.label}
 
     # -- resolution -----------------------------------------------------------------------------
 
@@ -107,6 +143,12 @@ class ConstraintsInForce:
                     or fnmatch.fnmatch(os.path.basename(relative_to_root), pattern):
                 out = _merge(out, constraints)
         return _merge(out, self.session.by_uri.get(uri, []))
+
+
+def _without_labels(current: list[Constraint], incoming: list[Constraint], retire: tuple[str, ...]) -> list[Constraint]:
+    """`current` less the versions that `incoming` replaces (same label) and the labels retired."""
+    gone = {c.label for c in incoming if c.label} | set(retire)
+    return [c for c in current if not c.label or c.label not in gone]
 
 
 def _merge(base: list[Constraint], extra: list[Constraint]) -> list[Constraint]:

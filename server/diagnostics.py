@@ -1,15 +1,17 @@
 """Verdicts and edit reports as LSP diagnostics (design §6). Pure functions: no client needed.
 
 Every diagnostic has `source` "heedful", `code` the constraint type id with a `codeDescription`
-link to its docs, and `data` = {constraint, kind (violation | regression | out_of_scope), turn}.
+link to its docs, and `data` = {constraint, kind (violation | regression | out_of_scope | integrity),
+turn}.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from lsprotocol import types
 
+from ..verifiers.engine import IgnoredSuppression
 from ..verifiers.model import Range, Status, Verdict
 from ..verifiers.registry import Constraint
 from .attribution import EditReport
@@ -103,21 +105,32 @@ def _edit_locations(report: EditReport, encoder: PositionEncoder, uri: str) -> l
     return out
 
 
-def out_of_scope_diagnostics(report: EditReport, encoder: PositionEncoder) -> list[types.Diagnostic]:
-    """An Information diagnostic over each changed region outside the requested scope."""
-    out = []
-    scope = ", ".join(f"{s.start + 1}-{s.end + 1}" for s in report.scope or [])
-    for hunk in report.out_of_scope:
-        end_line = max(hunk.after_end - 1, hunk.after_start)
-        length = len(encoder.lines[end_line]) if end_line < len(encoder.lines) else 0
-        what = "deleted" if hunk.after_end == hunk.after_start and hunk.before_end > hunk.before_start else "changed"
-        out.append(types.Diagnostic(
-            range=encoder.range(Range.of(hunk.after_start, 0, end_line, length)),
-            message=f"assistant edit {what} lines {hunk.before_start + 1}-{max(hunk.before_end, hunk.before_start + 1)}"
-                    f" outside the requested scope (lines {scope})",
-            severity=types.DiagnosticSeverity.Information, source=SOURCE, code="edit.out_of_scope",
-            data={"constraint": None, "kind": "out_of_scope", "turn": report.turn}))
-    return out
+# out-of-scope diagnostics: out_of_scope.py (they follow later edits)
+
+
+INTEGRITY_CODE = "integrity.suppression_added"
+
+
+def integrity_diagnostics(ignored: Sequence[IgnoredSuppression], encoder: PositionEncoder,
+                          docs_url: str) -> list[types.Diagnostic]:
+    """An Error diagnostic on each suppression directive the assistant's edit added (design §8
+    "Integrity"). Its own kind, `integrity`, not a constraint: no instruction asked for it, so it
+    is in no instruction's verdict or denominator (a constraint type would be), and it cannot be
+    suppressed or retired; what it stops, the silencing, is already undone by not honouring it."""
+    return [types.Diagnostic(
+        range=encoder.range(Range.of(item.line, item.start, item.line, item.end)),
+        message=f"the assistant's edit added the suppression `{item.directive}`: it silences nothing "
+                "(what the assistant under test writes cannot change how it is judged)",
+        severity=types.DiagnosticSeverity.Error, source=SOURCE, code=INTEGRITY_CODE,
+        code_description=types.CodeDescription(href=_readme(docs_url, "integrity")),
+        data={"constraint": None, "kind": "integrity", "turn": None}) for item in ignored]
+
+
+def _readme(docs_url: str, anchor: str) -> str:
+    """The README section next to the constraint reference (an integrity finding is no type)."""
+    base = docs_url.split("#", 1)[0]
+    root = base.rsplit("/docs/", 1)[0] if "/docs/" in base else base.rsplit("/", 1)[0]
+    return f"{root}/README.md#{anchor}"
 
 
 def feedback_message(constraint: Constraint, verdict: Verdict | None) -> str:

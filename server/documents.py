@@ -70,7 +70,7 @@ class Document:
     clean: Source | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, uri: str, text: str, version: int, language_id: str | None, path: str | None) -> "Document":
+    def open(cls, uri: str, text: str, version: int, language_id: str | None, path: str | None) -> Document:
         language = language_for(language_id, path)
         source = Source(text, language, path) if language else None
         return cls(uri, language, version, source, text)
@@ -139,7 +139,7 @@ def edit_breaks(base: Source, new: bytes, start: int, old_end: int, new_end: int
 _probes = threading.local()
 
 
-def _probe_parser(profile) -> Parser:  # noqa: ANN001 - a LanguageProfile
+def _probe_parser(profile) -> Parser:
     """A parser of the profile's language for guesses (its included ranges change every time),
     one per thread."""
     parsers = getattr(_probes, "parsers", None)

@@ -8,10 +8,31 @@ ignored; it never stops the server.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 DOCS_URL = "https://github.com/heedful/heedful/blob/main/docs/constraints.md"
+
+
+ALIASES = {"debounce": "debounce_ms", "constraints": "constraint_files", "constraintFiles": "constraint_files",
+           "debounceMs": "debounce_ms", "studyRecording": "study_recording", "studyFullText": "study_full_text",
+           "logLevel": "log_level", "docsUrl": "docs_url", "checkBudgetMs": "check_budget_ms"}
+# Opt-ins that only the user gives (initializationOptions or the editor's settings): a workspace
+# file, which whoever writes the repository controls, cannot switch on recording what they type.
+USER_OPT_INS = frozenset({"study_recording", "study_full_text"})
+
+
+def without_user_opt_ins(values: dict[str, Any], origin: str, report: Callable[[str], None]) -> dict[str, Any]:
+    """`values` less the user's opt-ins, each one dropped with a message saying why."""
+    kept = {}
+    for key, value in values.items():
+        if ALIASES.get(key, key) in USER_OPT_INS:
+            report(f"{origin}: `{key}` is ignored there: study recording is switched on by the user "
+                   "(editor settings or initializationOptions), never by a workspace file")
+        else:
+            kept[key] = value
+    return kept
 
 
 @dataclass(frozen=True)
@@ -22,8 +43,10 @@ class ServerSettings:
     study_full_text: bool = False  # opt-in on top: also record full document texts
     docs_url: str = DOCS_URL  # codeDescription links point here (#<type id without dots>)
     log_level: str = "warning"
+    # a check that runs longer is abandoned: `error` verdicts naming the constraint and the budget
+    check_budget_ms: int = 20_000
 
-    def merged(self, values: dict[str, Any] | None, origin: str, report: Callable[[str], None]) -> "ServerSettings":
+    def merged(self, values: dict[str, Any] | None, origin: str, report: Callable[[str], None]) -> ServerSettings:
         """A copy with `values` applied; unknown keys and bad values are reported and skipped."""
         if not values:
             return self
@@ -31,12 +54,9 @@ class ServerSettings:
             report(f"{origin}: settings must be an object, got {type(values).__name__}")
             return self
         known = {f.name: f for f in dataclasses.fields(self)}
-        aliases = {"debounce": "debounce_ms", "constraints": "constraint_files", "constraintFiles": "constraint_files",
-                   "debounceMs": "debounce_ms", "studyRecording": "study_recording", "studyFullText": "study_full_text",
-                   "logLevel": "log_level", "docsUrl": "docs_url"}
         changes: dict[str, Any] = {}
         for raw_key, value in values.items():
-            key = aliases.get(raw_key, raw_key)
+            key = ALIASES.get(raw_key, raw_key)
             if key not in known:
                 report(f"{origin}: unknown setting {raw_key!r} (known: {', '.join(sorted(known))})")
                 continue
@@ -49,6 +69,8 @@ class ServerSettings:
 
 
 def _convert(key: str, value: Any) -> Any:
+    if key == "check_budget_ms":
+        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
     if key == "debounce_ms":
         return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 else None
     if key in ("study_recording", "study_full_text"):

@@ -11,12 +11,13 @@ Upstream's verdicts are not taken on trust:
 
 - The five checkers that ship their source in the data (`impl`) are run, **in the sandbox**, on
   every program of their file (the source comes from ../shared/data; never run outside it).
-- The other checkers live in upstream's `ifcodebench/utils.py` (`ConstraintValidator`,
-  IFCodeEvolve/homepage), which the shared data does not hold. When it is available, at
-  `../shared/data/ifcodebench/utils.py` or at the path in `HEEDFUL_IFCODEBENCH_VALIDATOR`, it is
-  run in the sandbox the same way; otherwise that test is skipped and the recorded verdicts stand
-  (they were taken by running it).
+- The other 28 checkers live in upstream's `ifcodebench/utils.py` (`ConstraintValidator`,
+  IFCodeEvolve/homepage), in the shared data at `../shared/data/ifcodebench/utils.py` (or at the
+  path in `HEEDFUL_IFCODEBENCH_VALIDATOR`): it is run in the sandbox the same way. Only where the
+  file is absent is that test skipped, saying so.
 
+The cases named `harness: ...` are the disagreement kinds that benchmarks/agreement_ifcodebench.py
+found on its generated programs, each kept here with its minimal program.
 docs/ifcodebench-agreement.md has the table per checker; a test keeps it in step with the files.
 """
 
@@ -76,7 +77,9 @@ def load_checkers() -> list[Checker]:
         checker = Checker(data["checker"], data["instruction"], data["heedful"], data["upstream"])
         assert checker.name == path.stem, f"{path.name}: checker {checker.name!r} must match the file name"
         for item in data["case"]:
-            checker.cases.append(Case(item["name"], dict(item["params"]), item["program"].lstrip("\n"),
+            # TOML has no null: `null_params` names the params the data gives as null
+            params = dict(item["params"]) | dict.fromkeys(item.get("null_params", []))
+            checker.cases.append(Case(item["name"], params, item["program"].lstrip("\n"),
                                       item["upstream"], item.get("heedful"), item.get("reason")))
         out.append(checker)
     return out
@@ -142,7 +145,9 @@ def test_heedful_gives_the_recorded_verdicts(checker: Checker):
 
 def _run_upstream(checker: Checker, setup: str, call: str) -> None:
     """Run upstream's checker on every program of `checker` in one sandboxed interpreter and assert
-    it gives the recorded verdicts. `setup` defines it; `call` is an expression of program, params."""
+    it gives the recorded verdicts. `setup` defines it; `call` is an expression of program, params.
+    A checker that raises has not passed the program (upstream's `run_check_instruction` then scores
+    nothing), as with `forbidden_functions: null`."""
     from heedful.replay.sandbox import Limits, run_python
 
     cases = [[case.program, case.params] for case in checker.cases]
@@ -154,7 +159,10 @@ def _run_upstream(checker: Checker, setup: str, call: str) -> None:
         f"EXPECTED = {expected!r}\n"
         "got = []\n"
         "for program, params in CASES:\n"
-        f"    got.append(bool({call}))\n"
+        "    try:\n"
+        f"        got.append(bool({call}))\n"
+        "    except Exception:\n"
+        "        got.append(False)\n"
         f"NAMES = {[c.name for c in checker.cases]!r}\n"
         "wrong = [f'{n}: upstream gives {g}, recorded {e}' for n, g, e in zip(NAMES, got, EXPECTED) if g != e]\n"
         "assert not wrong, '; '.join(wrong)\n"

@@ -1,6 +1,7 @@
 """The CodeIF-Bench importer on the real files (`../shared/data/codeif_bench/`), and a reference run
 of L_1_part_1 as a data check: every record imports, in its `multi-turn` order (L_3: the default
-order), DevEval tasks are marked `needs_context`, the three static categories carry heedful
+order), DevEval tasks are marked `requires_repository` and play their static turns, the three
+static categories carry heedful
 constraints beside the authors' tests, bad lines are errors naming the line, and replaying the
 reference solutions passes the base tests with the verdicts upstream's way of running the tests
 gives."""
@@ -65,7 +66,8 @@ def test_every_record_of_every_file_imports_and_parses(shared_data):
             assert conversation.reference and list(conversation.reference) == list(conversation.files)
             for turn in conversation.turns:
                 item = record["requirements"][turn.category]
-                assert turn.instruction == item["requirement"] and turn.judged_by == "tests"
+                assert turn.instruction == item["requirement"]
+                assert turn.judged_by == ("tests" if level == "L_1_part_1" else "all")
                 assert len(turn.tests) == _snippet_count(item["unit_test"])
             entries += len(record["requirements"])
             turns += len(conversation.turns)
@@ -126,16 +128,22 @@ def test_turns_follow_multi_turn_and_l3_uses_the_default_order(shared_data):
     assert [t["category"] for t in data["turns"]] == ["Code Standard", "Something New", "Functionality Extension"]
 
 
-def test_deveval_tasks_need_context_and_standalone_ones_do_not(shared_data):
+def test_deveval_tasks_need_their_repository_and_standalone_ones_do_not(shared_data):
     unparsed = []
     for level in FILES:
         for conversation in load_dataset(_path(shared_data, level), "codeif").conversations:
-            reason = conversation.metadata.get("needs_context")
+            repository = conversation.metadata.get("requires_repository")
+            assert "needs_context" not in conversation.metadata  # played, not skipped
             if level == "L_1_part_1":
-                assert reason is None
+                assert repository is None and all(t.judged_by == "tests" for t in conversation.turns)
                 continue
-            assert isinstance(reason, str) and "DevEval source repository" in reason
-            assert conversation.metadata["project_path"] in reason
+            reason = repository["reason"]
+            assert "DevEval source repository" in reason and conversation.metadata["project_path"] in reason
+            assert repository["file"] == next(iter(conversation.files))
+            # the static checks decide where there are some; the others say why nothing does
+            for turn in conversation.turns:
+                assert turn.judged_by == "all"
+                assert bool(turn.constraints) != ("unchecked_reason" in turn.metadata), (conversation.id, turn.index)
             assert conversation.metadata["deveval_tests"] and conversation.metadata["deveval_test_code"]
             assert all(t.metadata.get("deveval_test") for t in conversation.turns)
             path = next(iter(conversation.files))
@@ -152,14 +160,25 @@ def test_deveval_tasks_need_context_and_standalone_ones_do_not(shared_data):
     assert any("task L_2-datasette.utils.asgi.Request.fake: the reference code does not parse" in n for n in notes)
 
 
-def test_needs_context_tasks_are_skipped_with_their_reason(shared_data, tmp_path):
+def test_repository_tasks_play_their_static_turns_and_skip_their_tests_with_the_reason(shared_data, tmp_path):
     out = tmp_path / "run"
-    done = run_heedful("replay", _path(shared_data, "L_3"), "--format", "codeif", "--limit", "2",
+    done = run_heedful("replay", _path(shared_data, "L_3"), "--format", "codeif", "--limit", "1",
                        "--out", str(out), "--quiet", "--no-report")
     assert done.returncode == 0, done.stderr
-    skips = [r for r in read_log(str(out)).records if r.get("record") == "conversation_skip"]
-    assert len(skips) == 2 and all("DevEval source repository" in r["reason"] for r in skips)
-    assert not [r for r in read_log(str(out)).records if r.get("record") == "round"]
+    log = read_log(str(out))
+    assert not [r for r in log.records if r.get("record") == "conversation_skip"]
+    statuses = {}
+    for record in log.rounds():
+        turn = record["turn"]
+        if turn < 1:
+            continue
+        verdict = record["verdicts"][str(turn)]
+        assert verdict["tests"] and all(t["status"] == "skipped" and "DevEval source repository" in t["reason"]
+                                        for t in verdict["tests"])
+        statuses[record["category"]] = verdict["status"]
+    # the reference answers: what a static check decides has a verdict, the rest is unchecked
+    assert statuses["Code Complexity"] in ("pass", "fail") and statuses["Code Standard"] in ("pass", "fail")
+    assert statuses["Input-Output Conditions"] == "unchecked"
 
 
 # -- constraints beside the tests -------------------------------------------------------------------
@@ -178,17 +197,26 @@ def test_static_categories_carry_constraints_with_params_from_the_tests(shared_d
                 assert turn["constraints"] == [{"type": "complexity.mccabe",
                                                 "max": int(re.search(r"<=\s*(\d+)", test).group(1))}]
             elif turn["category"] == "Code Standard":
-                assert turn["constraints"] == [{"type": "style.pep8"}] and "pycodestyle" in test
+                # the function the test hands to inspect.getsource, not the whole file
+                name = re.findall(r"^check_code_style\((\w+)\)", test, re.MULTILINE)[-1]
+                assert turn["constraints"] == [{"type": "style.pep8", "function": name}] and "pycodestyle" in test
             elif turn["category"] == "Annotation Coverage":
-                assert turn["constraints"][0] == {"type": "types.annotation_coverage", "min_ratio": 1.0}
+                # the exact types the test compares `__annotations__` with
+                exact = turn["constraints"][0]
+                quoted = re.sub(r"\s+", "", test.replace('"', "'"))
+                assert exact["type"] == "signature.annotations"
+                assert f"{exact['function']}.__annotations__" in test or f"get_type_hints({exact['function']})" in test
+                assert exact["parameters"] and all(f"'{k}':{v.replace(' ', '')}" in quoted
+                                                   for k, v in exact["parameters"].items())
+                assert exact["returns"] == "" or f"'return':{exact['returns'].replace(' ', '')}" in quoted
             else:
                 assert "constraints" not in turn
     assert kinds == Counter({
         ("Input-Output Conditions", ()): 50, ("Exception Handling", ()): 50, ("Edge Case Handling", ()): 48,
         ("Functionality Extension", ()): 50, ("Code Complexity", ("complexity.mccabe",)): 50,
-        ("Code Standard", ("style.pep8",)): 50, ("Annotation Coverage", ("types.annotation_coverage",)): 48,
+        ("Code Standard", ("style.pep8",)): 50, ("Annotation Coverage", ("signature.annotations",)): 48,
         # "... and have a docstring explaining its purpose": the tests check __doc__ too
-        ("Annotation Coverage", ("types.annotation_coverage", "docs.required")): 2})
+        ("Annotation Coverage", ("signature.annotations", "docs.required")): 2})
     first = dict(result.conversations)[1]
     assert next(t for t in first["turns"] if t["category"] == "Code Complexity")["constraints"] == \
         [{"type": "complexity.mccabe", "max": 3}]  # "a cyclomatic complexity of 3 or less"
@@ -197,8 +225,12 @@ def test_static_categories_carry_constraints_with_params_from_the_tests(shared_d
         for _, data in codeif.convert(_path(shared_data, level)).conversations:
             complexity = next(t for t in data["turns"] if t["category"] == "Code Complexity")["constraints"]
             assert complexity[0]["type"] == "complexity.cyclomatic" and 1 <= complexity[0]["max"] <= 15
-            standard = next(t for t in data["turns"] if t["category"] == "Code Standard")["constraints"]
-            assert standard == [{"type": "style.pep8"}]
+            standard = next(t for t in data["turns"] if t["category"] == "Code Standard")
+            test = "\n".join(t["code"] for t in standard["tests"])
+            if "getsource(" in test:  # the method the test checks, by its own name
+                assert standard["constraints"][0]["function"] in test
+            else:  # `check_files(['path/to/module.py'])`: the file
+                assert standard["constraints"] == [{"type": "style.pep8"}]
 
 
 @pytest.mark.parametrize("test, text, expected", [
@@ -243,7 +275,8 @@ def test_heedful_import_codeif_writes_the_conversations(shared_data, tmp_path):
         ["L_1_part_1-11", "L_1_part_1-12"]
     assert len(load_dataset(str(out)).conversations) == 50  # the written file is a heedful dataset
     done = run_heedful("import", "codeif", _path(shared_data, "L_3"), "--out", str(tmp_path / "l3.jsonl"))
-    assert done.returncode == 0 and "used the default order" in done.stderr and "needs_context" in done.stderr
+    assert done.returncode == 0 and "used the default order" in done.stderr
+    assert "requires_repository" in done.stderr
 
 
 def test_malformed_lines_are_errors_naming_the_line_and_the_rest_imports(shared_data, tmp_path):
@@ -349,3 +382,45 @@ def test_reference_replay_passes_the_base_tests_with_upstreams_verdicts(shared_d
             assert heedful[test.name] == _upstream_verdict(program, test.code), (cid, test.name)
             compared += 1
     assert compared >= 8 * 8
+
+
+def test_exact_annotation_constraints_agree_with_the_authors_tests(shared_data, tmp_path):
+    """On the reference solutions annotated exactly as each constraint says, and with one annotation
+    changed, `signature.annotations` and the task's own `__annotations__` test give the same verdict."""
+    from heedful.verifiers import REGISTRY, Source, check_source
+
+    path = _path(shared_data, "L_1_part_1")
+    checked = disagreements = passed = 0
+    for _, data in codeif.convert(path).conversations:
+        reference = data["task"]["reference"]["solution.py"]
+        for turn in data["turns"]:
+            exact = [c for c in turn.get("constraints", []) if c["type"] == "signature.annotations"]
+            if not exact:
+                continue
+            params = {k: v for k, v in exact[0].items() if k != "type"}
+            constraints = [REGISTRY.make(c["type"], {k: v for k, v in c.items() if k != "type"})
+                           for c in turn["constraints"]]  # a docstring asked for too is checked too
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # old escapes in the references
+                tree = ast.parse(reference)
+            function = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == params["function"])
+            for arg in function.args.args:
+                if arg.arg in params["parameters"]:
+                    arg.annotation = ast.parse(params["parameters"][arg.arg], mode="eval").body
+            function.returns = ast.parse(params["returns"], mode="eval").body if params["returns"] else None
+            annotated = "from typing import *\n" + ast.unparse(tree) + "\n"
+            changed = annotated.replace(f"def {params['function']}(", f"def {params['function']}(*extra: int, ", 1) \
+                if function.args.args else annotated.replace("):", ") -> object:", 1)
+            for program in (annotated, changed):
+                static = all(v.status.value == "pass" for v in check_source(Source(program, "python"), constraints))
+                script = tmp_path / "check.py"
+                script.write_text(program + "\n" + "\n".join(t["code"] for t in turn["tests"]) + "\n")
+                ran = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, timeout=60,
+                                 check=False)
+                checked += 1
+                disagreements += static != (ran.returncode == 0)
+                passed += static
+    # the changed ones pass neither; the annotated ones pass both, except where the reference names its
+    # parameters otherwise than the instruction (the constraint then finds no such parameter, the test
+    # another mapping) or a docstring is asked for too
+    assert checked == 100 and disagreements == 0 and passed >= 30, passed

@@ -115,9 +115,9 @@ def test_the_first_task_as_a_conversation(converted):
         "## Function Signature\ndef cube_Sum(n: int) -> int:\n    pass")
     turns = data["turns"]
     assert [t["instruction"] for t in turns][:2] == ["Ensure your code does not utilize any for loops.",
-                                                     "You must employ the built-in 'sum' function, and full type "
-                                                     "annotations (type hints) are required for every function and "
-                                                     "variable."]
+                                                     ("You must employ the built-in 'sum' function, and full type "
+                                                      "annotations (type hints) are required for every function and "
+                                                      "variable.")]
     assert [t.get("constraints") for t in turns] == [
         [{"type": "structure.forbidden_loop", "loop_type": "for"}],
         [{"type": "calls.required", "names": ["builtins.sum"]}, {"type": "types.annotation_coverage", "min_ratio": 1.0}],
@@ -153,9 +153,13 @@ def test_checks_map_as_the_taxonomy_says():
     assert c("check_inline_construct_count", {"construct_type": "ternary operator", "count": "1",
                                               "comparison": "exactly"}) == [
         {"type": "syntax.construct_count", "construct": "ternary", "count": 1, "comparison": "exactly"}]
-    for bad in ({"forbidden_functions": "//"}, {"forbidden_functions": None}):
-        with pytest.raises(ifcodebench.Unmapped):
-            c("check_forbidden_builtins", bad)
+    # "You are prohibited from using any built-in functions" (forbidden_functions: null)
+    [every] = c("check_forbidden_builtins", {"forbidden_functions": None})
+    assert every["type"] == "calls.forbidden"
+    assert {"builtins.len", "builtins.range", "builtins.print", "builtins.int"} <= set(every["names"])
+    assert not {"builtins.ValueError", "builtins.exit"} & set(every["names"])
+    with pytest.raises(ifcodebench.Unmapped):
+        c("check_forbidden_builtins", {"forbidden_functions": "//"})
     with pytest.raises(ifcodebench.Unmapped):
         c("analogous_domain", {})
 
@@ -191,9 +195,9 @@ def test_check_correctness_and_the_shipped_checkers_run_in_the_sandbox(converted
     assert run_python(wrong, base).status == "fail"
     # a check_correctness that already calls itself is not called twice
     twice = next(d for _, d in converted.conversations
-                 if re.search(r"^check_correctness\(\)", d["task"]["tests"][0]["code"], re.M)
+                 if re.search(r"^check_correctness\(\)", d["task"]["tests"][0]["code"], re.MULTILINE)
                  and "unittest" in d["task"]["tests"][0]["code"])
-    assert len(re.findall(r"^check_correctness\(\)", twice["task"]["tests"][0]["code"], re.M)) == 1
+    assert len(re.findall(r"^check_correctness\(\)", twice["task"]["tests"][0]["code"], re.MULTILINE)) == 1
 
 
 def test_impl_checks_become_sandboxed_turn_tests(converted, shared_data):

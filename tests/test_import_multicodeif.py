@@ -5,7 +5,9 @@ writes what `heedful replay` reads; bad input is an error naming the file and li
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -84,8 +86,9 @@ def test_every_multi_level_chain_is_one_conversation_of_four_levels(shared_data)
             if turn.constraints:
                 assert {c.type.id for c in turn.constraints} <= {"data_structure.usage", "data_structure.operations",
                                                                  "data_structure.size_limit", "calls.forbidden"}
-            superseded += "later turn" in turn.metadata.get("unchecked_reason", "")
-    assert 0 < superseded < CHAINS  # 104: a structure, size limit or operation list that a later level replaces
+            superseded += len(turn.replaces) + len(turn.retires)
+    # 104: a structure, size limit or operation list that a later level replaces or retires (format /2)
+    assert 0 < superseded < CHAINS
     assert any(f"{CHAINS} multi-level chain(s) (660 levels)" in note for note in result.notes)
 
 
@@ -108,14 +111,17 @@ def test_answer_specs_become_the_mapped_constraints(shared_data):
     assert _turn(c, "multicodeif-code_convention_naming_convention-1")["constraints"] == [
         {"type": "naming.case", "role": "class", "case": "PascalCase"},
         {"type": "naming.case", "role": "function", "case": "snake_case"},
-        {"type": "naming.case", "role": "variable", "case": "snake_case"}]
+        {"type": "naming.case", "role": "variable", "case": "snake_case"},
+        {"type": "naming.case", "role": "parameter", "case": "snake_case"},  # "variable names": parameters and
+        {"type": "naming.case", "role": "field", "case": "snake_case"}]      # fields are variables too
     assert c["multicodeif-code_convention_naming_convention-1"]["language"] == "python"
     assert _turn(c, "multicodeif-code_convention_indentation_spacing-1")["constraints"] == [
         {"type": "format.indentation", "style": "spaces", "size": 4}, {"type": "format.operator_spacing", "spacing": True}]
     assert c["multicodeif-code_convention_indentation_spacing-1"]["language"] == "rust"
     assert _turn(c, "multicodeif-code_convention_brace_block_formatting-1")["constraints"] == [
         {"type": "format.brace_style", "style": "K&R"}]
-    assert _turn(c, "multicodeif-code_convention_comment_formatting-1")["constraints"] == [{"type": "docs.required"}]
+    assert _turn(c, "multicodeif-code_convention_comment_formatting-1")["constraints"] == [
+        {"type": "docs.required", "targets": "functions"}]  # "java;Javadoc": the method's Javadoc
     assert _turn(c, "multicodeif-code_convention_declaration_style-1")["constraints"] == [
         {"type": "types.explicit_types"}]
     assert _turn(c, "multicodeif-syntax_advanced_syntax-1")["constraints"] == [
@@ -137,7 +143,9 @@ def test_answer_specs_become_the_mapped_constraints(shared_data):
     assert _turn(c, "multicodeif-input_output_output_type-1")["constraints"] == [
         {"type": "signature.return_type", "function": "validate_user_access", "returns": "Boolean"}]
     assert _turn(c, "multicodeif-input_output_output_order-1")["constraints"] == [
-        {"type": "signature.return_type", "function": "process_users", "returns": "tuple"}]
+        {"type": "signature.return_type", "function": "process_users", "returns": "tuple", "elements": ["Vec", "bool"]}]
+    assert _turn(c, "multicodeif-input_output_input_type-1")["constraints"] == [  # one type among any parameters
+        {"type": "signature.parameter_types", "function": "validate_user_access", "types": ["Boolean"], "exact": False}]
     assert _turn(c, "multicodeif-syntax_language_type-1")["constraints"] == [{"type": "response.code_only"}]
 
 
@@ -170,7 +178,15 @@ def test_llm_judged_types_get_judge_questions_and_references(shared_data):
     turn = _turn(c, "multicodeif-algorithm_time_complexity-1")
     assert turn["judge"] == [{"name": "algorithm/time_complexity",
                               "question": "Does the code run in O(log n) time, as the task requires?"}]
-    assert turn["metadata"] == {"judged": "llm"} and "constraints" not in turn
+    assert turn["metadata"] == {"judged": "llm", "unchecked_reason": multicodeif.JUDGE_REASONS[
+        "algorithm/time_complexity"]} and "constraints" not in turn
+    # every item of a judged type states why no rule decides it
+    judged = [conv["turns"][0] for conv in c.values() if conv["metadata"]["type"] in
+              multicodeif.JUDGED_TYPES + multicodeif.RANGE_TYPES]
+    assert len(judged) > 400 and all(t["judge"] and t["metadata"]["unchecked_reason"] for t in judged)
+    # every judge question of any item says why no rule decides it (frameworks: beside their import rule)
+    asked = [t for conv in c.values() for t in conv["turns"] if t.get("judge")]
+    assert all(t["metadata"].get("unchecked_reason") or t["metadata"].get("judge_reason") for t in asked)
     assert c["multicodeif-algorithm_time_complexity-1"]["language"] == "python"
     assert _turn(c, "multicodeif-algorithm_type-1")["judge"][0]["question"].startswith(
         "Does the code solve the task with dynamic programming")
@@ -200,11 +216,12 @@ def test_languages_heedful_does_not_support_are_marked_needs_context(shared_data
 def test_a_replaced_structure_is_not_kept_in_force(shared_data):
     c = _by_id(multicodeif.convert(str(_multi(shared_data))))
     chain = c["multicodeif-multi-4"]  # go: a slice at levels 0-2, a stack at level 3 (whose prompt no longer says slice)
-    for turn in chain["turns"][:3]:
-        assert "constraints" not in turn and turn["judge"]
-        assert "level 3 replaces the slice by a stack" in turn["metadata"]["unchecked_reason"]
+    for level, turn in enumerate(chain["turns"][:3]):  # every level is checked until level 3 retires it
+        assert [c["label"] for c in turn["constraints"]] == [f"level {level}"] and "unchecked_reason" not in \
+            turn["metadata"]
     assert chain["turns"][3]["constraints"] == [{"type": "data_structure.operations", "structure": "stack",
-                                                 "operations": ["push", "pop", "copy"]}]
+                                                 "operations": ["push", "pop", "copy"], "label": "level 3"}]
+    assert chain["turns"][3]["retires"] == ["level 0", "level 1", "level 2"]
     queue = c["multicodeif-multi-2"]  # java Queue, then PriorityQueue: the later prompts still say "the queue"
     assert queue["turns"][0]["constraints"][0]["structure"] == "Queue"
     kept = c["multicodeif-multi-1"]  # rust BinaryHeap: push/pop, 500, push/pop/peek, 500: nothing withdrawn
@@ -266,3 +283,46 @@ def test_bad_input_names_the_line(tmp_path):
     proc = run_heedful("import", "multicodeif", str(path), "--out", str(tmp_path / "out.jsonl"))
     assert proc.returncode == 0
     assert f"{path}:3: field 'prompt' must be a string" in proc.stderr
+
+
+def test_io_tests_of_python_tasks_become_exec_tests(shared_data, tmp_path):
+    """testcase_first10 holds the same tasks with generated I/O tests: a directory import adds them
+    to the tasks as exec tests (Python), and says why the others' are not run."""
+    from heedful.replay.sandbox import run_python_many
+
+    result = multicodeif.convert(str(shared_data / "multicodeif"))
+    c = _by_id(result)
+    turn = _turn(c, "multicodeif-input_output_input_type-2")  # python;calculateStatistics;String
+    assert turn["tests"] and all("calculateStatistics" in t["code"] for t in turn["tests"])
+    rust = _turn(c, "multicodeif-input_output_input_type-1")
+    assert "tests" not in rust and "Python programs only" in rust["metadata"]["io_tests"]
+    assert any("I/O test(s) of" in n for n in result.notes)
+    # the tests really run in the sandbox: a program computing what the first test expects passes it,
+    # one that does not fails it
+    first = turn["tests"][0]
+    case = json.loads(ast.literal_eval(re.search(r"_heedful_case = _heedful_json.loads\((.*)\)\n",
+                                                 first["code"]).group(1)))
+    right = f"def calculateStatistics(*args, **kwargs):\n    return {case['expected']!r}\n"
+    wrong = "def calculateStatistics(*args, **kwargs):\n    return object()\n"
+    passed, failed = run_python_many(right, [first["code"]])[0], run_python_many(wrong, [first["code"]])[0]
+    assert passed.status == "pass", passed.stdout + passed.stderr
+    assert failed.status == "fail"
+
+
+def test_judged_and_rule_decided_verdicts_are_kept_apart():
+    """A MultiCodeIF judged type's verdict comes from the LLM judge: it says so, and the report
+    counts it apart from the rule-decided ones."""
+    from types import SimpleNamespace
+
+    from heedful.replay.report import decided_by
+    from heedful.replay.verdicts import turn_verdict
+
+    passed_test = [{"name": "io 1", "status": "pass"}]
+    judged = [{"name": "algorithm/type", "status": "fail"}]
+    assert turn_verdict([], [], passed_test)["decided_by"] == "rules"
+    assert turn_verdict([], [], [], judged)["decided_by"] == "judge"
+    both = turn_verdict([], [], passed_test, judged)
+    assert both["decided_by"] == "rules+judge" and both["status"] == "fail"
+    assert "decided_by" not in turn_verdict([], [], [], [{"name": "q", "status": "skipped"}])  # unchecked
+    rounds = {"a": [{"turn": 1, "verdicts": {"1": both}}, {"turn": 1, "verdicts": {"1": {"status": "pass"}}}]}
+    assert decided_by(SimpleNamespace(rounds=rounds)) == {"rules+judge": 1, "rules": 1}

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from heedful.replay.assistants import AssistantError, Message, Prompt
 from heedful.replay.command_assistant import CommandAssistant
 from heedful.replay.conversation import FORMAT, parse_conversation
@@ -273,3 +272,167 @@ def test_configuration_and_bad_commands(tmp_path):
         CommandAssistant("./missing-tool", settle_ms=0).answer(_prompt(tmp_path))
     with pytest.raises(AssistantError, match="needs the workspace"):
         CommandAssistant(_tool(tmp_path, "pass\n")).answer(Prompt(_prompt(tmp_path).conversation, 1, 0, []))
+
+
+# -- issue 19: {files}, --stdin, --tool-env, round logs, the model proxy, tool presets ----------------
+
+REPORT_ARGS = """
+    import json, os, sys
+    open(os.environ["REPORT"], "w").write(json.dumps({"argv": sys.argv[1:], "stdin": sys.stdin.read(),
+                                                       "extra": os.environ.get("EXTRA")}))
+"""
+
+
+def test_files_placeholder_stdin_none_and_tool_env(tmp_path):
+    report = tmp_path / "report.json"
+    tool = _tool(tmp_path, REPORT_ARGS, "--edit", "{files}", "--last")
+    CommandAssistant(tool, settle_ms=50, stdin="none", env={"EXTRA": "yes", "REPORT": str(report)}).answer(
+        _prompt(tmp_path))
+    seen = json.loads(report.read_text())
+    assert seen == {"argv": ["--edit", "app.py", "lib/util.py", "--last"], "stdin": "", "extra": "yes"}
+
+
+def test_each_round_keeps_the_tools_whole_output_in_the_run_directory_and_errors_show_both_tails(tmp_path):
+    tool = _tool(tmp_path, """
+        import sys
+        print("aider-like reason on stdout: the model is not configured")
+        sys.stderr.write("Input is not a terminal\\n")
+        sys.exit(2)
+    """)
+    assistant = CommandAssistant(tool, settle_ms=50)
+    assistant.bind_run(str(tmp_path / "run"))
+    with pytest.raises(AssistantError, match=r"exited with code 2 and changed no file; stdout: aider-like reason on "
+                                             r"stdout: the model is not configured; stderr: Input is not a terminal$"):
+        assistant.answer(_prompt(tmp_path, turn=2))
+    log = (tmp_path / "run" / "tools" / "py-rename" / "2.log").read_text()
+    assert log.startswith("$ ") and "# exited with code 2" in log
+    assert "## stdout\naider-like reason on stdout" in log and "## stderr\nInput is not a terminal" in log
+
+
+def test_a_tool_round_records_its_model_calls_tokens_and_timing_split_through_the_proxy(tmp_path):
+    from tests.fake_openai import FakeOpenAIServer
+
+    tool = _tool(tmp_path, """
+        import json, os, sys, urllib.request
+        body = json.dumps({"model": os.environ["HEEDFUL_TOOL_MODEL"],
+                           "messages": [{"role": "user", "content": sys.stdin.read()}]}).encode()
+        request = urllib.request.Request(sys.argv[1] + "/chat/completions", data=body,
+                                         headers={"Authorization": "Bearer " + sys.argv[2],
+                                                  "Content-Type": "application/json"})
+        answer = json.load(urllib.request.urlopen(request))["choices"][0]["message"]["content"]
+        open("app.py", "a").write("# " + answer + "\\n")
+    """, "{base_url}", "{api_key}")
+    with FakeOpenAIServer(["renamed as asked"]) as upstream:
+        assistant = CommandAssistant(tool, settle_ms=100, tool_model="m-small", tool_base_url=upstream.base_url)
+        assistant.bind_run(str(tmp_path / "run"))
+        try:
+            answer = assistant.answer(_prompt(tmp_path))
+        finally:
+            assistant.close()
+        assert upstream.headers[0]["x-heedful-round"] == "py-rename/1/0"
+        assert upstream.requests[0]["messages"][0]["content"] == "Rename oldName to old_name."
+    assert answer.files["app.py"] == APP + "# renamed as asked\n"
+    assert answer.model == "m-small" and answer.usage == {"prompt_tokens": 4, "completion_tokens": 3,
+                                                          "total_tokens": 7}
+    tool_info = answer.tool
+    assert tool_info["model_calls"] == 1 and tool_info["log"] == "tools/py-rename/1.log"
+    assert tool_info["tokens_by_model"] == {"m-small": {"calls": 1, "input_tokens": 4, "output_tokens": 3,
+                                                        "cached_calls": 0}}
+    timings = tool_info["timings"]
+    assert set(timings) == {"startup_ms", "model_ms", "tool_ms", "settle_ms", "work_ms"}
+    assert 0 < timings["startup_ms"] < timings["tool_ms"] and 0 < timings["model_ms"] < timings["tool_ms"]
+    assert timings["settle_ms"] >= 100
+    [call] = [json.loads(line) for line in (tmp_path / "run" / "tools" / "py-rename" / "1.model.jsonl").open()]
+    assert call["request"]["model"] == "m-small" and call["status"] == 200
+
+
+def test_a_model_outage_behind_the_tool_is_a_retryable_tool_model_error(tmp_path):
+    from tests.fake_openai import FakeOpenAIServer, Reply
+
+    tool = _tool(tmp_path, """
+        import sys, urllib.error, urllib.request
+        request = urllib.request.Request(sys.argv[1] + "/chat/completions", data=b'{"model": "m"}',
+                                         headers={"Authorization": "Bearer " + sys.argv[2]})
+        try:
+            urllib.request.urlopen(request)
+        except urllib.error.HTTPError as exc:
+            print("model said", exc.code)
+            sys.exit(1)
+    """, "{base_url}", "{api_key}")
+    with FakeOpenAIServer([Reply.status(503)]) as upstream:
+        assistant = CommandAssistant(tool, settle_ms=50, tool_model="m", tool_base_url=upstream.base_url)
+        try:
+            with pytest.raises(AssistantError, match=r"tool/model error: .* exited with code 1 and changed no file; "
+                                                     r"the model endpoint answered HTTP 503.*stdout: model said 503"
+                               ) as caught:
+                assistant.answer(_prompt(tmp_path))
+        finally:
+            assistant.close()
+    assert caught.value.retryable
+
+
+def test_aider_reports_its_own_edit_failure_only_when_it_gave_up():
+    from heedful.replay.tools.aider import AiderPreset
+
+    failed = ("Added total.py to the chat.\n\ntotal.py\n```\n<<<<<<< SEARCH\n    total = 0\n=======\n"
+              "    return sum(items)\n>>>>>>> REPLACE\n```\n\nTokens: 1.9k sent, 25 received.\n"
+              "The LLM did not conform to the edit format.\nhttps://aider.chat/docs/troubleshooting/edit-errors.html\n\n"
+              "# 1 SEARCH/REPLACE block failed to match!\n\n"
+              "## SearchReplaceNoExactMatch: This SEARCH block failed to exactly match lines in\ntotal.py\n")
+    gave_up = failed * 4 + "Only 3 reflections allowed, stopping.\n"
+    recovered = failed + "Tokens: 2.0k sent, 30 received.\nApplied edit to total.py\n"
+    preset = AiderPreset()
+    assert preset.edit_failures(gave_up, "", 0) == [
+        "The LLM did not conform to the edit format.", "# 1 SEARCH/REPLACE block failed to match!",
+        "## SearchReplaceNoExactMatch: This SEARCH block failed to exactly match lines in",
+        "Only 3 reflections allowed, stopping."]
+    assert preset.edit_failures(recovered, "", 0) == []
+    assert preset.edit_failures("Applied edit to app.py\n", "", 0) == []
+
+
+def test_preset_command_lines_isolate_home_and_history(tmp_path):
+    from heedful.replay.tools import ToolRound, get_preset
+
+    def run(history: str) -> ToolRound:
+        return ToolRound(str(tmp_path / "ws"), ("a.py", "lib/b.py"), str(tmp_path / "i.txt"), str(tmp_path / "home"),
+                         str(tmp_path / "state"), str(tmp_path / "scratch"), "http://127.0.0.1:9/v1", "heedful-k",
+                         "openai/m", history, ("--edit-format", "diff"))
+
+    aider = get_preset("aider")
+    argv = aider.argv(run("fresh"), "/bin/aider")
+    assert argv[:3] == ["/bin/aider", "--model", "openai/m"] and argv[-5:] == ["--edit-format", "diff", "--",
+                                                                               "a.py", "lib/b.py"]
+    assert "--yes-always" in argv and "--no-git" in argv and "--restore-chat-history" not in argv
+    assert argv[argv.index("--chat-history-file") + 1].startswith(str(tmp_path / "scratch"))
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / ".aider.chat.history.md").write_text("# earlier turns\n")
+    argv = aider.argv(run("continue"), "/bin/aider")
+    assert "--restore-chat-history" in argv
+    assert argv[argv.index("--chat-history-file") + 1] == str(tmp_path / "state" / ".aider.chat.history.md")
+    codex = get_preset("codex")
+    codex.prepare(run("continue"))
+    config = (tmp_path / "state" / "codex-home" / "config.toml").read_text()
+    assert 'model = "m"' in config and 'base_url = "http://127.0.0.1:9/v1"' in config
+    assert 'sandbox_mode = "workspace-write"' in config and 'wire_api = "responses"' in config
+    assert codex.env(run("fresh"))["HEEDFUL_TOOL_API_KEY"] == "heedful-k"
+    assert codex.argv(run("fresh"), "/bin/codex")[:3] == ["/bin/codex", "exec", "--skip-git-repo-check"]
+    assert "--ephemeral" in codex.argv(run("fresh"), "/bin/codex")
+    sessions = tmp_path / "state" / "codex-home" / "sessions" / "2026"
+    sessions.mkdir(parents=True)
+    (sessions / "rollout.jsonl").write_text("{}\n")
+    assert codex.argv(run("continue"), "/bin/codex")[:5] == ["/bin/codex", "exec", "resume", "--last", "--all"]
+    assert codex.argv(run("continue"), "/bin/codex")[-1] == "-"
+
+
+def test_preset_options_are_checked(tmp_path):
+    with pytest.raises(HeedfulError, match="needs --tool-model openai/NAME and --tool-base-url URL"):
+        CommandAssistant(preset="aider")
+    with pytest.raises(HeedfulError, match="unknown tool preset"):
+        CommandAssistant(preset="vim", tool_model="m", tool_base_url="http://127.0.0.1:1/v1")
+    with pytest.raises(HeedfulError, match="--tool-history continue needs a tool preset"):
+        CommandAssistant("python3", history="continue")
+    with pytest.raises(HeedfulError, match="--stdin must be one of"):
+        CommandAssistant("python3", stdin="file")
+    with pytest.raises(HeedfulError, match="--tool-path .*: not an executable file"):
+        CommandAssistant(preset="codex", tool_model="m", tool_base_url="http://127.0.0.1:1/v1",
+                         tool_path=str(tmp_path / "nothing"))

@@ -41,7 +41,7 @@ def test_malformed_lines_are_located_and_others_still_load(tmp_path):
     assert [c.id for c in loaded.conversations] == ["c1"]
     messages = [str(e) for e in loaded.errors]
     assert messages[0].startswith(f"{path}:2: not valid JSON")
-    assert messages[1] == f"{path}:3: format: expected 'heedful.conversation/1', got 'other/9'"
+    assert messages[1] == f"{path}:3: format: expected 'heedful.conversation/2' (or 'heedful.conversation/1'), got 'other/9'"
     assert messages[2].startswith(f"{path}:4: turns[1].constraints[0]: ") and "parameter 'max' must be an integer" \
         in messages[2]
     assert messages[3] == f"{path}:5: id: duplicate id 'c1' (first on line 1)"

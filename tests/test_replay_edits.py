@@ -65,3 +65,51 @@ def test_a_new_file_in_a_diff_never_overwrites_the_single_task_file():
     diff = "--- /dev/null\n+++ b/Makefile\n@@ -0,0 +1 @@\n+all:\n"
     edit = apply_answer(diff, {"app.py": "x = 1\n"})
     assert edit.files == {"Makefile": "all:\n"}
+
+
+# -- which block of an answer becomes the file (replay/extraction.py) ------------------------
+
+_SOLUTION = "def add(a: int, b: int) -> int:\n    return a + b\n"
+_TESTS = ("# Test cases\nassert add(1, 2) == 3\nassert add(-1, 1) == 0\nassert add(0, 0) == 0\n"
+          "print(add(2, 2))\nprint(add(10, -3))\n")
+
+
+def test_the_solution_block_is_applied_not_a_longer_test_block():
+    from heedful.replay.extraction import ExtractionRule
+
+    answer = f"```python\n{_SOLUTION}```\nTests:\n```python\n{_TESTS}```\n"
+    edit = apply_answer(answer, {"app.py": APP}, rule=ExtractionRule("heedful", "python", ("add",)))
+    assert edit.ok and edit.files["app.py"] == _SOLUTION
+    assert edit.extraction is not None and edit.extraction.chosen == 1
+    # without entry points the task's language and the blocks' content still decide
+    assert apply_answer(answer, {"app.py": APP}).files["app.py"] == _SOLUTION
+
+
+def test_bare_code_and_an_unclosed_fence_are_applied():
+    bare = apply_answer("Here it is:\n\n" + _SOLUTION, {"app.py": APP})
+    assert bare.ok and bare.files["app.py"] == _SOLUTION and bare.extraction.bare_code
+    truncated = apply_answer("```python\n" + _SOLUTION, {"app.py": APP})
+    assert truncated.ok and truncated.files["app.py"] == _SOLUTION and truncated.extraction.unclosed_last_fence
+
+
+def test_a_block_only_in_another_language_is_an_edit_format_error_saying_why():
+    edit = apply_answer("```bash\npython app.py\n```\n", {"app.py": APP})
+    assert not edit.ok and "tagged bash" in str(edit.errors[0])
+
+
+def test_the_heedful_formats_keep_working_beside_extraction():
+    search_replace = apply_answer("app.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return b - a\n"
+                                  ">>>>>>> REPLACE\n", {"app.py": APP})
+    assert search_replace.ok and search_replace.extraction is None
+    named = apply_answer(f"`app.py`:\n```python\n{_SOLUTION}```\n```python util.py\nY = 2\n```\n",
+                         {"app.py": APP, "util.py": ""})
+    assert named.files == {"app.py": _SOLUTION, "util.py": "Y = 2\n"}
+
+
+def test_a_benchmark_rule_reads_the_whole_answer():
+    from heedful.replay.extraction import ExtractionRule
+
+    # CodeIF-Bench's harness takes the first ```python block even when the answer has a diff or tests after it
+    answer = f"```python\n{_TESTS}```\n```python\n{_SOLUTION}```\n"
+    edit = apply_answer(answer, {"app.py": APP}, rule=ExtractionRule("first-python-block", "python", ("add",)))
+    assert edit.files["app.py"] == _TESTS and edit.extraction.strategy == "first-python-block"

@@ -253,9 +253,11 @@ def test_sleeping_forever_times_out():
     assert time.monotonic() - started < 6
 
 
-def test_spinning_on_the_cpu_is_killed_by_the_cpu_limit():
+def test_spinning_on_the_cpu_times_out_on_the_cpu_limit():
+    """The CPU clock decides (`timeout`, limit "cpu"); the wall clock is the backstop with the same
+    status, so a busy machine, where the wall limit may come first, gives the same status."""
     result = run_python("while True:\n    pass", "", Limits(cpu_seconds=1, wall_seconds=10))
-    assert result.status == "killed" and result.limit == "cpu"
+    assert result.status == "timeout" and result.limit == "cpu"
     assert result.signal in ("SIGXCPU", "SIGKILL")
     assert result.seconds < 8
 
@@ -524,6 +526,8 @@ def test_the_sandbox_refuses_to_fall_back_when_namespaces_are_required(mode):
 # ------------------------------------------------------------------------------------ batched
 
 def _essence(result: ExecResult) -> tuple:
+    if result.status == "timeout":  # which clock came first depends on the load; the status does not
+        return (result.status, result.stdout, result.isolation)
     return (result.status, result.limit, result.reason, result.stdout, result.exit_code, result.signal,
             result.isolation)
 
@@ -581,7 +585,8 @@ def test_batched_runs_give_the_same_verdicts_as_one_by_one():
     assert [_essence(r) for r in batched] == [_essence(r) for r in single]
     statuses = [r.status for r in batched]
     assert statuses[:4] == ["pass", "fail", "error", "error"]
-    assert statuses[4] == "timeout" and batched[5].limit == "memory" and batched[6].limit == "cpu"
+    assert statuses[4] == "timeout" and batched[5].limit == "memory"
+    assert batched[6].status == "timeout" and batched[6].limit in ("cpu", "wall")
     assert batched[7].status == "killed" and batched[7].limit == "processes"
     assert statuses[8:] == ["pass"] * 9, [(r.status, r.reason) for r in batched[8:]]
     assert batched[-3].stderr.endswith("err\n")

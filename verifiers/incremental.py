@@ -21,9 +21,18 @@ from __future__ import annotations
 
 import bisect
 import time
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
 
-from .engine import Suppressions, _check_one, check_source, finish_verdict, needed_captures, precheck
+from .engine import (
+    Suppressions,
+    _check_one,
+    check_source,
+    finish_verdict,
+    needed_captures,
+    precheck,
+)
 from .model import Position, Range, Verdict, Violation
 from .registry import Chunking, Constraint
 from .source import Source
@@ -56,8 +65,10 @@ def chunks_of(source: Source) -> list[Chunk]:
             group[5] = group[5] or statement
         else:
             groups.append([start, end, first, last, clean, statement])
-    if broken:
-        groups = _cover_gaps(groups, data)
+    # Gaps are covered even when the tree reports no error: some grammars (tree-sitter-kotlin)
+    # leave text after a stray token inside no node without flagging it, and a chunk must still
+    # see those lines (a whole-file check counts them).
+    groups = _cover_gaps(groups, data)
     broken_root = root.is_error
     out = []
     head = True
@@ -178,9 +189,11 @@ def _region(chunks: Sequence[Chunk], indexes: Sequence[int]) -> tuple[tuple[int,
     return tuple(tuple(span) for span in spans)  # type: ignore[misc]
 
 
-def check_incrementally(source: Source, constraints: Sequence[Constraint], cache: ChunkCache) -> list[Verdict]:
-    """The verdicts `check_source(source, constraints)` gives, reusing `cache` and updating it."""
-    suppressions = Suppressions.scan(source)
+def check_incrementally(source: Source, constraints: Sequence[Constraint], cache: ChunkCache,
+                        distrusted: Counter[str] | None = None) -> list[Verdict]:
+    """The verdicts `check_source(source, constraints, distrusted=...)` gives, reusing `cache` and
+    updating it (the cache holds findings before suppressions, so trust can change freely)."""
+    suppressions = Suppressions.scan(source, distrusted)
     plans: dict[int, Chunking] = {}
     keys: dict[int, str] = {}
     for index, constraint in enumerate(constraints):
@@ -192,7 +205,7 @@ def check_incrementally(source: Source, constraints: Sequence[Constraint], cache
             plans[index] = plan
             keys[index] = key
     if not plans:
-        return check_source(source, constraints)
+        return check_source(source, constraints, distrusted=distrusted)
     chunks = chunks_of(source)
     if cache.language == source.language:
         table, recent = cache.table, cache.recent

@@ -8,10 +8,15 @@ is reported the same way wherever it comes from, and never silently defaulted.
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from functools import lru_cache
+from typing import Any
 
-from .errors import ConstraintParamError
+import regex
+
+from .errors import ConstraintParamError, HeedfulError
 
 _TYPE_NAMES = {"int", "float", "str", "bool", "list[str]", "regex", "dict"}
 
@@ -70,9 +75,11 @@ class ParamSpec:
                     raise bad(f"must be one of {', '.join(map(repr, self.choices))}, got {value!r}")
                 return normalised
             if kind == "regex":
+                if len(value) > MAX_PATTERN_CHARS:
+                    raise bad(f"is a regular expression of {len(value)} characters (at most {MAX_PATTERN_CHARS})")
                 try:
-                    re.compile(value)
-                except re.error as exc:
+                    compile_pattern(value)
+                except regex.error as exc:
                     raise bad(f"is not a valid regular expression: {exc}") from None
             return value
         if kind == "list[str]":
@@ -142,3 +149,54 @@ def validate_params(type_id: str, schema: Sequence[ParamSpec], given: dict[str, 
         else:
             out[spec.name] = spec.default
     return out
+
+
+# ------------------------------------------------------------------ regular expressions from specs
+# A spec's pattern comes from a workspace file anyone can write (a cloned repository's
+# heedful.toml): `(a+)+$` on a 34-character name backtracks for minutes. Patterns are compiled
+# with the `regex` package (the `re` syntax, VERSION0) and always matched with a time budget,
+# releasing the GIL while they run, so that one pattern can neither hang a check nor the server.
+
+MAX_PATTERN_CHARS = 1000
+MATCH_SECONDS = 0.05  # one name; a sane pattern takes microseconds on an identifier
+CHECK_SECONDS = 1.0  # all the matches of one check (one file, or one chunk of it)
+
+
+class PatternTooSlow(HeedfulError):
+    """A spec's regular expression ran out of its time budget (catastrophic backtracking)."""
+
+    def __init__(self, pattern: str, text: str, seconds: float, whole_check: bool = False) -> None:
+        self.pattern, self.text, self.seconds = pattern, text, seconds
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        what = f"all its matches took longer than {seconds:g} s" if whole_check else \
+            f"took longer than {seconds:g} s on {shown!r}"
+        super().__init__(f"the pattern {pattern!r} {what} (nested quantifiers such as (a+)+ backtrack "
+                         "exponentially): simplify the pattern")
+
+
+@lru_cache(maxsize=512)
+def compile_pattern(pattern: str) -> regex.Pattern:
+    """A spec's pattern, compiled once (raises `regex.error` when it is not valid)."""
+    return regex.compile(pattern, regex.VERSION0)
+
+
+class RegexBudget:
+    """The time one check may spend matching a spec's pattern: each match at most
+    `each` seconds and all of them together at most `total`; past either, `PatternTooSlow`."""
+
+    def __init__(self, total: float = CHECK_SECONDS, each: float = MATCH_SECONDS) -> None:
+        self.total, self.each, self.left = total, each, total
+
+    def fullmatch(self, pattern: str, text: str) -> bool:
+        """Whether the whole of `text` matches `pattern`, within the budget."""
+        limit = min(self.each, self.left)
+        if limit <= 0:
+            raise PatternTooSlow(pattern, text, self.total, whole_check=True)
+        compiled = compile_pattern(pattern)
+        started = time.perf_counter()
+        try:
+            return compiled.fullmatch(text, timeout=limit, concurrent=True) is not None
+        except TimeoutError:
+            raise PatternTooSlow(pattern, text, limit, whole_check=limit < self.each) from None
+        finally:
+            self.left -= time.perf_counter() - started

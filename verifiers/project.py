@@ -14,6 +14,7 @@ from .engine import check_source
 from .errors import SourceError, SpecError
 from .formats import FileResult
 from .languages import detect_language, normalise_language
+from .limits import MAX_SOURCE_BYTES, depth_problem, size_problem
 from .registry import Constraint
 from .source import Source
 from .spec import SpecDocument, load_spec_document
@@ -22,7 +23,7 @@ SPEC_FILENAME = "heedful.toml"
 SKIPPED_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", "build", "dist", "target",
                 ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".idea", ".vscode"}
 # Larger files are refused rather than parsed: they are generated, not written by an assistant.
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = MAX_SOURCE_BYTES  # the same limit as the server's (limits.py)
 
 
 @dataclass
@@ -88,11 +89,13 @@ def check_paths(paths: Sequence[str], spec_path: str | None = None, language: st
 
 def check_file(path: str, language: str, constraints: Sequence[Constraint]) -> FileResult:
     try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            return FileResult(path, language, error=f"file is {size // 1024} KiB; heedful checks files up to "
-                                                    f"{MAX_FILE_BYTES // 1024 // 1024} MiB")
+        too_large = size_problem(os.path.getsize(path))
+        if too_large is not None:
+            return FileResult(path, language, error=too_large.message)
         source = Source.from_file(path, language)
+        too_deep = depth_problem(source.tree)
+        if too_deep is not None:
+            return FileResult(path, language, error=too_deep.message)
     except SourceError as exc:
         return FileResult(path, language, error=str(exc).split(": ", 1)[-1])
     return FileResult(path, source.language, check_source(source, constraints))

@@ -15,9 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ...verifiers.errors import HeedfulError
-from ..conversation import FORMAT, ConversationError, LoadedDataset, load_conversations, parse_conversation
+from ..conversation import FORMATS as CONVERSATION_FORMATS, ConversationError, LoadedDataset, load_conversations, parse_conversation
 
 FORMATS = {"codeif": "codeif", "multicodeif": "multicodeif", "ifcodebench": "ifcodebench"}
+# What Python's parsers raise on deeply nested input (JSON, `compile`, `ast`): `[[[[...` or
+# `------1` a few thousand deep. One such record is a per-record error, never a crash of the import.
+TOO_DEEP = (RecursionError, MemoryError)
+TOO_DEEP_MESSAGE = "nested too deeply for Python's parser"
 
 
 @dataclass
@@ -52,7 +56,36 @@ def json_lines(path: str, result: ImportResult) -> Iterator[tuple[int, Any]]:
         except json.JSONDecodeError as exc:
             result.errors.append((number, f"not valid JSON: {exc.msg} (column {exc.colno})"))
             continue
+        except TOO_DEEP:
+            result.errors.append((number, f"not imported: the JSON is {TOO_DEEP_MESSAGE}"))
+            continue
         yield number, value
+
+
+def skip_json_value(text: str, index: int) -> int:
+    """The index just after the JSON array or object starting at `text[index]`, found by counting
+    brackets outside strings (no recursion): how a reader steps over one value too deep to decode
+    and goes on with the next."""
+    depth = 0
+    in_string = escaped = False
+    for position in range(index, len(text)):
+        char = text[position]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+            if depth == 0:
+                return position + 1
+    return len(text)
 
 
 def importer(name: str) -> Any:
@@ -61,22 +94,33 @@ def importer(name: str) -> Any:
     return importlib.import_module(f"{__name__}.{FORMATS[name]}")
 
 
-def first_record(path: str) -> Any:
-    """The JSON value on the first non-blank line of a JSONL file (None if unreadable or not JSON):
-    what format detection looks at."""
+def first_record(path: str, max_lines: int = 1000) -> Any:
+    """The first JSON value of a JSONL file that parses (None if there is none in its first
+    `max_lines` non-blank lines, or the file is unreadable): what format detection looks at.
+
+    Detection is per record, so one bad line (a torn write, a stray header, a record too deeply
+    nested to parse) is that line's error when the file is read, not a reason to reject the file."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if line.strip():
-                    return json.loads(line)
-    except (OSError, ValueError):
+        with open(path, "rb") as handle:
+            tried = 0
+            for raw in handle:
+                if not raw.strip():
+                    continue
+                tried += 1
+                if tried > max_lines:
+                    return None
+                try:
+                    return json.loads(raw.decode("utf-8"))
+                except (ValueError, *TOO_DEEP):
+                    continue
+    except OSError:
         return None
     return None
 
 
 def is_heedful(path: str) -> bool:
     record = first_record(path)
-    return isinstance(record, dict) and record.get("format") == FORMAT
+    return isinstance(record, dict) and record.get("format") in CONVERSATION_FORMATS
 
 
 def detect_format(path: str) -> str:

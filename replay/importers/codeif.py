@@ -7,8 +7,8 @@ One conversation per task (one JSON object a line):
   (the MBPP tasks of L_1_part_1 have a numeric `task_id`; the DevEval tasks have none and are named by
   their `namespace`). The level comes from the file name (`L_1_part_1.jsonl`, ...), else from the
   record's fields. `metadata` keeps `benchmark`, `level`, the original `task_id` (the `namespace`
-  for DevEval tasks), `order` (`multi-turn` or `default`) and, for DevEval tasks, `needs_context`
-  and the repository fields (`project_path`, `completion_path`, positions, `dependency`, the
+  for DevEval tasks), `order` (`multi-turn` or `default`) and, for DevEval tasks,
+  `requires_repository` (`project_path`, `file`, `reason`) and the repository fields (`project_path`, `completion_path`, positions, `dependency`, the
   DevEval test ids as `deveval_tests` and their code as `deveval_test_code`; each turn's DevEval
   test id is its `metadata.deveval_test`).
 - **task**: `prompt` as in the file; one Python file, `solution.py` for the standalone MBPP tasks
@@ -55,21 +55,25 @@ kept verbatim (CRLF made LF); the one adaptation: a `unit_test` (or `test`) that
 rather than a list (L_1_part_1 tasks 50 and 51, the eighth record of L_2) is one snippet, as upstream's
 `[x] if isinstance(x, str) else x` makes it (iterating it would give one "test" per character).
 
-Not reproduced: upstream strips blank lines and four-space-indented docstrings from a model's
-completion before testing it (`remove_blank_lines_with_spaces`, `remove_triple_quotes_comments`);
-heedful tests the file as the assistant left it. Upstream's single-turn scoring also appends the
-base asserts to every requirement's tests (except Functionality Extension); heedful records the base
-tests separately, every round (`base` in the log), and counts them in CA.
+Under heedful's default protocol the file is tested as the assistant left it, each requirement by
+its own tests, the base tests recorded apart every round (`base` in the log, counted in CA).
+Upstream's harness strips blank lines and four-space-indented docstrings from a completion before
+testing it (`remove_blank_lines_with_spaces`, `remove_triple_quotes_comments`) and composes the
+tests cumulatively (base + every requirement so far): `heedful replay --protocol codeif-bench`
+does exactly that (replay/protocols/codeif_bench.py).
 
 **Constraints beside the tests** (what the unit tests decide, expressed as heedful sees it):
 
-- Annotation Coverage: `types.annotation_coverage` min_ratio=1.0 when the tests inspect annotations
+- Annotation Coverage: when a test compares a function's annotations with a literal mapping
+  (`f.__annotations__ == {'words': list, 'return': list}`, or `get_type_hints(f) == {...}`), the
+  exact types: `signature.annotations` function=f, parameters={words: list}, returns=list (a
+  parameter the mapping leaves out must stay unannotated, as the equality demands). Otherwise
+  `types.annotation_coverage` min_ratio=1.0 when the tests inspect annotations
   (`__annotations__`, `get_type_hints`, `getfullargspec(...).annotations`, `inspect.signature`), or
   the text asks for annotations and no test looks at a docstring; `include_returns=false` when
   neither the tests nor the text mention the return type. When a test checks the docstring
   (`__doc__`, `getdoc`) or the text asks for one, also `docs.required` targets=functions (two
-  L_1_part_1 tasks ask for both; a few DevEval "annotation" requirements are docstrings only). The
-  tests compare exact types; the constraint asks only that the annotations are there.
+  L_1_part_1 tasks ask for both; a few DevEval "annotation" requirements are docstrings only).
 - Code Complexity: the threshold N is the bound the test compares with (`<= N`, `< N` as N-1,
   `== N`, `assertLessEqual(c, N)`, `assertEqual(c, N)`, `assertLess(c, N)` as N-1), the authors'
   own reading of their text; only a test without one falls back to the text ("of 3 or less",
@@ -87,14 +91,20 @@ tests separately, every round (`base` in the log), and counts them in CA.
   complexity of N or less", for each function) and is recorded beside it, so the two verdicts can
   be compared (`heedful agree`).
 - Code Standard: `style.pep8` (pycodestyle with its defaults, as the tests' `StyleGuide()` uses;
-  a `max_line_length=` or `ignore=` the test passes is carried over). The tests check only the
-  function's source (`inspect.getsource`); the constraint checks the whole file.
+  a `max_line_length=` or `ignore=` the test passes is carried over), with `function=` the function
+  the test hands to `inspect.getsource` (directly, or through its helper's argument:
+  `check_code_style(remove_occ)`), so only that function is checked, as the test checks it; a test
+  that checks a file (`check_files(['path/to/module.py'])`) keeps the whole file.
 
-**needs_context.** L_1_part_2, L_2 and L_3 are DevEval tasks: their tests are pytest functions that
-run inside the DevEval source repositories (imports such as `from boltons.socketutils import ...`,
-fixtures, `self` of a test class), which are not available. They are imported in full and marked
-`metadata.needs_context` with the reason, so `heedful replay` records them as skipped and reports
-why. A record counts as a DevEval task when it has a `namespace`/`project_path`.
+**Repository-level tasks.** L_1_part_2, L_2 and L_3 are DevEval tasks: their tests are pytest
+functions that run inside the DevEval source repositories (imports such as `from
+boltons.socketutils import ...`, fixtures, `self` of a test class), which are not available. They
+are imported in full and played: `metadata.requires_repository` says which repository and why, the
+exec checks record each of their tests as `skipped` with that reason (replay/exec_checks.py), and
+their turns are `judged_by: "all"`, so the static constraints (Annotation Coverage, Code
+Complexity, Code Standard) decide those turns; a turn no static check decides is `unchecked`, its
+`metadata.unchecked_reason` saying why. (Running their tests against a DevEval checkout is not
+done yet.) A record counts as a DevEval task when it has a `namespace`/`project_path`.
 
 Bad records (not JSON, no prompt, no requirements, a `multi-turn` naming a category the record
 does not have, a duplicate id, ...) are errors naming the line and why; the others import.
@@ -102,13 +112,14 @@ does not have, a duplicate id, ...) are errors naming the line and why; the othe
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import textwrap
 import warnings
 from typing import Any
 
-from . import ImportResult, first_record, json_lines
+from . import TOO_DEEP, TOO_DEEP_MESSAGE, ImportResult, first_record, json_lines
 
 NAME = "codeif"
 
@@ -124,6 +135,7 @@ CATEGORY_ORDER = (
     "Context Usage Correctness Verification",
     "Functionality Extension",
 )
+REPOSITORY_KEY = "requires_repository"  # metadata of a DevEval task: replay/exec_checks.py skips its tests
 REPO_FIELDS = ("namespace", "type", "project_path", "completion_path", "signature_position", "body_position",
                "indent", "domain", "dependency")
 
@@ -180,6 +192,9 @@ def convert(path: str) -> ImportResult:
                 result.notes.append(f"{path}:{number}: task {cid}: the reference code does not parse "
                                     f"({type(exc).__name__}: {getattr(exc, 'msg', exc)}, line "
                                     f"{getattr(exc, 'lineno', '?')}); kept as the benchmark has it")
+            except TOO_DEEP:
+                result.notes.append(f"{path}:{number}: task {cid}: the reference code is {TOO_DEEP_MESSAGE}; "
+                                    "kept as the benchmark has it")
         for category in unplayed:
             result.notes.append(f"{path}:{number}: task {cid}: requirement {category!r} is not in the record's "
                                 "multi-turn order, so it is not played (kept in metadata.unplayed_requirements)")
@@ -187,10 +202,11 @@ def convert(path: str) -> ImportResult:
     if defaulted:
         result.notes.append(f"{path}: {defaulted} task(s) have no multi-turn order; used the default order "
                             f"{' > '.join(CATEGORY_ORDER)}")
-    context = sum(1 for _, c in result.conversations if c["metadata"].get("needs_context"))
+    context = sum(1 for _, c in result.conversations if c["metadata"].get(REPOSITORY_KEY))
     if context:
-        result.notes.append(f"{path}: {context} task(s) need the DevEval repositories (not available): imported, "
-                            "marked needs_context; replay skips them")
+        result.notes.append(f"{path}: {context} task(s) need the DevEval repositories (not available) for their "
+                            "tests: imported, marked requires_repository; replay plays their statically checkable "
+                            "turns and records their tests as skipped with the reason")
     turns = sum(len(c["turns"]) for _, c in result.conversations)
     summary = ", ".join(f"{n} {level}" for level, n in sorted(levels.items()))
     result.notes.append(f"{path}: CodeIF-Bench: {len(result.conversations)} task(s) ({summary or 'none'}), "
@@ -228,15 +244,16 @@ def convert_record(record: Any, file_level: str | None = None) -> tuple[dict[str
         if is_repo:
             reference = textwrap.dedent(reference)
 
-    turns = [_turn(category, requirements[category]) for category in order]
+    repository = (str(record.get("project_path") or "?")) if is_repo else None
+    turns = [_turn(category, requirements[category], repository) for category in order]
 
     metadata: dict[str, Any] = {"benchmark": "CodeIF-Bench", "level": level, "task_id": original_id,
                                 "order": order_kind}
     if is_repo:
-        metadata["needs_context"] = (
-            f"its tests need the DevEval source repository {record.get('project_path') or '?'}, which is not "
-            f"available here (they are pytest functions that import the project; the function lives in "
-            f"{file_name})")
+        metadata[REPOSITORY_KEY] = {
+            "project_path": repository, "file": file_name,
+            "reason": f"its tests need the DevEval source repository {repository}, which is not available here "
+                      f"(they are pytest functions that import the project; the function lives in {file_name})"}
         for key in REPO_FIELDS:
             if key in record:
                 metadata[key] = record[key]
@@ -258,7 +275,7 @@ def convert_record(record: Any, file_level: str | None = None) -> tuple[dict[str
     return conversation, unplayed
 
 
-def _turn(category: str, item: Any) -> dict[str, Any]:
+def _turn(category: str, item: Any, repository: str | None = None) -> dict[str, Any]:
     where = f"requirements[{category!r}]"
     if not isinstance(item, dict):
         raise RecordError(f"{where} must be an object with `requirement` and `unit_test`")
@@ -269,12 +286,20 @@ def _turn(category: str, item: Any) -> dict[str, Any]:
     if not snippets:
         raise RecordError(f"{where}.unit_test has no test snippet")
     tests = [{"name": f"{category} {i}", "code": code} for i, code in enumerate(snippets, 1)]
-    turn: dict[str, Any] = {"instruction": text, "category": category, "tests": tests, "judged_by": "tests"}
+    # a repository-level task's tests cannot run without its repository: its static checks decide
+    turn: dict[str, Any] = {"instruction": text, "category": category, "tests": tests,
+                            "judged_by": "tests" if repository is None else "all"}
     constraints = constraints_for(category, text, snippets)
     if constraints:
         turn["constraints"] = constraints
+    metadata: dict[str, Any] = {}
     if item.get("test") is not None:
-        turn["metadata"] = {"deveval_test": item["test"]}  # the DevEval pytest node id
+        metadata["deveval_test"] = item["test"]  # the DevEval pytest node id
+    if repository is not None and not constraints:
+        metadata["unchecked_reason"] = (f"only its tests decide it, and they need the DevEval repository {repository} "
+                                        "(not available here)")
+    if metadata:
+        turn["metadata"] = metadata
     return turn
 
 
@@ -368,8 +393,10 @@ def constraints_for(category: str, requirement: str, snippets: list[str]) -> lis
     """The heedful constraints that express a static category's requirement, from its unit tests."""
     text = "\n".join(snippets)
     if category == "Annotation Coverage":
-        out: list[dict[str, Any]] = []
-        if _ANNOTATION_TEST.search(text) or (not _DOC_TEST.search(text)
+        out: list[dict[str, Any]] = exact_annotations(snippets)
+        if out:
+            pass  # the tests compare exact types: the exact constraint says all the coverage one would
+        elif _ANNOTATION_TEST.search(text) or (not _DOC_TEST.search(text)
                                              and re.search(r"annotat|type hint", requirement, re.IGNORECASE)):
             constraint: dict[str, Any] = {"type": "types.annotation_coverage", "min_ratio": 1.0}
             if not re.search(r"return", text + requirement, re.IGNORECASE):
@@ -388,6 +415,9 @@ def constraints_for(category: str, requirement: str, snippets: list[str]) -> lis
         return [{"type": "complexity.mccabe", "max": maximum}]
     if category == "Code Standard":
         constraint = {"type": "style.pep8"}
+        target = style_target(text)
+        if target:
+            constraint["function"] = target
         length = re.search(r"max_line_length\s*=\s*(\d+)", text)
         if length:
             constraint["max_line_length"] = int(length.group(1))
@@ -398,6 +428,79 @@ def constraints_for(category: str, requirement: str, snippets: list[str]) -> lis
                 constraint["ignore"] = codes
         return [constraint]
     return []
+
+
+def exact_annotations(snippets: list[str]) -> list[dict[str, Any]]:
+    """`signature.annotations` constraints for the tests that compare a function's annotations
+    with a literal mapping (`f.__annotations__ == {...}`, `get_type_hints(f) == {...}`, directly or
+    through a variable): the exact types the instruction names, the return under `'return'`."""
+    out: list[dict[str, Any]] = []
+    for snippet in snippets:
+        try:
+            tree = ast.parse(snippet)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        hints: dict[str, str] = {}  # variable -> the function whose hints it holds
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                function = _annotated_function(node.value, {})
+                if function:
+                    hints[node.targets[0].id] = function
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)):
+                continue
+            sides = [node.left, node.comparators[0]]
+            mapping = next((side for side in sides if isinstance(side, ast.Dict)), None)
+            other = next((side for side in sides if side is not mapping), None)
+            function = _annotated_function(other, hints) if mapping is not None else None
+            if not function or not all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in mapping.keys):
+                continue
+            parameters = {k.value: ast.unparse(v) for k, v in zip(mapping.keys, mapping.values)}  # type: ignore[union-attr]
+            constraint = {"type": "signature.annotations", "function": function.rsplit(".", 1)[-1],
+                          "parameters": {k: v for k, v in parameters.items() if k != "return"},
+                          "returns": parameters.get("return", "")}
+            if constraint not in out:
+                out.append(constraint)
+    return out
+
+
+def _annotated_function(node: ast.AST | None, hints: dict[str, str]) -> str | None:
+    """The dotted name of the function whose annotations `node` reads, if it reads any."""
+    if isinstance(node, ast.Attribute) and node.attr == "__annotations__":
+        return _dotted(node.value)
+    if isinstance(node, ast.Name) and node.id in hints:
+        return hints[node.id]
+    if isinstance(node, ast.Call) and _dotted(node.func) in ("get_type_hints", "typing.get_type_hints") and node.args:
+        return _dotted(node.args[0])
+    return None
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+_GETSOURCE = re.compile(r"getsource\(\s*([A-Za-z_][\w.]*)\s*\)")
+
+
+def style_target(test: str) -> str | None:
+    """The function a Code Standard test checks: the argument of its `inspect.getsource(...)`, or,
+    when that is the helper's own parameter (`check_code_style(function_name)`), what the helper is
+    called with. None when the test checks a file (`check_files(['path/to/module.py'])`)."""
+    helper_parameters = {name.strip().split("=")[0].strip() for group in re.findall(r"def \w+\(([^)]*)\)", test)
+                         for name in group.split(",")}
+    for name in _GETSOURCE.findall(test):
+        if name not in helper_parameters:
+            return name.rsplit(".", 1)[-1]
+        calls = re.findall(r"^\s*\w+\(\s*([A-Za-z_][\w.]*)\s*[,)]", test, re.MULTILINE)
+        called = [c for c in calls if c not in helper_parameters and c not in ("self",)]
+        if called:
+            return called[-1].rsplit(".", 1)[-1]
+    return None
 
 
 def complexity_threshold(test: str, requirement: str = "") -> int | None:

@@ -41,6 +41,12 @@ instruction says snake_case) is not given to any turn: it is listed in the conve
 `metadata.unstated_checks` and in the notes, since the assistant is never told it (upstream still
 scores it).
 
+**For `--protocol ifcodebench`** (replay/upstream_evaluators.py, docs/protocols.md) the conversation
+also keeps `metadata.ifcodebench_problem` (the problem as upstream's `build_user_prompt` words it,
+every instruction in one list: the single-turn message), `metadata.ifcodebench_impls` (the data's
+checker sources by function name, which the authors' evaluator defines its dynamic checkers from;
+run only in the sandbox) and `metadata.programming_language` (upstream's summary groups).
+
 **non_checkable groups** (`analogous_domain`: 85, `translate_problem`: 24) are transformations of
 the problem statement (moved to another domain, translated to Chinese), already applied to
 `question_desc`; no instruction asks for them and upstream's scoring skips them. They are kept in
@@ -80,8 +86,8 @@ CASES = ("snake_case", "camelCase", "PascalCase")
 VARIABLE_ROLES = ("variable", "constant")
 
 _LANGUAGE_ONLY = re.compile(r"^(implement|develop|build|write|create|code|provide)\s+(the|your)\s+solution\s+"
-                            r"(using|in|with)\s+python3?\s*\.?$", re.I)
-_ITEM = re.compile(r"^\s*(\d+)\.\s+(.*?)(?=^\s*\d+\.\s|\Z)", re.M | re.S)
+                            r"(using|in|with)\s+python3?\s*\.?$", re.IGNORECASE)
+_ITEM = re.compile(r"^\s*(\d+)\.\s+(.*?)(?=^\s*\d+\.\s|\Z)", re.MULTILINE | re.DOTALL)
 
 
 class RecordError(ValueError):
@@ -139,6 +145,20 @@ def _str(params: dict, key: str) -> str:
     return value.strip()
 
 
+def _builtin_functions() -> tuple[str, ...]:
+    """Python's built-in functions as its documentation lists them: the public callables of
+    `builtins`, less the exception classes and the interactive-session helpers."""
+    import builtins
+
+    helpers = {"copyright", "credits", "license", "exit", "quit"}
+    return tuple(sorted(name for name, value in vars(builtins).items()
+                        if callable(value) and not name.startswith("_") and name not in helpers
+                        and not (isinstance(value, type) and issubclass(value, BaseException))))
+
+
+BUILTIN_FUNCTIONS = _builtin_functions()
+
+
 def _builtin(name: str) -> str:
     """`sum` -> `builtins.sum`: the instruction means Python's built-in function, not a method `xs.sum()`
     (names that are no built-in, such as `count` or `join`, stay bare and match the methods)."""
@@ -169,6 +189,8 @@ def constraints_for_check(function: str, params: dict[str, Any]) -> list[dict[st
         return [{"type": "structure.loop_count", "loop_type": loop, "count": _int(p.get("count"), "count"),
                  "comparison": _comparison(p.get("comparison"))}]
     if function == "check_forbidden_builtins":
+        if p.get("forbidden_functions") is None:  # "You are prohibited from using any built-in functions"
+            return [{"type": "calls.forbidden", "names": [f"builtins.{name}" for name in BUILTIN_FUNCTIONS]}]
         names = _names(p.get("forbidden_functions"), "forbidden_functions")
         out: list[dict[str, Any]] = []
         calls = []
@@ -431,7 +453,7 @@ def assign_checks(items: list[str], mutation: list) -> tuple[list[list[dict]], l
                 non_checkable.append(check)
                 continue
             cues = _cues(check)
-            scores = [sum(weight for pattern, weight in cues if re.search(pattern, item, re.I)) for item in items]
+            scores = [sum(weight for pattern, weight in cues if re.search(pattern, item, re.IGNORECASE)) for item in items]
             best = max(scores, default=0)
             if best < STATED:
                 unstated.append(check)
@@ -456,12 +478,22 @@ def _file_name(language: str) -> str:
 
 
 def _test_code(check_correctness: str) -> str:
-    calls = re.search(r"^check_correctness\(\)\s*$", check_correctness, re.M)
+    calls = re.search(r"^check_correctness\(\)\s*$", check_correctness, re.MULTILINE)
     return check_correctness.rstrip() + ("\n" if calls else "\n\n\ncheck_correctness()\n")
 
 
 def _question(text: str) -> str:
     return f"Does the code follow this instruction: \"{text.rstrip()}\"?"
+
+
+def upstream_problem(record: dict[str, Any]) -> str:
+    """The problem text of upstream's `build_user_prompt` (before its ACTOR_PROMPT): the question,
+    every instruction as one list, the examples and the signature, in one message."""
+    prompt = record["question_desc"] + "\n\n## Instruction\n" + record["instruction"]
+    prompt += "\n\n## Example Input and Output\n" + (record.get("example_input_and_output") or "")
+    if record.get("function_signature"):
+        prompt += "\n\n## Function Signature\n" + record["function_signature"]
+    return prompt
 
 
 def _check_summary(check: dict[str, Any]) -> dict[str, Any]:
@@ -494,7 +526,15 @@ def convert_record(record: Any, line: int) -> tuple[dict[str, Any], dict[str, in
 
     from ...verifiers.languages import normalise_language
 
-    metadata: dict[str, Any] = {"source": "IFCodeBench", "line": line, "lg": record.get("lg")}
+    metadata: dict[str, Any] = {"source": "IFCodeBench", "line": line, "lg": record.get("lg"),
+                                "programming_language": record["programming_language"],
+                                # for `--protocol ifcodebench` (replay/upstream_evaluators.py): the
+                                # problem as upstream's build_user_prompt words it (single-turn), and
+                                # the checker sources its evaluator defines the dynamic checks from
+                                "ifcodebench_problem": upstream_problem(record),
+                                "ifcodebench_impls": {c["function"]: c["impl"] for g in mutation
+                                                      for c in (g if isinstance(g, list) else [g])
+                                                      if isinstance(c.get("impl"), str) and c["impl"].strip()}}
     try:
         language = normalise_language(record["programming_language"])
     except HeedfulError:
@@ -583,6 +623,9 @@ def convert(path: str) -> ImportResult:
             conversation, counts = convert_record(record, number)
         except RecordError as exc:
             result.errors.append((number, str(exc)))
+            continue
+        except Exception as exc:  # noqa: BLE001 - one odd record (too deep, wrong types) never loses the others
+            result.errors.append((number, f"cannot convert this record: {type(exc).__name__}: {exc}"))
             continue
         result.conversations.append((number, conversation))
         for key, value in counts.items():

@@ -32,8 +32,9 @@ language's extension (`Solution.java` for Java), initially empty.
   decidable from imports);
   language_type -> `response.code_only` (the file parses as that language); data_structure type /
   operation / size -> `data_structure.usage` / `.operations` / `.size_limit`; input_type /
-  input_order -> `signature.parameter_types`; output_type -> `signature.return_type`; output_order
-  -> `signature.return_type` returns=tuple). A constraint type that does not apply to the
+  input_order -> `signature.parameter_types` (input_type with `exact = false`: the named type among
+  any parameters); output_type -> `signature.return_type`; output_order -> `signature.return_type`
+  returns=tuple with the `elements` in order). A constraint type that does not apply to the
   language (braces in Python) is left out with the reason.
 - **LLM-judged types** (`algorithm/*`, `code_contextual`, `example`, `situation`,
   `non_functional_requirements`) and the value-range types (`input_range`, `output_range`: runtime
@@ -48,13 +49,14 @@ language's extension (`Solution.java` for Java), initially empty.
 `multicodeif-multi-<n>` (n = 1..165 in file order; `metadata.row_ids` has the rows' ids), with
 four turns in level order. Each level's prompt restates the whole task with one more constraint,
 so it is the turn's instruction as written; each level's `answer` is that level's new data-structure
-constraint (type, operation or size). heedful keeps every turn's constraints in force at the
-later turns, which is what the cumulative prompts mean, except where a later level **replaces**
-an earlier constraint (the structure changes and the later prompt no longer names the old one,
-e.g. a Go `list` that becomes a `stack`; a new size limit; an operation list that drops an
-operation): such a constraint would count as forgotten although it was withdrawn, so it is not
-given to its turn; the turn gets a judge question and `metadata.unchecked_reason` says which level
-replaced it.
+constraint (type, operation or size), labelled `level N`. heedful keeps every turn's constraints
+in force at the later turns, which is what the cumulative prompts mean, except where a later level
+withdraws an earlier constraint (format /2's constraint lifecycle): a new size limit or an
+operation list that drops an operation for the same structure **replaces** it (the later level's
+constraint takes its label, the turn lists it in `replaces`); a structure the later prompt no
+longer names (a Go `list` that becomes a `stack`) is **retired** (`retires`). Every level is
+checked; a withdrawn one from the withdrawing level on is not in force and not counted as
+forgotten.
 
 Bad input (not JSON, not an array, a record that is not an object or lacks `prompt`/`answer`/
 `category`, a multi-level chain out of order) is an error naming the file, the line and why; the
@@ -67,9 +69,11 @@ import ast
 import json
 import os
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from . import ImportResult
+from . import TOO_DEEP, TOO_DEEP_MESSAGE, ImportResult, skip_json_value
+from .multicodeif_io_tests import io_tests
 
 NAME = "multicodeif"
 
@@ -78,6 +82,7 @@ JUDGED_TYPES = ("algorithm/type", "algorithm/time_complexity", "algorithm/space_
 RANGE_TYPES = ("input_output/input_range", "input_output/output_range")
 
 ROLES = {"class": "class", "struct": "class", "function": "function", "method": "function", "variable": "variable"}
+VARIABLE_ROLES = ("variable", "parameter", "field")
 CASES = {"pascalcase": "PascalCase", "camelcase": "camelCase", "snake_case": "snake_case", "kebab-case": "kebab-case",
          "upper_case": "UPPER_CASE", "screaming_snake_case": "UPPER_CASE"}
 BRACES = {"k&r": "K&R", "1tbs": "1TBS", "allman": "Allman"}
@@ -108,6 +113,8 @@ STRUCTURES = {("java", "arraylist"): "ArrayList", ("java", "priorityqueue"): "Pr
               ("python", "dictionary"): "dict", ("go", "chan array"): "chan"}
 OPERATIONS = {("java", "addfirst"): "addFirst", ("java", "removefirst"): "removeFirst",
               ("go", "pushback"): "PushBack", ("go", "pushfront"): "PushFront", ("go", "insertbefore"): "InsertBefore"}
+GO_BUILTINS = ("append", "copy", "delete", "len", "cap", "make", "new", "close", "clear", "min", "max")
+GO_LIBRARY_STRUCTURES = ("list", "sync.Map", "buffer.Buffer", "bytes.Buffer", "heap", "ring")  # container/..., sync
 # what MultiCodeIF's prompts call a language -> heedful's name (None: heedful has no verifiers for it)
 LANGUAGE_WORDS = [
     (r"python3?", "python"), (r"java(?!script)", "java"), (r"javascript|node\.js|nodejs", "javascript"),
@@ -120,8 +127,26 @@ LANGUAGE_WORDS = [
     (r"coffeescript", None), (r"sql", None), (r"bash|shell", None), (r"perl", None), (r"dart", None),
 ]
 _LANGUAGE_RE = re.compile(r"(?<![\w+#.])(" + "|".join(f"(?:{w})" for w, _ in LANGUAGE_WORDS) + r")(?![\w+#])", re.I)
-_FENCE_TAG = re.compile(r"```[ \t]*([\w+#.-]+)")
+_TAGGED_FENCE = re.compile(r"```[ \t]*([\w+#.-]+)[^\n]*\n(.*?)```", re.DOTALL)
 _FENCED = re.compile(r"```[^\n]*\n(.*?)```", re.S)
+
+
+# Why no rule decides a judged type: stated on every such item (`metadata.unchecked_reason`)
+JUDGE_REASONS = {
+    "algorithm/type": "which algorithm a program implements (dynamic programming, greedy, BFS...) is not a syntactic "
+                      "property: no rule decides it (the authors judge it with an LLM against a reference)",
+    "algorithm/time_complexity": "a program's time complexity class is undecidable in general: no rule decides it",
+    "algorithm/space_complexity": "a program's space complexity class is undecidable in general: no rule decides it",
+    "code_contextual": "whether the code builds on the given context code (reuses its functions and types) needs "
+                       "the context's meaning: no rule decides it",
+    "example": "likeness to the example code in the prompt is a judgement of style and structure: no rule decides it",
+    "situation": "fitness for the described situation (audience, environment, requirements) is not a code property "
+                 "a rule can check",
+    "non_functional_requirements": "thread safety, security and performance requirements are stated in prose and "
+                                   "not checkable by a rule in general",
+    "input_output/input_range": "value ranges are runtime properties: no rule decides them",
+    "input_output/output_range": "value ranges are runtime properties: no rule decides them",
+}
 
 
 class RecordError(ValueError):
@@ -150,6 +175,8 @@ def _records(path: str) -> tuple[list[tuple[int, Any]], str | None]:
             json.loads(text)
         except json.JSONDecodeError as exc:
             return [(exc.lineno, None)], f"not valid JSON: {exc.msg} (column {exc.colno})"
+        except TOO_DEEP:
+            return [(1, None)], f"not valid JSON: {TOO_DEEP_MESSAGE}"
         return [(text.count("\n", 0, index) + 1, None)], "expected a JSON array of MultiCodeIF records"
     out: list[tuple[int, Any]] = []
     index += 1
@@ -165,8 +192,17 @@ def _records(path: str) -> tuple[list[tuple[int, Any]], str | None]:
             value, end = decoder.raw_decode(text, index)
         except json.JSONDecodeError as exc:
             return out + [(exc.lineno, None)], f"not valid JSON: {exc.msg} (column {exc.colno})"
+        except TOO_DEEP:  # this record only: step over it, the next ones still import
+            value, end = _Unreadable(f"the record is {TOO_DEEP_MESSAGE}"), skip_json_value(text, index)
         out.append((line, value))
         index = end
+
+
+@dataclass
+class _Unreadable:
+    """An array element that could not be decoded (too deeply nested): its record's error."""
+
+    reason: str
 
 
 def _is_record(value: Any) -> bool:
@@ -179,13 +215,28 @@ def detect(path: str) -> bool:
         return any(detect(p) for p in _json_files(path)[:3])
     try:
         with open(path, encoding="utf-8") as handle:
-            head = handle.read(4096).lstrip()
-        if not head.startswith("["):
-            return False
-        value, _ = json.JSONDecoder().raw_decode(head[1:].lstrip())
-        return _is_record(value)
-    except (OSError, ValueError, UnicodeDecodeError):
+            text = handle.read()
+    except (OSError, ValueError):
         return False
+    # the first element that decodes decides, however long it is (a fixed-size head cut long records)
+    decoder = json.JSONDecoder()
+    index = len(text) - len(text.lstrip())
+    if text[index:index + 1] != "[":
+        return False
+    index += 1
+    for _ in range(20):
+        while index < len(text) and text[index] in " \t\r\n,":
+            index += 1
+        if index >= len(text) or text[index] == "]":
+            return False
+        try:
+            value, _ = decoder.raw_decode(text, index)
+            return _is_record(value)
+        except ValueError:
+            return False
+        except TOO_DEEP:
+            index = skip_json_value(text, index)
+    return False
 
 
 def _json_files(path: str) -> list[str]:
@@ -251,7 +302,7 @@ def _data_structure_spec(language: str, rest: str) -> tuple[str, list[dict[str, 
         return "size", [{"type": "data_structure.size_limit", "structure": structure, "max": int(value)}], []
     try:
         operations = ast.literal_eval(value)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, *TOO_DEEP):
         raise SpecError(f"operations {value!r} are not a list") from None
     if not isinstance(operations, (list, tuple)) or not all(isinstance(o, str) for o in operations):
         raise SpecError(f"operations {value!r} are not a list of names")
@@ -261,7 +312,11 @@ def _data_structure_spec(language: str, rest: str) -> tuple[str, list[dict[str, 
         negated = re.fullmatch(r"not\s+([A-Za-z_]\w*)", op)
         if negated:
             forbidden.append(negated.group(1))
+        elif language == "go" and op.lower() == "assign":
+            skipped.append(op)  # `m[k] = v` is an assignment, not a call
         elif re.fullmatch(r"[A-Za-z_]\w*", op):
+            if language == "go" and structure in GO_LIBRARY_STRUCTURES and op.lower() not in GO_BUILTINS:
+                op = op[:1].upper() + op[1:]  # the standard library's methods are exported: `l.Remove(e)`
             required.append(OPERATIONS.get((language, op.lower()), op))
         else:
             skipped.append(op)
@@ -323,7 +378,10 @@ def spec_constraints(kind: str, language: str, answer: str) -> tuple[list[dict[s
             role, case = (x.strip() for x in item.split(":", 1))
             if role.lower() not in ROLES or case.lower() not in CASES:
                 raise SpecError(f"unknown role or case in {item.strip()!r}")
-            out.append({"type": "naming.case", "role": ROLES[role.lower()], "case": CASES[case.lower()]})
+            # "variable names": locals, and the parameters and fields (member variables) a reader
+            # calls variables too, as the authors' checker counts every name
+            for heedful_role in VARIABLE_ROLES if ROLES[role.lower()] == "variable" else (ROLES[role.lower()],):
+                out.append({"type": "naming.case", "role": heedful_role, "case": CASES[case.lower()]})
         return out, [], None
     if kind == "code_convention/indentation_spacing":
         out = []
@@ -345,9 +403,15 @@ def spec_constraints(kind: str, language: str, answer: str) -> tuple[list[dict[s
     if kind == "code_convention/comment_formatting":
         style = rest.lower()
         if style in DOC_STYLES:
-            return [{"type": "docs.required"}], [], None
+            # the prompts ask for each function's or method's documentation (a class or struct only
+            # sometimes); Python docstrings are asked of every definition, as the authors check them
+            targets = "functions and classes" if style == "python docstring" else "functions"
+            return [{"type": "docs.required", "targets": targets}], [], None
         if style in COMMENT_STYLES:
-            return [{"type": "comments.style", "style": COMMENT_STYLES[style]}], [], None
+            # "include a block / multi-line comment before the function": at least one, other
+            # comments allowed; "use single-line / inline comments": at least one, and only those
+            return [{"type": "comments.style", "style": COMMENT_STYLES[style], "at_least": 1,
+                     **({"only": False} if COMMENT_STYLES[style] == "block" else {})}], [], None
         raise SpecError(f"unknown comment style {rest!r}")
     if kind == "code_convention/declaration_style":
         m = re.search(r"Declaration Style Type\**\s*:\s*([A-Za-z]+)", rest)
@@ -390,14 +454,15 @@ def spec_constraints(kind: str, language: str, answer: str) -> tuple[list[dict[s
             raise SpecError(f"expected function;type, got {rest!r}")
         function, value = fields
         if kind == "input_output/input_type":
-            return [{"type": "signature.parameter_types", "function": function, "types": [value]}], [], None
+            # "takes a list": one type named, other parameters allowed beside it
+            return [{"type": "signature.parameter_types", "function": function, "types": [value], "exact": False}], \
+                [], None
         if kind == "input_output/input_order":
             return [{"type": "signature.parameter_types", "function": function, "types": _types(value)}], [], None
         if kind == "input_output/output_type":
             return [{"type": "signature.return_type", "function": function, "returns": value}], [], None
-        _types(value)
-        return ([{"type": "signature.return_type", "function": function, "returns": "tuple"}],
-                ["the order of the returned values needs tests"], None)
+        return [{"type": "signature.return_type", "function": function, "returns": "tuple",
+                 "elements": _types(value)}], [], None
     raise SpecError(f"no mapping for {kind}")
 
 
@@ -409,6 +474,8 @@ def _kind(record: dict[str, Any]) -> str:
 
 
 def _check_record(record: Any) -> dict[str, Any]:
+    if isinstance(record, _Unreadable):
+        raise RecordError(record.reason)
     if not isinstance(record, dict):
         raise RecordError("a record must be a JSON object")
     for name in ("id", "category", "prompt", "answer"):
@@ -455,8 +522,9 @@ def _language_of(kind: str, record: dict[str, Any]) -> tuple[str | None, str | N
     """(the tag as MultiCodeIF gives it, heedful's language or None)."""
     answer = record["answer"]
     if kind in JUDGED_TYPES:
-        fence = _FENCE_TAG.search(answer)
-        tag = fence.group(1) if fence else _language_in_text(record["prompt"])
+        # the tag of the block the reference is taken from (the longest), not of the first block
+        tagged = [(len(m.group(2)), m.group(1)) for m in _TAGGED_FENCE.finditer(answer)]
+        tag = max(tagged)[1] if tagged else _language_in_text(record["prompt"])
         if tag is None and not kind.startswith("algorithm/") and _is_python(answer, record["prompt"]):
             tag = "python"  # an unfenced reference program that is Python (the prompt asks for PEP 8, or it parses)
     elif kind == "syntax/language_type":
@@ -473,7 +541,7 @@ def _is_python(answer: str, prompt: str) -> bool:
         return True
     try:
         ast.parse(answer)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, *TOO_DEEP):
         return False
     return bool(answer.strip())
 
@@ -508,8 +576,7 @@ def _turn(kind: str, record: dict[str, Any], language: str | None, counts: dict[
     if kind in JUDGED_TYPES or kind in RANGE_TYPES:
         question = _judge_question(kind, record)
         metadata["judged"] = "llm"
-        if kind in RANGE_TYPES:
-            reasons.append("value ranges are runtime properties: no rule decides them")
+        reasons.append(JUDGE_REASONS[kind])
         counts["judged"] += 1
     else:
         try:
@@ -531,6 +598,9 @@ def _turn(kind: str, record: dict[str, Any], language: str | None, counts: dict[
         if extra:
             question = extra
             metadata["judged"] = "rules+llm" if constraints else "llm"
+            if constraints:  # the rule decides part; why the rest goes to the judge
+                metadata["judge_reason"] = ("the import is checked; whether the framework is used as a framework "
+                                            "(its application structure and APIs) is not decidable by a rule")
         if not constraints and question is None:
             question = f"Does the code follow this instruction: {turn['instruction']}"
             if not question.endswith("?"):
@@ -554,13 +624,14 @@ def _conversation(conversation_id: str, language: str | None, tag: str | None, c
     task: dict[str, Any] = {"prompt": "", "files": {_file_name(files_language): ""}}
     if reference and language is not None:
         task["reference"] = {_file_name(files_language): reference}
-    return {"format": "heedful.conversation/1", "id": conversation_id, "language": files_language,
+    return {"format": "heedful.conversation/2", "id": conversation_id, "language": files_language,
             "category": category, "task": task, "turns": turns, "metadata": metadata}
 
 
 def _new_counts() -> dict[str, int]:
     return {"single": 0, "chains": 0, "levels": 0, "rule": 0, "judged": 0, "unparseable": 0, "not_applicable": 0,
-            "unsupported": 0, "superseded": 0, "duplicates": 0}
+            "unsupported": 0, "replaced": 0, "retired": 0, "duplicates": 0, "io_tests": 0, "io_tasks": 0,
+            "io_not_run": 0}
 
 
 def _convert_single(records: list[tuple[int, Any]], where: str, result: ImportResult, counts: dict[str, int],
@@ -573,12 +644,15 @@ def _convert_single(records: list[tuple[int, Any]], where: str, result: ImportRe
             continue
         kind = _kind(record)
         conversation_id = f"multicodeif-{kind.replace('/', '_')}-{record['id']}"
+        tag, language = _language_of(kind, record)
         if conversation_id in seen:
-            counts["duplicates"] += 1  # the same task in another file of the directory (testcase_first10 copies)
+            # the same task in another file of the directory: testcase_first10 copies bring its I/O tests
+            counts["duplicates"] += 1
+            _add_io_tests(_find(result, conversation_id)["turns"][0], record, kind, language, counts)
             continue
         seen.add(conversation_id)
-        tag, language = _language_of(kind, record)
         turn = _turn(kind, record, language, counts)
+        _add_io_tests(turn, record, kind, language, counts)
         metadata = {"source": "MultiCodeIF", "type": kind, "record_id": record["id"]}
         if language is None:
             counts["unsupported"] += 1
@@ -588,24 +662,76 @@ def _convert_single(records: list[tuple[int, Any]], where: str, result: ImportRe
         counts["single"] += 1
 
 
-def _superseded(specs: list[tuple[str, str, list[dict[str, Any]]]], prompts: list[str], level: int) -> str | None:
-    """Why the constraint of `level` is withdrawn by a later level, if it is."""
+def _find(result: ImportResult, conversation_id: str) -> dict[str, Any]:
+    return next(c for _, c in result.conversations if c["id"] == conversation_id)
+
+
+def _add_io_tests(turn: dict[str, Any], record: dict[str, Any], kind: str, language: str | None,
+                  counts: dict[str, int]) -> None:
+    """The record's MultiCodeIF I/O tests as the turn's exec tests (Python), or the reason they are not run."""
+    made = io_tests(record, kind, language)
+    if made.tests and not turn.get("tests"):
+        turn["tests"] = made.tests
+        counts["io_tests"] += len(made.tests)
+        counts["io_tasks"] += 1
+    if made.reason:
+        turn["metadata"]["io_tests"] = made.reason
+        counts["io_not_run"] += 1
+
+
+def _superseded(specs: list[tuple[str, str, list[dict[str, Any]]]], prompts: list[str],
+                level: int) -> tuple[int, str] | None:
+    """The later level that withdraws the constraint of `level`, and why, if one does."""
     kind, structure, constraints = specs[level]
     for later in range(level + 1, len(specs)):
         later_kind, later_structure, later_constraints = specs[later]
         names = {structure.lower(), structure.split(".")[-1].lower(), structure.replace("_", " ").lower()}
         if later_structure.lower() != structure.lower() and not any(
                 re.search(rf"(?<![\w]){re.escape(n)}(?!\w)", prompts[later], re.I) for n in names):
-            return f"level {later} replaces the {structure} by a {later_structure}"
+            return later, f"level {later} replaces the {structure} by a {later_structure}"
         if later_structure.lower() == structure.lower() and later_kind == kind:
             if kind == "size" and later_constraints[0]["max"] != constraints[0]["max"]:
-                return f"level {later} changes the size limit from {constraints[0]['max']} to {later_constraints[0]['max']}"
+                return later, f"level {later} changes the size limit from {constraints[0]['max']} to {later_constraints[0]['max']}"
             if kind == "operations" and constraints[0]["type"] == "data_structure.operations":
                 old = set(constraints[0]["operations"])
                 new = set(later_constraints[0].get("operations", ()))
                 if not old <= new:
-                    return f"level {later} asks for the operations {sorted(new)} instead of {sorted(old)}"
+                    return later, f"level {later} asks for the operations {sorted(new)} instead of {sorted(old)}"
     return None
+
+
+def _chain_lifecycle(specs: list[tuple[str, str, list[dict[str, Any]]]], parse_errors: list[str | None],
+                     prompts: list[str], counts: dict[str, int]) -> tuple[list[str], list[list[str]], list[list[str]]]:
+    """Per level: the label of its constraints, and the labels it replaces or retires (format /2).
+
+    A later level that gives the same structure a new size limit or operation list *replaces* the
+    earlier constraint (it takes over its label: one identity, new parameters); a later level that
+    drops the structure for another (a Go `list` that becomes a `stack`) *retires* it. Either way
+    the earlier level is checked up to that level and then leaves the denominators, never counted
+    as forgotten."""
+    labels = [f"level {level}" for level in range(len(specs))]
+    replaces: list[list[str]] = [[] for _ in specs]
+    retires: list[list[str]] = [[] for _ in specs]
+    withdrawn: set[int] = set()
+    for level in range(len(specs)):
+        if parse_errors[level] is not None or level in withdrawn:
+            continue
+        found = _superseded(specs, prompts, level)
+        if found is None:
+            continue
+        later = found[0]
+        kind, structure, _ = specs[level]
+        same_identity = specs[later][0] == kind and specs[later][1].lower() == structure.lower() \
+            and parse_errors[later] is None and labels[later] == f"level {later}"
+        if same_identity:
+            labels[later] = labels[level]
+            replaces[later].append(labels[level])
+            counts["replaced"] += 1
+        else:
+            retires[later].append(labels[level])
+            counts["retired"] += 1
+        withdrawn.add(level)
+    return labels, replaces, retires
 
 
 def _convert_chains(records: list[tuple[int, Any]], where: str, result: ImportResult, counts: dict[str, int]) -> None:
@@ -645,6 +771,7 @@ def _convert_chains(records: list[tuple[int, Any]], where: str, result: ImportRe
             except SpecError as exc:
                 specs.append(("none", "", []))
                 parse_errors.append(str(exc))
+        labels, replaces, retires = _chain_lifecycle(specs, parse_errors, [r["prompt"] for _, r in chain], counts)
         turns = []
         for level, (_, record) in enumerate(chain):
             turn: dict[str, Any] = {"instruction": record["prompt"].strip(), "category": "data_structure"}
@@ -654,12 +781,12 @@ def _convert_chains(records: list[tuple[int, Any]], where: str, result: ImportRe
             if parse_errors[level] is not None:
                 counts["unparseable"] += 1
                 reason = f"answer spec {record['answer'][:120]!r} cannot be parsed: {parse_errors[level]}"
-            elif (why := _superseded(specs, [r["prompt"] for _, r in chain], level)) is not None:
-                counts["superseded"] += 1
-                reason = (f"not checked: {why}, and heedful keeps a turn's constraints in force at every later turn "
-                          "(a withdrawn constraint would count as forgotten)")
+            if replaces[level]:
+                turn["replaces"] = replaces[level]
+            if retires[level]:
+                turn["retires"] = retires[level]
             if reason is None and constraints:
-                turn["constraints"] = constraints
+                turn["constraints"] = [{**c, "label": labels[level]} for c in constraints]
                 counts["rule"] += 1
             else:
                 metadata["unchecked_reason"] = reason
@@ -713,16 +840,22 @@ def convert(path: str) -> ImportResult:
                             "metadata.judged = llm)")
     if counts["duplicates"]:
         result.notes.append(f"multicodeif: {counts['duplicates']} record(s) repeat a task already imported from another "
-                            "file of the directory (e.g. testcase_first10 copies): skipped")
+                            "file of the directory (e.g. testcase_first10 copies): not imported twice (their I/O "
+                            "tests are added to the task)")
+    if counts["io_tasks"] or counts["io_not_run"]:
+        result.notes.append(f"multicodeif: {counts['io_tests']} I/O test(s) of {counts['io_tasks']} Python task(s) "
+                            f"imported as exec tests; {counts['io_not_run']} task(s) with I/O tests not (fully) run "
+                            "(metadata.io_tests says why: only Python runs here)")
     if counts["unparseable"]:
         result.notes.append(f"multicodeif: {counts['unparseable']} answer spec(s) could not be parsed: those turns have "
                             "no constraint (metadata.unchecked_reason)")
     if counts["not_applicable"]:
         result.notes.append(f"multicodeif: {counts['not_applicable']} turn(s) ask for something that does not apply "
                             "to their language (e.g. braces in Python): left out, with the reason")
-    if counts["superseded"]:
-        result.notes.append(f"multicodeif: {counts['superseded']} multi-level constraint(s) are replaced by a later "
-                            "level and not checked (metadata.unchecked_reason)")
+    if counts["replaced"] or counts["retired"]:
+        result.notes.append(f"multicodeif: {counts['replaced'] + counts['retired']} multi-level constraint(s) are "
+                            f"withdrawn by a later level ({counts['replaced']} replaced, {counts['retired']} retired): "
+                            "checked up to that level, then no longer in force (turn `replaces`/`retires`)")
     if counts["unsupported"]:
         result.notes.append(f"multicodeif: {counts['unsupported']} conversation(s) in a language heedful does not "
                             "support are marked needs_context (replay skips them)")

@@ -1,6 +1,7 @@
 """Built-in constraint types, one module per category; importing this registers them all."""
 
 from . import (  # noqa: F401
+    annotations,
     calls,
     comments,
     complexity,

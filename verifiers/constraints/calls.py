@@ -16,7 +16,24 @@ from ..source import Source
 # Receiver names that stand for a type rather than a variable, so `str.count` means "the
 # `count` method of strings" and matches `text.count(...)`.
 TYPE_QUALIFIERS = {"str", "string", "String", "list", "dict", "set", "tuple", "bytes", "int", "float", "List",
-                   "Map", "Set", "Array", "Object", "Vec", "HashMap", "std::string", "Str", "array"}
+                   "Map", "Set", "Array", "Object", "Vec", "HashMap", "std::string", "Str", "array", "stream",
+                   "Stream", "iter", "Iterator", "slice", "vector", "f32", "f64", "i8", "i16", "i32", "i64", "i128",
+                   "isize", "u8", "u16", "u32", "u64", "u128", "usize", "char", "bool", "Option", "Result"}
+# Capitalised qualifiers that are namespaces of static functions, not types whose instances call the
+# method: `Math.abs` is not met by `x.abs()`.
+STATIC_QUALIFIERS = {"Math", "JSON", "Collections", "Arrays", "Objects", "System", "Console", "Convert", "File",
+                     "Files", "Paths", "Path", "Integer", "Double", "Long", "Float", "Boolean", "Character",
+                     "Number", "Promise", "Reflect", "Environment", "Task", "Thread", "Executors"}
+
+
+def is_type_qualifier(qualifier: str) -> bool:
+    """Does `qualifier` (dots for `::`) name a type, so that its method is met by any receiver's call
+    (`DataFrame.fillna` by `df.fillna(0)`, `std::string::substr` by `s.substr(0, 3)`,
+    `std::iter::Iterator::map` by `v.iter().map(f)`)?"""
+    last = qualifier.rpartition(".")[2]
+    if qualifier in TYPE_QUALIFIERS or last in TYPE_QUALIFIERS:
+        return True
+    return last[:1].isupper() and not last.isupper() and last not in STATIC_QUALIFIERS
 
 
 def python_import_aliases(src: Source) -> dict[str, str]:
@@ -80,9 +97,14 @@ def call_matches(call: Call, wanted: str, aliases: dict[str, str] | None = None)
         qualified = qualified.replace("->", ".").replace("::", ".").replace("$", "")
         if qualified == wanted or qualified.endswith("." + wanted) or qualified.endswith("::" + wanted):
             return True
+    for qualified in dict.fromkeys((full, call.qualified)):
+        # a path used after importing its head: `use std::env; env::args()` for `std::env::args`
+        qualified = qualified.replace("->", ".").replace("::", ".").replace("$", "")
+        if "." in qualified and "(" not in qualified and wanted.endswith("." + qualified):
+            return True
     qualifier, _, method = wanted.rpartition(".")
     # a method named through its type: any receiver's call of that method counts
-    return qualifier in TYPE_QUALIFIERS and call.name == method and call.qualified != method
+    return is_type_qualifier(qualifier) and call.name == method and call.qualified != method
 
 
 def _calls_param() -> ParamSpec:

@@ -206,16 +206,22 @@ def no_comments(src: Source, docstrings: bool) -> Iterable[Violation]:
     captures={"comment"},
     instruction="Write comments as {style} comments.",
     params=[ParamSpec("style", "str", "line (// or #), block (/* */), doc (documentation comments), or inline "
-                      "(after code on the same line).", required=True, choices=COMMENT_STYLES)],
+                      "(after code on the same line).", required=True, choices=COMMENT_STYLES),
+            ParamSpec("only", "bool", "Every comment must be of this style (false: other comments are allowed).",
+                      default=True),
+            ParamSpec("at_least", "int", "At least this many comments of this style (\"include a block comment\": 1).",
+                      default=0, minimum=0)],
     anchors=("MultiCodeIF code_convention/comment_formatting (Block, Multi-line, Single-line, Inline)",),
 )
-def comment_style(src: Source, style: str) -> Iterable[Violation]:
-    """All comments use one style.
+def comment_style(src: Source, style: str, only: bool = True, at_least: int = 0) -> Iterable[Violation]:
+    """Comments use one style: all of them (`only`), and at least `at_least` of them.
 
     What it checks:
-    `line`: only line comments. `block`: only block comments. `doc`: only documentation
-    comments (`/** */`, `///`, docstrings). `inline`: every comment follows code on its line.
-    Shebangs and pragmas are ignored.
+    `line`: line comments. `block`: block comments (`/* */`, a `/** */` doc comment is one too).
+    `doc`: documentation comments (`/** */`, `///`, docstrings). `inline`: comments that follow
+    code on their line. With `only` (the default) a comment of another style is a violation;
+    with `at_least = N` fewer than N comments of the style is one ("include a block comment
+    before the function" is `only = false, at_least = 1`). Shebangs and pragmas are ignored.
 
     Why it matters:
     Comment formatting is a code convention MultiCodeIF tests; mixed styles fail review.
@@ -225,17 +231,23 @@ def comment_style(src: Source, style: str) -> Iterable[Violation]:
         raise NotApplicable(f"{src.profile.display_name} has no block comments")
     if style == "doc" and not syntax.doc and not src.profile.docstrings:
         raise NotApplicable(f"{src.profile.display_name} has no documentation comment syntax")
+    matching = 0
     for comment in src.view.comments:
         if _is_directive(comment.text):
             continue
         line_text = src.lines[comment.range.start.line] if comment.range.start.line < len(src.lines) else ""
         after_code = bool(line_text[: comment.range.start.character].strip())
         ok = {"line": not comment.is_block and not comment.is_doc,
-              "block": comment.is_block and not comment.is_doc,
+              "block": comment.is_block,
               "doc": comment.is_doc,
               "inline": after_code}[style]
-        if not ok:
+        matching += ok
+        if not ok and only:
             yield Violation(comment.range, f"comment is not a {style} comment")
+    if style == "doc" and src.profile.docstrings:
+        matching += len(src.view.docstrings)
+    if matching < at_least:
+        yield Violation(src.start_range(), f"{matching} {style} comment(s), at least {at_least} required")
 
 
 def _preceding_comments(src: Source, start_line: int) -> list:
@@ -272,8 +284,10 @@ def _definition_start_line(src: Source, node) -> int:
 
 
 def is_documented(src: Source, node, name: str) -> bool:
-    if src.profile.docstrings and src.profile.docstring(node) is not None:
-        return True
+    """A docstring where the language has them (Python: a `#` comment above a def is not its
+    documentation), else a documentation comment right above the definition."""
+    if src.profile.docstrings:
+        return src.profile.docstring(node) is not None
     comments = _preceding_comments(src, _definition_start_line(src, node))
     if not comments:
         return False

@@ -17,6 +17,8 @@ from .counting import use_param
 LITERAL_KINDS = {"list": "list", "array": "list", "dict": "dict", "object": "dict", "map": "dict",
                  "set": "set", "tuple": "tuple", "hash": "dict"}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Python built-in types' class methods that construct one (a call of the type itself is matched above)
+_PYTHON_CLASS_CONSTRUCTORS = {"dict": "fromkeys"}
 
 
 
@@ -30,16 +32,26 @@ def structure_uses(src: Source, name: str) -> list[Node]:
     if type_words is None:
         type_words = view._type_words = [(n, view.text(n), set(_IDENT.findall(view.text(n))))  # type: ignore[attr-defined]
                                          for n in view.nodes("type")]
+    # Go's built-in kinds are written, not named: `map[K]V`, `[]T`, `[N]T`, `chan T`, `struct{...}`
+    # (only for the bare name: `sync.Map` is not met by a `map[K]V`)
+    builtin = wanted_lower if name == wanted else None
     for node, text, words in type_words:
-        if wanted in words or (text.startswith("map[") and wanted_lower == "map") or \
-                (text.startswith("[]") and wanted_lower == "slice") or (text.startswith("chan") and wanted_lower == "chan"):
+        if wanted in words or (text.startswith("map[") and builtin == "map") or \
+                (text.startswith("[]") and builtin == "slice") or (text.startswith("chan") and builtin == "chan") or \
+                (re.match(r"\[[^\]]+\]", text) is not None and builtin == "array") or \
+                (text.startswith("struct") and builtin == "struct" and src.language == "go"):
             uses.append(node)
+    if builtin == "struct" and src.language == "go":  # a declared struct type (a class to the view)
+        uses += [c.node for c in view.classes if "struct" in view.text(c.node).split("{", 1)[0]]
     by_name, by_head = _call_indexes(view)
     candidates = {id(c): c for c in by_name.get(wanted, []) + by_name.get("new", []) + by_head.get(wanted, [])}
     for call in candidates.values():
         if call.name == wanted or _ends_with_name(call.qualified, name) or \
                 _ends_with_name(call.qualified, wanted + "::new") or call.qualified.split("::")[0] == wanted:
             uses.append(call.node)
+    if src.language == "python" and wanted in _PYTHON_CLASS_CONSTRUCTORS:  # `dict.fromkeys(keys)` builds a dict
+        uses += [c.node for c in by_name.get(_PYTHON_CLASS_CONSTRUCTORS[wanted], [])
+                 if c.qualified == f"{wanted}.{_PYTHON_CLASS_CONSTRUCTORS[wanted]}"]
     literal = LITERAL_KINDS.get(wanted_lower)
     if literal and src.language in ("python", "javascript", "typescript", "ruby", "php"):
         if not (src.language in ("javascript", "typescript") and wanted_lower == "map"):

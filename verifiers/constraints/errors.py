@@ -75,8 +75,8 @@ def no_catch_all(src: Source) -> Iterable[Violation]:
     _require(src, "catch", "exception handlers")
     for node in src.view.nodes("catch"):
         if _CATCH_ALL.match(src.node_text(node)):
-            line = node.start_point[0]
-            yield Violation(src.line_range(line), "catches all exceptions")
+            # at the clause itself (`catch (Exception e) {`), not the line it shares with a `}`
+            yield Violation(src.first_line_range(node), "catches all exceptions")
 
 
 @constraint_type(
@@ -110,7 +110,7 @@ def no_empty_catch(src: Source) -> Iterable[Violation]:
         statements = [c for c in contents if c.is_named and "comment" not in c.type
                       and c.type not in ("pass_statement", "unit")]  # Python `pass`, Scala `()`
         if body is not None and not statements or (body is None and _looks_empty(src.node_text(node))):
-            yield Violation(src.line_range(node.start_point[0]), "empty exception handler swallows the error")
+            yield Violation(src.first_line_range(node), "empty exception handler swallows the error")
 
 
 # Node kinds of a handler body that hold statements (anything else is a bare expression body).

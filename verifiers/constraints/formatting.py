@@ -70,40 +70,58 @@ def _continuation_lines(src: Source) -> set[int]:
     anchors=("MultiCodeIF code_convention/indentation_spacing (spaces:N / tabs)", "PEP 8 E111/W191"),
 )
 def indentation(src: Source, style: str, size: int) -> Iterable[Violation]:
-    """Indentation uses only spaces in multiples of `size`, or only tabs.
+    """Indentation uses only spaces, `size` of them per level, or only tabs.
 
     What it checks:
-    The leading whitespace of every line that starts a statement: with `spaces`, no tabs and a
-    multiple of `size` spaces; with `tabs`, only tab characters. Lines inside brackets,
-    strings and comments (alignment) are not checked; neither are blank lines.
+    The leading whitespace of every line that starts a statement: with `spaces`, no tabs, and
+    `size` spaces per nesting level (a line indented deeper than the line above opens one more
+    level, a line indented less goes back to the enclosing level it lines up with; a line at
+    level n must be indented n * `size` spaces). So `size = 2` fails 4-space code, which a
+    multiples check would pass. With `tabs`, only tab characters. Lines inside brackets, strings and
+    comments (alignment) are not checked; neither are blank lines.
 
     Why it matters:
     Indentation conventions are the first thing a formatter or reviewer enforces, and
     MultiCodeIF tests them in every language.
     """
-    # Find the indented lines with a C-speed regex first; the (costlier) continuation-line
-    # analysis is only needed when some indentation is wrong.
+    # A first pass over every line; the (costlier) continuation-line analysis is only needed when
+    # some indentation is wrong, and then the pass is redone without those lines (an aligned
+    # continuation line is no level and must not open one).
+    found = _indentation_errors(src, style, size, frozenset())
+    if not found:
+        return
+    skip = _continuation_lines(src)
+    for number, indent, message in _indentation_errors(src, style, size, skip):
+        yield Violation(Range.of(number, 0, number, len(indent)), message)
+
+
+def _indentation_errors(src: Source, style: str, size: int, skip: set[int] | frozenset[int]
+                        ) -> list[tuple[int, str, str]]:
+    """(line, its indentation, why) for each statement line whose indentation is wrong."""
     found: list[tuple[int, str, str]] = []
+    levels = [0]  # the widths of the open levels, outermost first
     for number, line in enumerate(src.lines):
-        if not line or line[0] not in " \t":
-            continue
         stripped = line.lstrip(" \t")
-        if not stripped:
+        if not stripped or number in skip:
             continue
         indent = line[: len(line) - len(stripped)]
         if style == "tabs":
             if " " in indent:
                 found.append((number, indent, "line is indented with spaces, not tabs"))
-        elif "\t" in indent:
+            continue
+        if "\t" in indent:
             found.append((number, indent, "line is indented with a tab, not spaces"))
-        elif len(indent) % size:
-            found.append((number, indent, f"indentation of {len(indent)} spaces is not a multiple of {size}"))
-    if not found:
-        return
-    skip = _continuation_lines(src)
-    for number, indent, message in found:
-        if number not in skip:
-            yield Violation(Range.of(number, 0, number, len(indent)), message)
+            continue
+        width = len(indent)
+        while width < levels[-1]:
+            levels.pop()
+        if width > levels[-1]:
+            levels.append(width)  # one level deeper, whatever its width
+        depth = len(levels) - 1
+        if width != depth * size:
+            found.append((number, indent, (f"indentation of {width} spaces at nesting level {depth} "
+                                           f"(expected {depth * size}: {size} per level)")))
+    return found
 
 
 _OPEN_BLOCK_BEFORE = re.compile(r"(\)|\belse|\btry|\bdo|\bfinally|\w|>|\]|->\s*\w+|=>)\s*$")

@@ -17,18 +17,24 @@ _SEPARATORS = re.compile(r"[./:\\]+")
 
 def module_matches(module: str, wanted: str) -> bool:
     """`collections` matches `collections.abc`; `gin` matches `github.com/gin-gonic/gin`;
+    `gorilla/mux` matches `github.com/gorilla/mux`; `nestjs` matches `@nestjs/common`;
     `HashMap` matches `std::collections::HashMap`; `stdio` matches `stdio.h`."""
     module = module.strip().strip("'\"<>")
     if module == wanted:
         return True
-    parts = [p for p in _SEPARATORS.split(module) if p]
-    wanted_parts = [p for p in _SEPARATORS.split(wanted.strip()) if p]
+    parts = [p.lstrip("@") for p in _SEPARATORS.split(module) if p]  # npm scopes: `@nestjs/common`
+    wanted_parts = [p.lstrip("@") for p in _SEPARATORS.split(wanted.strip()) if p]
     if not wanted_parts:
         return False
     lowered = [p.lower() for p in parts]
     wanted_lower = [p.lower() for p in wanted_parts]
     if lowered[: len(wanted_lower)] == wanted_lower:
         return True  # a prefix: the package or one of its submodules
+    if "/" in wanted and len(wanted_lower) > 1:
+        # a path named without its host: `gorilla/mux` in `github.com/gorilla/mux`, `chi/v5` in
+        # `github.com/go-chi/chi/v5`
+        size = len(wanted_lower)
+        return any(lowered[i:i + size] == wanted_lower for i in range(len(lowered) - size + 1))
     if len(wanted_lower) == 1:
         word = wanted_lower[0]
         return any(p == word or p.replace("-", "") == word or p.endswith("-" + word) or p == word + ".h"
@@ -67,9 +73,41 @@ def forbidden_imports(src: Source, modules: tuple[str, ...]) -> Iterable[Violati
     _require_imports(src)
     for imp in src.view.imports:
         for wanted in modules:
-            if any(module_matches(m, wanted) for m in imp.modules):
-                yield Violation(imp.range, f"imports forbidden module '{wanted}'")
+            found = next((m for m in imp.modules if module_matches(m, wanted)), None)
+            if found is not None:
+                yield Violation(module_range(src, imp, found), f"imports forbidden module '{wanted}'")
                 break
+
+
+def module_range(src: Source, imp, module: str):
+    """Where an import names `module`: its own spec inside a group (Go `import ( ... )`, a Python
+    `import a, b`), the whole directive when the module is not written as one node of it."""
+    if imp.node.start_point[0] == imp.node.end_point[0] and len(imp.modules) == 1:
+        return imp.range
+    stack, best = [imp.node], None
+    while stack:
+        node = stack.pop()
+        if node is not imp.node and src.node_text(node).strip().strip("'\"<>`") == module and \
+                (best is None or node.end_byte - node.start_byte < best.end_byte - best.start_byte):
+            best = node
+        stack.extend(node.children)
+    if best is None:
+        return imp.range
+    # the spec with its alias and quotes: Go `lib "github.com/x/y"`, Python `import x as y`
+    ancestor = best
+    for _ in range(3):
+        ancestor = ancestor.parent
+        if ancestor is None or ancestor == imp.node:
+            break
+        if ancestor.type in _SPEC_NODES:
+            return src.node_range(ancestor)
+    while best.parent is not None and best.parent != imp.node and \
+            src.node_text(best.parent).strip().strip("'\"<>`") == module:
+        best = best.parent
+    return src.node_range(best)
+
+
+_SPEC_NODES = ("import_spec", "aliased_import", "import_specifier", "dotted_as_name", "use_as_clause")
 
 
 @constraint_type(

@@ -9,8 +9,8 @@ from typing import Any, Callable, Iterable, Iterator
 from ..languages.profile import DEFINITIONS, NAMES
 from ..languages.view import Name
 from ..model import Violation
-from ..params import ParamSpec
-from ..registry import Chunking, NotApplicable, constraint_type
+from ..params import ParamSpec, PatternTooSlow, RegexBudget, compile_pattern
+from ..registry import CheckError, Chunking, NotApplicable, constraint_type
 from ..source import Source
 
 ROLE_CHOICES = ("function", "method", "class", "variable", "parameter", "constant", "field", "any")
@@ -105,11 +105,15 @@ def name_violations(src: Source, role: str, rule: NameRule, **params: Any) -> It
 _CHUNK_ROLES = ("function", "method", "class", "parameter")
 
 
-def name_chunking(rule: NameRule) -> Callable[[dict[str, Any]], Chunking | None]:
+def name_chunking(rule: NameRule, per_chunk: Callable[[], dict[str, Any]] | None = None,
+                  ) -> Callable[[dict[str, Any]], Chunking | None]:
     """Chunking for a naming rule: per chunk, the violations (methods with their names) and the
-    class names; combined, the violations less methods named after a class anywhere in the file."""
+    class names; combined, the violations less methods named after a class anywhere in the file.
+    `per_chunk` gives extra arguments of the rule made fresh for each chunk (a time budget)."""
 
     def facts(src: Source, role: str, **params: Any) -> Iterator[tuple[int, tuple]]:
+        if per_chunk is not None:
+            params = {**params, **per_chunk()}
         if "method" in _roles(role):
             for cls in src.view.classes:
                 yield cls.node.start_point[0], ("class", cls.name)
@@ -313,16 +317,21 @@ def naming_max_length(src: Source, role: str, max: int) -> Iterable[Violation]:
     return name_violations(src, role, _max_length_rule, max=max)
 
 
-def _pattern_rule(name: Name, pattern: str) -> Violation | None:
-    if re.fullmatch(pattern, name.text):
-        return None
+def _pattern_rule(name: Name, pattern: str, budget: RegexBudget | None = None) -> Violation | None:
+    """The pattern comes from a spec anyone may write: matched within a time budget (params.py),
+    and past it the check's verdict is `error` naming the constraint and the pattern."""
+    try:
+        if (budget or RegexBudget()).fullmatch(pattern, name.text):
+            return None
+    except PatternTooSlow as exc:
+        raise CheckError(f"naming.pattern: {exc}") from None
     return Violation(name.range, f"{name.role} name '{name.text}' does not match {pattern}")
 
 
 @constraint_type(
     id="naming.pattern",
     captures=names_for_role,
-    chunking=name_chunking(_pattern_rule),
+    chunking=name_chunking(_pattern_rule, lambda: {"budget": RegexBudget()}),
     instruction="{role} names must match the pattern {pattern}.",
     params=[role_param("any"), ParamSpec("pattern", "regex", "A regular expression the whole name must match.",
                                          required=True)],
@@ -332,14 +341,16 @@ def naming_pattern(src: Source, role: str, pattern: str) -> Iterable[Violation]:
 
     What it checks:
     Every declared name of the role fully matches `pattern` (Python `re` syntax), for naming
-    rules no fixed case expresses.
+    rules no fixed case expresses. A spec may come from anyone's repository, so each match has a
+    time budget (0.05 s per name, 1 s per check): a pattern that backtracks past it, such as
+    `(a|a)+$`, gives the verdict `error` naming the pattern.
 
     Why it matters:
     Project conventions (test names `test_*`, interface names `I*`) are easiest to state as a
     pattern, and the pattern makes the instruction unambiguous.
     """
-    re.compile(pattern)  # a bad pattern fails here, before any name is looked at
-    return name_violations(src, role, _pattern_rule, pattern=pattern)
+    compile_pattern(pattern)  # a bad pattern fails here, before any name is looked at
+    return name_violations(src, role, _pattern_rule, pattern=pattern, budget=RegexBudget())
 
 
 def _digit_rule(name: Name) -> Violation | None:

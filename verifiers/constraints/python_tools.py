@@ -101,18 +101,25 @@ def ruff_rules(src: Source, select: tuple[str, ...], ignore: tuple[str, ...], co
     params=[ParamSpec("max_line_length", "int", "pycodestyle's max line length.", default=79, minimum=1),
             ParamSpec("ignore", "list[str]", "Codes to ignore; empty keeps pycodestyle's default ignore list.",
                       default=()),
-            ParamSpec("select", "list[str]", "Only these codes (empty: all).", default=())],
+            ParamSpec("select", "list[str]", "Only these codes (empty: all).", default=()),
+            ParamSpec("function", "str", "Only this function's source (its decorators to its last line, as "
+                      "`inspect.getsource` gives it), checked as a file of its own; empty: the whole file.",
+                      default="")],
     languages=("python",),
     kind=Kind.TOOL,
     anchors=("CodeIF-Bench Code Standard (pycodestyle.StyleGuide)", "VeriCode style_1 (approx.)"),
 )
-def pep8(src: Source, max_line_length: int, ignore: tuple[str, ...], select: tuple[str, ...]) -> Iterable[Violation]:
+def pep8(src: Source, max_line_length: int, ignore: tuple[str, ...], select: tuple[str, ...],
+         function: str = "") -> Iterable[Violation]:
     """The code passes pycodestyle, the checker CodeIF-Bench uses for "Code Standard".
 
     What it checks:
     Runs pycodestyle in-process with its defaults (as `pycodestyle.StyleGuide()` does in
     CodeIF-Bench's tests), or with the given line length, ignore and select lists; each
-    reported error or warning is a violation on its line and column.
+    reported error or warning is a violation on its line and column. With `function`, only
+    that function's lines (decorators included) are checked, as a file of their own: what
+    CodeIF-Bench's Code Standard test checks (`inspect.getsource(f)` written to a file), so
+    the blank lines around it and the rest of the file do not count.
 
     Why it matters:
     PEP 8 conformance is one of CodeIF-Bench's static categories; using pycodestyle itself
@@ -137,9 +144,20 @@ def pep8(src: Source, max_line_length: int, ignore: tuple[str, ...], select: tup
 
     # Split on "\n" only, as the rest of heedful does (str.splitlines also breaks on \x1e, \x0c...).
     lines = [line for line in re.split(r"(?<=\n)", src.text) if line]
+    first = 0  # with `function`: the file line of the function's first line
+    if function:
+        # CodeIF-Bench's test checks `inspect.getsource(f)` written to a file: the function alone
+        matches = [fn for fn in src.view.functions if fn.name == function]
+        if not matches:
+            yield Violation(src.start_range(), f"no function named '{function}'")
+            return
+        node = matches[0].node
+        outer = node.parent if node.parent is not None and node.parent.type == "decorated_definition" else node
+        first, last = outer.start_point[0], node.end_point[0]
+        lines = lines[first:last + 1]
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
-        missing_newline = True
+        missing_newline = not function  # a function's source (getsource) always ends its last line
     else:
         missing_newline = False
     checker = pycodestyle.Checker(filename=src.path or "snippet.py", lines=lines, options=style.options,
@@ -150,10 +168,10 @@ def pep8(src: Source, max_line_length: int, ignore: tuple[str, ...], select: tup
         raise CheckError(f"pycodestyle failed on this code: {type(exc).__name__}: {exc}") from None
     if missing_newline:
         last = len(lines) - 1
-        collected.append((last + 1, len(src.lines[last]) if last < len(src.lines) else 0,
+        collected.append((last + 1, len(src.lines[first + last]) if first + last < len(src.lines) else 0,
                           "W292 no newline at end of file"))
     for line_number, offset, text in collected:
-        line = max(line_number - 1, 0)
+        line = max(line_number - 1, 0) + first
         width = len(src.lines[line]) if line < len(src.lines) else 0
         yield Violation(Range.of(line, min(offset, width), line, width), text)
 

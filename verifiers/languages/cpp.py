@@ -21,6 +21,8 @@ CPP_QUERY = r"""
 (for_range_loop declarator: (reference_declarator (structured_binding_declarator (identifier) @variable.name)))
 (declaration declarator: (init_declarator declarator: (structured_binding_declarator (identifier) @variable.name)))
 (declaration declarator: (init_declarator declarator: (reference_declarator (structured_binding_declarator (identifier) @variable.name))))
+; `std::ofstream out(path);` in a body parses as a function declaration (the vexing parse): it is a local variable
+(compound_statement (declaration declarator: (function_declarator declarator: (identifier) @variable.name)))
 ; class constants: `static const` / `static constexpr` members
 (field_declaration (storage_class_specifier) @_static (type_qualifier) @_const
   declarator: (field_identifier) @constant.name

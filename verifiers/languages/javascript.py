@@ -62,7 +62,9 @@ LITERAL_VALUES = "[(number) (string) (template_string) (true) (false) (null) (re
 def build_query(common: str, specific: str, value_types: tuple[str, ...], lambda_parents: tuple[str, ...]) -> str:
     """The shared query for one grammar: its non-function value types and lambda parents filled in."""
     values = "[" + " ".join(f"({t})" for t in value_types) + "]"
-    lambdas = "".join(f"({parent} {FUNCTION_VALUES} @lambda @construct.lambda)\n" for parent in lambda_parents)
+    # one pattern and a predicate (view.node_predicate), not one pattern per parent: linear in depth
+    parents = " ".join(f'"{parent}"' for parent in lambda_parents)
+    lambdas = f"({FUNCTION_VALUES} @lambda @construct.lambda (#parent-in? @lambda {parents}))\n"
     return (common + specific).replace("NON_FUNCTION_VALUES", values) + lambdas
 
 

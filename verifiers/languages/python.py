@@ -30,6 +30,9 @@ QUERY = r"""
 (for_statement left: (pattern_list (identifier) @variable.name))
 (for_statement left: (tuple_pattern (identifier) @variable.name))
 (for_in_clause left: (identifier) @variable.name)
+(for_in_clause left: (pattern_list (identifier) @variable.name))
+(for_in_clause left: (tuple_pattern (identifier) @variable.name))
+(except_clause (as_pattern alias: (as_pattern_target (identifier) @variable.name)))
 (named_expression name: (identifier) @variable.name)
 (with_item value: (as_pattern alias: (as_pattern_target (identifier) @variable.name)))
 (assignment left: (attribute object: (identifier) @_self attribute: (identifier) @field.name)
@@ -75,7 +78,7 @@ QUERY = r"""
 (conditional_expression) @construct.ternary
 (slice) @construct.slicing
 (subscript subscript: (slice (_) (_) (_))) @construct.extended_slicing
-(slice ":" ":") @construct.extended_slicing
+(slice ":" ":" (_)) @construct.extended_slicing
 (yield) @construct.generator
 (decorator) @construct.decorator
 (function_definition "async") @construct.async
@@ -111,6 +114,9 @@ class PythonProfile(LanguageProfile):
         return Language(tree_sitter_python.language())
 
     def parameter_type(self, node: Node) -> Node | None:
+        if node.type in ("list_splat_pattern", "dictionary_splat_pattern") and node.parent is not None \
+                and node.parent.type == "typed_parameter":  # `*args: int`: the type is on the wrapper
+            return node.parent.child_by_field_name("type")
         return node.child_by_field_name("type")
 
     def parameter_is_receiver(self, node: Node, name: str) -> bool:

@@ -96,7 +96,7 @@ QUERY = r"""
 (match_expression) @construct.match
 (if_expression condition: (let_condition)) @construct.if_let
 (if_expression condition: (let_chain)) @construct.if_let
-(while_expression condition: (let_condition)) @construct.if_let
+(while_expression condition: (let_condition)) @construct.while_let
 (type_parameters) @construct.generics
 (type_arguments) @construct.generics
 (function_modifiers "async") @construct.async

@@ -125,7 +125,7 @@ QUERY = r"""
 (call_expression (simple_identifier) @_defer (call_suffix (lambda_literal)) (#eq? @_defer "defer")) @construct.defer
 (call_expression (simple_identifier) @_defer (call_suffix (lambda_literal)) (#eq? @_defer "defer")) @construct.context_manager
 (if_statement condition: (value_binding_pattern)) @construct.if_let
-(while_statement condition: (value_binding_pattern)) @construct.if_let
+(while_statement condition: (value_binding_pattern)) @construct.while_let
 (call_expression (call_suffix (value_arguments "[" (value_argument value: [(range_expression) (open_start_range_expression) (open_end_range_expression)])))) @construct.slicing
 (line_string_literal interpolation: (_)) @construct.template_literal
 (multi_line_string_literal interpolation: (_)) @construct.template_literal

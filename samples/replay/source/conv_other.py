@@ -598,9 +598,10 @@ JAVA_RETRY = {
     ],
     "story": "At turn 2 (complexity at most 2, nesting at most 1) the assistant restructures call() but it "
              "still has a loop around a try/catch; in dynamic mode its feedback answer moves the decision into "
-             "a helper and still fails, so the instruction is dropped, never satisfied. At turn 3, asked to "
-             "change backoffDelay only, it also rewrites the constructor and call(): an out-of-scope edit.",
-    "expect": {"unsatisfied": [2], "dropped": [2], "out_of_scope": [[3, 0]]},
+             "a new helper method beside call() (outside call's scope: a harmless boundary error) and still "
+             "fails, so the instruction is dropped, never satisfied. At turn 3, asked to change backoffDelay "
+             "only, it also rewrites the constructor and call(): an out-of-scope edit.",
+    "expect": {"unsatisfied": [2], "dropped": [2], "out_of_scope": [[2, 1], [3, 0]]},
 }
 
 # ---------------------------------------------------------------------------------------------

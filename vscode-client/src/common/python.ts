@@ -10,7 +10,9 @@ import { getSettings, projectRoot } from './settings';
 import { traceError, traceVerbose } from './log/logging';
 import { ConstraintType, parseCatalogue } from '../core/constraints';
 import { SpecVerdict } from '../core/constraintRows';
-import { classifyProbe, Interpreter, Probe, PROBE_SCRIPT, ProbeRun, resolveInterpreter } from '../core/interpreter';
+import {
+    classifyProbe, heedfulArguments, Interpreter, Probe, PROBE_SCRIPT, ProbeRun, resolveInterpreter,
+} from '../core/interpreter';
 
 /** The parts of the Python extension's API used here (both its current and its older API). */
 interface PythonExtensionApi {
@@ -115,7 +117,7 @@ export function constraintCatalogue(interpreter: Interpreter): Promise<Constrain
     const key = interpreter.command.join('\0');
     let catalogue = catalogues.get(key);
     if (catalogue === undefined) {
-        catalogue = runPython(interpreter, ['-m', 'heedful', 'constraints', '--format', 'json']).then((run) => {
+        catalogue = runPython(interpreter, heedfulArguments(['constraints', '--format', 'json'])).then((run) => {
             if (run.exitCode !== 0) {
                 throw new Error(`heedful constraints failed: ${(run.stderr || run.stdout).trim().slice(-500)}`);
             }
@@ -135,7 +137,7 @@ export function constraintCatalogue(interpreter: Interpreter): Promise<Constrain
 export async function specVerdicts(interpreter: Interpreter, file: string, specFiles: string[]): Promise<SpecVerdict[]> {
     const out: SpecVerdict[] = [];
     for (const spec of specFiles) {
-        const run = await runPython(interpreter, ['-m', 'heedful', 'check', file, '--format', 'json', '--constraints', spec]);
+        const run = await runPython(interpreter, heedfulArguments(['check', file, '--format', 'json', '--constraints', spec]));
         if (run.exitCode !== 0 && run.exitCode !== 1) {
             traceVerbose(`heedful check ${file} with ${spec}: ${(run.stderr || run.stdout).trim().slice(-300)}`);
             continue; // a missing or malformed spec: the server reports it on the spec file itself

@@ -1,4 +1,4 @@
-// The language client: starts `python -m heedful serve` (stdio) with the chosen interpreter,
+// The language client: starts `python -P -m heedful serve` (stdio) with the chosen interpreter,
 // restarts it when it crashes (a bounded number of times) and on command, and relays the
 // server's `heedful/status` notifications.
 
@@ -24,6 +24,7 @@ import { currentInterpreter, probe } from './python';
 import { getSettings, projectRoot } from './settings';
 import { Interpreter, Probe, serverCommand } from '../core/interpreter';
 import { RestartBudget } from '../core/restartBudget';
+import { describeStop, StderrTail } from '../core/stderrTail';
 import { serverSettings } from '../core/settings';
 import { HeedfulStatus, parseStatus, ServerState } from '../core/status';
 import { SetConstraintsParams } from '../core/conversation';
@@ -49,6 +50,8 @@ export function documentSelector(constraintFiles: string[]): DocumentSelector {
 export class HeedfulClient implements vscode.Disposable {
     private client: LanguageClient | undefined;
     private readonly budget = new RestartBudget();
+    /** What the server wrote on stderr lately: shown when it stops (the output channel has all). */
+    private readonly stderr = new StderrTail();
     private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
     private readonly statusEmitter = new vscode.EventEmitter<HeedfulStatus>();
     private readonly failureEmitter = new vscode.EventEmitter<StartFailure>();
@@ -101,6 +104,7 @@ export class HeedfulClient implements vscode.Disposable {
         traceInfo(`server: ${reason}`);
         await this.stopClient();
         this.budget.reset();
+        this.stderr.clear();
         const folder = projectRoot();
         const settings = getSettings(folder?.uri);
         this.setState('starting');
@@ -125,7 +129,8 @@ export class HeedfulClient implements vscode.Disposable {
         };
         const clientOptions: LanguageClientOptions = {
             documentSelector: documentSelector(settings.constraintFiles),
-            outputChannel: this.outputChannel,
+            // the client writes the server's stderr with `append`: tap it for the error messages
+            outputChannel: tapAppend(this.outputChannel, (text) => this.stderr.append(text)),
             traceOutputChannel: this.outputChannel,
             revealOutputChannelOn: RevealOutputChannelOn.Never,
             initializationOptions: serverSettings(settings),
@@ -133,12 +138,15 @@ export class HeedfulClient implements vscode.Disposable {
             errorHandler: {
                 error: () => ({ action: ErrorAction.Continue }),
                 closed: () => {
+                    const said = this.stderr.text();
+                    this.stderr.clear();
                     if (this.budget.crashed(Date.now())) {
-                        traceWarn(`the server stopped; restarting it (${this.budget.recentCrashes} of ${this.budget.maxRestarts})`);
+                        traceWarn(describeStop(`the server stopped; restarting it (${this.budget.recentCrashes} of ` +
+                            `${this.budget.maxRestarts}).`, said));
                         return { action: CloseAction.Restart, handled: true };
                     }
-                    const problem = `The heedful server stopped ${this.budget.recentCrashes} times in ` +
-                        `${this.budget.windowMs / 60000} minutes; it is not restarted again.`;
+                    const problem = describeStop(`The heedful server stopped ${this.budget.recentCrashes} times in ` +
+                        `${this.budget.windowMs / 60000} minutes; it is not restarted again.`, said);
                     this.setState('failed', problem);
                     void vscode.window.showErrorMessage(`heedful: ${problem}`, 'Restart', 'Show Output').then((choice) => {
                         if (choice === 'Restart') {
@@ -205,7 +213,15 @@ export class HeedfulClient implements vscode.Disposable {
         } catch (error) {
             traceError('the server did not start', error);
             if (this.client === client) {
-                this.setState('failed', `The server did not start: ${error instanceof Error ? error.message : String(error)}`);
+                await new Promise((resolve) => setTimeout(resolve, 200)); // its last stderr lines
+                const problem = describeStop(
+                    `The server did not start: ${error instanceof Error ? error.message : String(error)}.`, this.stderr.text());
+                this.setState('failed', problem);
+                void vscode.window.showErrorMessage(`heedful: ${problem}`, 'Show Output').then((choice) => {
+                    if (choice === 'Show Output') {
+                        this.outputChannel.show();
+                    }
+                });
             }
         }
     }
@@ -297,4 +313,21 @@ export function describeProbe(interpreter: Interpreter, result: Probe): string {
         case 'broken':
             return `heedful cannot be imported with "${command}": ${result.detail}`;
     }
+}
+
+/** `channel`, with every `append` (the language client writes the server's stderr so) also
+ * handed to `tap`; everything else goes to the channel unchanged. */
+function tapAppend(channel: vscode.LogOutputChannel, tap: (text: string) => void): vscode.LogOutputChannel {
+    return new Proxy(channel, {
+        get(target, property) {
+            if (property === 'append') {
+                return (value: string) => {
+                    tap(value);
+                    target.append(value);
+                };
+            }
+            const value: unknown = Reflect.get(target, property, target);
+            return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+    });
 }

@@ -65,15 +65,30 @@ function absoluteExecutable(executable: string, workspaceFolder: string | undefi
     return executable;
 }
 
+/** Python's safe-path flag: the working directory (the workspace, which may hold a `typing.py`
+ * or a clone named `heedful`) is not put on `sys.path`, so it cannot shadow what heedful
+ * imports. Python 3.11+, heedful's minimum (the probe checks the version first). Not `-I`: that
+ * also drops PYTHONPATH and the user's site-packages, where heedful may be installed. */
+export const SAFE_PATH = '-P';
+
 /** The command line that starts the server (vscode-languageclient appends `--stdio`). */
 export function serverCommand(interpreter: Interpreter, logLevel: string): { command: string; args: string[] } {
     const [command, ...prefix] = interpreter.command;
-    return { command, args: [...prefix, '-m', 'heedful', 'serve', '--log-level', logLevel] };
+    return { command, args: [...prefix, SAFE_PATH, '-m', 'heedful', 'serve', '--log-level', logLevel] };
+}
+
+/** The arguments for running `heedful <args>` (the catalogue, checks) with the interpreter. */
+export function heedfulArguments(args: readonly string[]): string[] {
+    return [SAFE_PATH, '-m', 'heedful', ...args];
 }
 
 /** Run with the interpreter to find out whether heedful can be imported, and which Python it is. */
 export const PROBE_SCRIPT = [
-    'import json, sys',
+    // `-c` puts the working directory first on sys.path; the probe runs on any Python (to say
+    // "too old"), so it drops that entry itself before importing anything that could be shadowed
+    'import sys',
+    'sys.path[:] = [p for p in sys.path if p not in ("", ".")]',
+    'import json',
     'info = {"python": list(sys.version_info[:3]), "executable": sys.executable}',
     'try:',
     '    import heedful',

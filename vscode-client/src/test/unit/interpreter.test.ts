@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import {
-    classifyProbe, installArguments, isHeedfulPyproject, PROBE_SCRIPT, ProbeRun, resolveInterpreter, serverCommand,
+    classifyProbe, heedfulArguments, installArguments, isHeedfulPyproject, PROBE_SCRIPT, ProbeRun, resolveInterpreter, serverCommand,
 } from '../../core/interpreter';
 
 describe('resolveInterpreter', () => {
@@ -32,7 +32,13 @@ describe('resolveInterpreter', () => {
 describe('serverCommand', () => {
     it('runs the module with the log level (the client appends --stdio)', () => {
         assert.deepEqual(serverCommand({ command: ['/py', '-X', 'utf8'], source: 'setting' }, 'debug'),
-            { command: '/py', args: ['-X', 'utf8', '-m', 'heedful', 'serve', '--log-level', 'debug'] });
+            { command: '/py', args: ['-X', 'utf8', '-P', '-m', 'heedful', 'serve', '--log-level', 'debug'] });
+    });
+
+    it('keeps the working directory off sys.path, so a workspace typing.py or heedful/ cannot shadow it', () => {
+        assert.ok(serverCommand({ command: ['python3'], source: 'default' }, 'warning').args.indexOf('-P') <
+            serverCommand({ command: ['python3'], source: 'default' }, 'warning').args.indexOf('-m'));
+        assert.deepEqual(heedfulArguments(['constraints']), ['-P', '-m', 'heedful', 'constraints']);
     });
 });
 
