@@ -133,3 +133,22 @@ def java_source(lines: int = 2000, seed: int = 7) -> str:
         n += 1
     parts.append("}\n")
     return "".join(parts)
+
+
+# One comment line per function, right after its header: with `NON_ASCII_COMMENT` every function
+# has a non-ASCII line (the case where byte columns and code-point columns differ), with
+# `ASCII_COMMENT` (the same length in code points) the file is otherwise identical.
+NON_ASCII_COMMENT = "Prüfsumme über die Zeilen: naïve café ✓ €"
+ASCII_COMMENT = "Prufsumme uber die Zeilen: naive cafe v E"
+
+
+def with_function_comments(text: str, comment: str, marker: str = "#") -> str:
+    """`text` with a `marker comment` line after every Python `def` or Java method header."""
+    out = []
+    for line in text.split("\n"):
+        out.append(line)
+        stripped = line.lstrip()
+        if stripped.startswith("def ") or (stripped.startswith("public static ") and stripped.endswith("{")):
+            indent = line[: len(line) - len(stripped)] + "    "
+            out.append(f"{indent}{marker} {comment}")
+    return "\n".join(out)

@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     _add_constraints(sub)
     _add_schema(sub)
-    for module in ("heedful.server.commands", "heedful.replay.commands"):
+    for module in ("heedful.server.commands", "heedful.replay.commands", "heedful.study.commands"):
         try:
             contributed = __import__(module, fromlist=["add_commands"])
         except ModuleNotFoundError as exc:

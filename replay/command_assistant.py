@@ -12,11 +12,14 @@ How a round goes:
 
 1. The command line is split with `shlex` once (no shell: an instruction can never be interpreted
    as shell syntax). In each argument the placeholders `{instruction}`, `{instruction_file}`,
-   `{workspace}`, `{turn}`, `{feedback}` and `{conversation}` are replaced, in one pass (a value is
-   never substituted again; other braces, e.g. JSON, are left alone). The same values are in the environment as
+   `{workspace}`, `{turn}`, `{feedback}` and `{conversation}` (with a model endpoint also
+   `{base_url}`, `{api_key}`, `{model}`) are replaced, in one pass (a value is never substituted
+   again; other braces, e.g. JSON, are left alone); an argument that is exactly `{files}` becomes
+   one argument per file of the conversation. The same values are in the environment as
    HEEDFUL_INSTRUCTION, HEEDFUL_INSTRUCTION_FILE, HEEDFUL_WORKSPACE, HEEDFUL_TURN,
    HEEDFUL_FEEDBACK and HEEDFUL_CONVERSATION, and the instruction is the tool's stdin (a file read
-   to its end, so a tool that never reads stdin cannot block on a full pipe). The instruction file
+   to its end, so a tool that never reads stdin cannot block on a full pipe), or nothing with
+   `stdin="none"` (a tool that reads both its argument and stdin would get it twice). The instruction file
    lives in a temporary folder outside the workspace, so it is never taken for part of the edit.
    For shell pipelines use `sh -c '... "$HEEDFUL_INSTRUCTION" ...'`, not a placeholder inside the
    shell script (that would let the instruction's quotes reach the shell).
@@ -30,12 +33,22 @@ How a round goes:
    that the quiet period does not fit before the deadline, and changed nothing since, is accepted). Either way nothing of the
    tool's process group is left running: after every round the group is killed (processes that
    detached into their own session are out of reach, but they no longer count once we return).
-4. A non-zero exit with no change is an error (exit code and the tail of stderr). A non-zero exit
+4. A non-zero exit with no change is an error (exit code and the tails of stdout and stderr); a
+   tool whose model calls all failed (seen by the proxy) is a retryable tool/model error. A non-zero exit
    *with* changes is accepted: tools often exit non-zero for a warning after a good edit, and the
    verdicts judge the files anyway; the answer text then starts with one line
    `# the command exited with code N; its changes are kept`, which the diff applier skips (it is
    kept in the text, not in `Answer.model`, because the run log records the answer text of every
    round).
+
+Tool presets (replay/tools/: aider, codex, opencode) build the command line, environment, HOME
+and config of each round, and read the tool's own report of a failed edit from its output
+(`Answer.edit_errors`: the round's outcome is then `edit_failed`). With a model endpoint
+(`tool_base_url`) the tool is pointed at the recording model proxy (replay/model_proxy.py), one
+per run, with a fresh key per round: the round's model calls, tokens and timing split go into
+`Answer.tool` and `Answer.usage`. Every round's stdout and stderr are kept whole in
+RUN_DIR/tools/<conversation>/<turn>.log. `interrupt()` (the engine's SIGINT/SIGTERM handler) kills
+every running tool's process group at once.
 
 The files after the edit are read from disk: every UTF-8 text file up to 1 MB, except in `.git`,
 `.heedful`, `__pycache__`, `node_modules` and hidden folders, and except hidden files (tools keep
@@ -165,7 +178,7 @@ class CommandAssistant:
             if "/" not in program and "{" not in program and shutil.which(program) is None:
                 raise HeedfulError(f"the command's program {program!r} is not on PATH")
             if history != "fresh":
-                raise HeedfulError("--tool-history continue needs a tool preset (--assistant aider|codex): "
+                raise HeedfulError("--tool-history continue needs a tool preset (--assistant aider|codex|opencode): "
                                    "a generic command keeps no session heedful could continue")
             self.executable = program
             self.version = None
@@ -186,7 +199,7 @@ class CommandAssistant:
         self.cache_dir = cache_dir
         self.tool_args = tuple(tool_args or ())
         if self.tool_args and self.preset is None:
-            raise HeedfulError("--tool-arg is for a tool preset (--assistant aider|codex); put them in --command")
+            raise HeedfulError("--tool-arg is for a tool preset (--assistant aider|codex|opencode); put them in --command")
         self.run_dir: str | None = None
         self._scratch_root: str | None = None
         self._proxy: Any = None
@@ -309,6 +322,7 @@ class CommandAssistant:
                 env.update(self.preset.env(run))
             else:
                 argv = _expand(self.argv, {**values, **tool_values}, files)
+            env["PWD"] = workspace  # tools that resolve paths against $PWD (opencode) must see the workspace
             env.update(self.env)
             env.update({f"HEEDFUL_{name.upper()}": value for name, value in values.items()})
             if proxy is not None or self.tool_base_url:
@@ -333,7 +347,9 @@ class CommandAssistant:
             raise AssistantError("the replay was interrupted (the tool was killed)", retryable=True)
         model_errors = [c for c in calls.calls if c.error] if calls is not None else []
         answered = calls is not None and any(not c.error for c in calls.calls)
-        if not diff and model_errors and not answered:
+        # the tool failed or never got an answer, and its model failed it: a fault of the model (or
+        # of the way to it) that a later attempt may cure, not of the tool
+        if not diff and model_errors and (code != 0 or not answered):
             raise AssistantError(f"tool/model error: `{self.command}` {_exit_text(code)} and changed no file; "
                                  f"{model_errors[-1].error}{tail}", retryable=any(c.retryable for c in model_errors))
         if not diff and code != 0:

@@ -10,7 +10,7 @@ from typing import Any
 from ..verifiers.errors import HeedfulError
 from .assistants import Assistant, RecordedAssistant, ReferenceAssistant
 
-ASSISTANTS = ("reference", "recorded", "openai", "command", "aider", "codex")  # aider, codex: replay/tools/
+ASSISTANTS = ("reference", "recorded", "openai", "command", "aider", "codex", "opencode")  # presets: replay/tools/
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +24,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     add_sweep(sub)
     add_compare(sub)
+    from .viewer.command import add_command as add_view
+
+    add_view(sub)
 
 
 def _add_replay(sub: argparse._SubParsersAction) -> None:
@@ -44,13 +47,23 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
                         help="prompts, answer extraction, test preprocessing and composition: heedful's own "
                              "(default) or a benchmark's authors' (codeif-bench, multicodeif, ifcodebench); "
                              "recorded in the run header (docs/replay.md, Protocols)")
+    parser.add_argument("--system-prompt", metavar="FILE|none", default=None,
+                        help="another system prompt (a text file) or `none`, over the protocol's; recorded in the "
+                             "protocol identity (docs/replay.md, Protocols)")
+    parser.add_argument("--instruction-template", metavar="TEXT", default=None,
+                        help="another wording of each instruction, with {instruction} (and {turn}), e.g. "
+                             "'Change request {turn}: {instruction}'")
     parser.add_argument("--turns", choices=("each", "single"), default=None,
                         help="each: an instruction per round (default); single: the benchmark's single-turn "
                              "setting, one message with every instruction, judged per instruction (ifcodebench)")
     parser.add_argument("--evaluator", metavar="PATH",
-                        help="the benchmark authors' evaluator file that --protocol ifcodebench scores with (their "
-                             "ifcodebench/utils.py; default: $HEEDFUL_IFCODEBENCH_VALIDATOR); run only in the sandbox, "
-                             "its sha256 recorded in the run header (docs/protocols.md)")
+                        help="the benchmark authors' evaluator that --protocol ifcodebench or multicodeif scores with "
+                             "(ifcodebench/utils.py, default $HEEDFUL_IFCODEBENCH_VALIDATOR, run only in the sandbox; "
+                             "MultiCodeIF's evaluation/ folder, default $HEEDFUL_MULTICODEIF_EVALUATION); its sha256 "
+                             "recorded in the run header (docs/protocols.md)")
+    parser.add_argument("--evaluator-python", metavar="PATH",
+                        help="the Python of the authors' environment that runs MultiCodeIF's checkers (default: "
+                             ".venv-multicodeif, created by benchmarks/multicodeif_env.sh when missing)")
     parser.add_argument("--concurrency", "-j", type=int, default=1, metavar="N",
                         help="conversations in parallel, each with its own workspace and server (default 1)")
     parser.add_argument("--only", nargs="+", metavar="ID", help="only these conversations")
@@ -96,7 +109,7 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     tool.add_argument("--stdin", dest="tool_stdin", choices=("instruction", "none"), default=None,
                       help="the tool's stdin: the instruction (default for --command) or nothing")
     presets = parser.add_argument_group(
-        "tool presets (--assistant aider|codex) and the recording model proxy (docs/replay.md, Copilot tools)")
+        "tool presets (--assistant aider|codex|opencode) and the recording model proxy (docs/replay.md, Copilot tools)")
     presets.add_argument("--tool-model", metavar="MODEL", help="the tool's model, e.g. openai/NAME")
     presets.add_argument("--tool-base-url", metavar="URL",
                          help="the tool's OpenAI-compatible endpoint; the tool talks to heedful's recording proxy, "
@@ -145,7 +158,7 @@ def make_assistant(args: argparse.Namespace) -> Assistant:
         if args.timeout is not None:
             options["timeout"] = args.timeout
         return OpenAIAssistant(**options)
-    if kind in ("command", "aider", "codex"):
+    if kind in ("command", "aider", "codex", "opencode"):
         from .command_assistant import CommandAssistant
 
         if kind == "command" and not args.tool_command:
@@ -215,6 +228,7 @@ def run_replay(args: argparse.Namespace) -> int:
                               only=args.only, limit=args.limit, progress=not args.quiet,
                               dataset_format=args.dataset_format, judge=judge, wait_for_lock=args.wait,
                               protocol=args.protocol, turns=args.turns, evaluator=args.evaluator,
+                              evaluator_python=args.evaluator_python, prompts=_prompt_options(args),
                               honour_assistant_suppressions=args.honour_assistant_suppressions,
                               max_consecutive_errors=args.max_consecutive_errors, skip_bad_lines=args.skip_bad_lines,
                               probe=args.probe)
@@ -222,6 +236,14 @@ def run_replay(args: argparse.Namespace) -> int:
         raise HeedfulError(f"--max-consecutive-errors must be 0 or more, got {args.max_consecutive_errors}")
     return _run_and_report(ReplayEngine(args.dataset, assistant, args.out, settings, warn=_warn), args.out, args.no_report,
                            skip_bad_lines=args.skip_bad_lines)
+
+
+def _prompt_options(args: argparse.Namespace) -> Any:
+    """--system-prompt and --instruction-template as PromptOptions (None when neither is given)."""
+    from .prompt_variants import PromptOptions, read_system_prompt
+
+    options = PromptOptions(read_system_prompt(args.system_prompt), args.instruction_template)
+    return None if options.is_default() else options
 
 
 def _warn(message: str) -> None:
@@ -341,8 +363,10 @@ def _add_rescore(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--protocol", choices=_protocol_names(), default=None,
                         help="the run's protocol (default: the one in its header); another one is refused")
     parser.add_argument("--evaluator", metavar="PATH",
-                        help="the authors' evaluator for a run under --protocol ifcodebench "
-                             "(default: $HEEDFUL_IFCODEBENCH_VALIDATOR)")
+                        help="the authors' evaluator for a run under --protocol ifcodebench or multicodeif "
+                             "(default: $HEEDFUL_IFCODEBENCH_VALIDATOR / $HEEDFUL_MULTICODEIF_EVALUATION)")
+    parser.add_argument("--evaluator-python", metavar="PATH",
+                        help="the Python of the authors' environment (MultiCodeIF; default: .venv-multicodeif)")
     parser.add_argument("--no-report", action="store_true")
     parser.add_argument("--quiet", "-q", action="store_true")
     parser.add_argument("--wait", action="store_true", help="if another run is playing NEW_RUN_DIR, wait for it")
@@ -371,7 +395,11 @@ def run_rescore(args: argparse.Namespace) -> int:
 
     recorded = header_protocol(header)
     # the answers were produced under the run's prompts: judging them under another protocol mixes two
-    check_same(recorded, get_protocol(args.protocol or recorded.get("name"), recorded.get("turns")),
+    from .prompt_variants import from_identity, with_prompts
+
+    prompts = from_identity(recorded)  # the run's prompt options (--system-prompt, a sweep's [[prompt]])
+    wanted = get_protocol(args.protocol or recorded.get("name"), recorded.get("turns"))
+    check_same(recorded, with_prompts(wanted, prompts) if prompts is not None else wanted,
                f"rescore {args.run_dir}")
     out = args.out or os.path.join(args.run_dir, "rescored")
     played = sorted({r["conversation"] for r in log.records if r.get("conversation")})
@@ -382,6 +410,7 @@ def run_rescore(args: argparse.Namespace) -> int:
                               debounce_ms=(header.get("settings") or {}).get("debounce_ms", 0),
                               progress=not args.quiet, wait_for_lock=args.wait, protocol=str(recorded.get("name")),
                               turns=recorded.get("turns"), evaluator=args.evaluator,
+                              evaluator_python=args.evaluator_python, prompts=prompts,
                               honour_assistant_suppressions=bool((header.get("settings") or {})
                                                                  .get("honour_assistant_suppressions")))
     assistant = RecordedAssistant(log_path(args.run_dir))

@@ -105,6 +105,7 @@ class _Run:
     mode: str
     protocol: str
     unit_prefix: str
+    prompt: str = "default"
 
 
 def find_runs(paths: Sequence[str]) -> list[_Run]:
@@ -117,7 +118,7 @@ def find_runs(paths: Sequence[str]) -> list[_Run]:
             for cell in read_manifest(path):
                 if os.path.isfile(os.path.join(cell.run_dir, "log.jsonl")):
                     part = cell.dataset.dataset + (f"/{cell.dataset.part}" if cell.dataset.part else "")
-                    runs.append(_Run(cell.run_dir, cell.model.name, cell.mode, cell.protocol, part))
+                    runs.append(_Run(cell.run_dir, cell.model.name, cell.mode, cell.protocol, part, cell.prompt.name))
         elif os.path.isfile(os.path.join(path, "log.jsonl")):
             runs.append(_Run(path, "", "", "", ""))  # labelled from its header once read
         else:
@@ -145,18 +146,25 @@ def _label_run(run: _Run, results: RunResults) -> _Run:
 
 # -- collecting per-conversation values -----------------------------------------------------------
 
-def collect(paths: Sequence[str]) -> list[ModelResults]:
+def collect(paths: Sequence[str], by: str = "model") -> list[ModelResults]:
     """Every run's per-conversation values, grouped by model (and by mode and protocol when the
-    runs differ in them: pooling a static and a dynamic run would compare nothing)."""
+    runs differ in them: pooling a static and a dynamic run would compare nothing); `by="run"`
+    keeps every run directory apart (labelled by its folder name)."""
     loaded = []
     for run in find_runs(paths):
         results = load_results(run.run_dir)
-        loaded.append((_label_run(run, results), results))
+        run = _label_run(run, results)
+        if by == "run":
+            run = _Run(run.run_dir, os.path.basename(os.path.normpath(run.run_dir)), run.mode, run.protocol,
+                       run.unit_prefix)
+        loaded.append((run, results))
     vary_mode = len({r.mode for r, _ in loaded}) > 1
     vary_protocol = len({r.protocol for r, _ in loaded}) > 1
+    vary_prompt = len({r.prompt for r, _ in loaded}) > 1
     models: dict[str, ModelResults] = {}
     for run, results in loaded:
-        label = run.model + (f" {run.mode}" if vary_mode else "") + (f" [{run.protocol}]" if vary_protocol else "")
+        label = (run.model + (f" {run.mode}" if vary_mode else "") + (f" [{run.protocol}]" if vary_protocol else "")
+                 + (f" +{run.prompt}" if vary_prompt else ""))
         model = models.setdefault(label, ModelResults(label))
         model.runs.append(run.run_dir)
         _add_run(model, run.unit_prefix, results)
@@ -237,9 +245,9 @@ def _unit_means(model: ModelResults, metric: str) -> dict[str, float]:
     return {unit: _mean(values[metric]) for unit, values in model.values.items() if values.get(metric)}
 
 
-def compare(paths: Sequence[str]) -> Comparison:
+def compare(paths: Sequence[str], by: str = "model") -> Comparison:
     """The comparison of every model found in `paths`."""
-    models = collect(paths)
+    models = collect(paths, by)
     table = {m.label: {metric: estimate(list(_unit_means(m, metric).values())) for metric in METRICS}
              for m in models}
     paired = []
@@ -328,19 +336,22 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "compare", help="compare models across runs and sweeps, with confidence intervals",
         description="A table of models x metrics (IA, CA, IFR, SSR, HSR, edit-format and boundary errors) with "
-                    "bootstrap 95 %% confidence intervals over conversations, a paired test of each model against "
+                    "bootstrap 95 % confidence intervals over conversations, a paired test of each model against "
                     "the first on their shared conversations, and overlay plots (per-turn IA/CA/IFR with CI bands "
                     "and n per point, IA per category) as PNG and SVG.")
     parser.add_argument("paths", nargs="+", metavar="RUN_OR_SWEEP", help="run directories and sweep folders")
     parser.add_argument("--format", "-f", choices=("text", "markdown", "json"), default="text")
     parser.add_argument("--out", "-o", metavar="DIR",
                         help="where the plots and compare.json go (default: the first folder's compare/)")
+    parser.add_argument("--by", choices=("model", "run"), default="model",
+                        help="model: pool a model's runs (seeds, samples, dataset parts; default); run: every run "
+                             "directory apart")
     parser.add_argument("--no-plots", action="store_true")
     parser.set_defaults(run=run_compare)
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    comparison = compare(args.paths)
+    comparison = compare(args.paths, args.by)
     document = to_json(comparison)
     if args.format == "json":
         sys.stdout.write(json.dumps(document, indent=2) + "\n")

@@ -265,7 +265,10 @@ def _apply_whole_files(answer: str, files: dict[str, str], default_path: str | N
         if path is None:
             before = answer[:match.start()].rstrip("\n").rsplit("\n", 1)[-1]
             found = _FILENAME_LINE.match(before)
-            path = _known_path(found.group("path"), files, loose=True) if found else None
+            # a file name on its own line right above the block names the file, a new one too
+            # (the system prompt's form 1); loose matching maps it to a task file where it can
+            path = (_known_path(found.group("path"), files, loose=True)
+                    or _known_path(found.group("path"), files)) if found else None
         named.append((index, path or "", match.group("body")))
     if all(not path for _, path, _ in named):
         if default_path is None:

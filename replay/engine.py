@@ -48,7 +48,7 @@ from .server_pool import ServerPool
 from .extraction import ExtractionRule, entry_points
 from .prompts import SYSTEM_PROMPT
 from .protocols import DEFAULT as DEFAULT_PROTOCOL, Protocol, describe, get_protocol, header_protocol
-from .upstream_evaluators import EvaluatorRunner, load_evaluator, protocol_verdict
+from .upstream_evaluators import load_evaluator, make_runner, protocol_verdict
 from .provenance import dataset_digest, run_versions, git_revision
 from .runlog import RunLock, RunLog, RunLogError, RunLogWriter, log_path, read_log
 from .scheduler import MODES, DoneRound, next_round
@@ -74,6 +74,7 @@ class ReplaySettings:
     protocol: str = DEFAULT_PROTOCOL  # prompts, extraction, preprocessing, test composition (replay/protocols/)
     turns: str | None = None  # the protocol's turn setting: "each" or "single" (None: the protocol's own)
     evaluator: str | None = None  # the authors' evaluator file a protocol's verdicts need (replay/upstream_evaluators.py)
+    evaluator_python: str | None = None  # the authors' environment's interpreter (MultiCodeIF's; None: .venv-multicodeif)
     wait_for_lock: bool = False  # another run holds RUN_DIR: wait for it (--wait) instead of refusing
     # integrity (design §8): suppression comments the assistant writes silence nothing and are
     # reported, unless this is set (--honour-assistant-suppressions)
@@ -84,6 +85,7 @@ class ReplaySettings:
     skip_bad_lines: bool = False
     probe: bool = True  # ask the assistant's endpoint once before the first conversation
     labels: dict[str, Any] | None = None  # a sweep cell's parameters, recorded in the header (replay/sweep.py)
+    prompts: Any = None  # replay/prompt_variants.py PromptOptions over the protocol's prompts (None: its own)
 
     def identity(self) -> dict[str, Any]:
         """The settings that change what a run measures: a resume must keep them."""
@@ -171,10 +173,14 @@ class ReplayEngine:
         self.warn = warn or (lambda message: None)
         self.cache = ResponseCache(settings.cache_dir) if settings.cache_dir else None
         self.protocol: Protocol = get_protocol(settings.protocol, settings.turns)
+        if settings.prompts is not None:
+            from .prompt_variants import with_prompts
+
+            self.protocol = with_prompts(self.protocol, settings.prompts)
         self.exec_runner = ExecRunner(preprocess=self.protocol.preprocess, limits=self.protocol.test_limits())
         # before anything runs: a protocol scored by the authors' evaluator never runs without it
         evaluator = load_evaluator(self.protocol.name, self.protocol.evaluator, settings.evaluator)
-        self.upstream = EvaluatorRunner(evaluator) if evaluator is not None else None
+        self.upstream = make_runner(evaluator, settings.evaluator_python) if evaluator is not None else None
         self._entry_points: dict[str, tuple[str, ...]] = {}
         self._judged: dict[str, dict[str, Any]] = {}
         self.writer: RunLogWriter | None = None
@@ -526,6 +532,8 @@ class ReplayEngine:
         edit_report = _merge_edit_reports([statuses[p].get("edit") for p in changed if p in statuses])
         unparsed = unparsed_files(changed, statuses)
         own = verdicts.get(str(turn), {}).get("status")
+        if self.protocol.turns == "single" and any(v.get("status") == "fail" for v in verdicts.values()):
+            own = "fail"  # the one round asked for every instruction: any of them failing needs feedback
         broken = [int(t) for t, v in verdicts.items() if int(t) in state.satisfied_ever and v["status"] == "fail"]
         needs_feedback = turn >= 1 and (own == "fail" or bool(broken))
         record: dict[str, Any] = {

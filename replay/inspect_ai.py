@@ -17,7 +17,9 @@ without the extra never loads it.
   each turn's instruction as a user message, applies each answer to the conversation's files as the
   replay engine does (replay/edits.py: whole files, SEARCH/REPLACE, unified diffs), and judges the
   files after each turn against the constraints in force (lifecycle included) and, for Python,
-  the turn's tests in the sandbox. `conversation_scorer()` gives one value per turn (`turn_N`: the
+  the turn's tests in the sandbox. As in replay, what the model writes cannot change how it is
+  judged: suppression comments it adds silence nothing, and the tests never see the config or test
+  files it writes. `conversation_scorer()` gives one value per turn (`turn_N`: the
   answer of turn N satisfies instruction N) and the verdicts as metadata, from which the metrics
   `ia`, `ca`, `ifr`, `ssr` and `hsr` are computed exactly as `heedful report` does
   (replay/metrics.py).
@@ -41,7 +43,7 @@ from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 from inspect_ai.scorer import Metric, SampleScore, Score, Target, mean, metric, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from ..verifiers.engine import check_source
+from ..verifiers.engine import check_source, directive_lines
 from ..verifiers.errors import HeedfulError
 from ..verifiers.languages import language_for_path
 from ..verifiers.model import Status, Verdict
@@ -51,6 +53,7 @@ from ..verifiers.spec import constraint_from_table, load_spec_document
 from .conversation import Conversation, constraints_in_force, load_conversations
 from .edits import apply_answer
 from .extraction import choose
+from .integrity import judged_files
 from .metrics import TurnResult, compute
 from .prompts import SYSTEM_PROMPT, instruction_message, task_message
 
@@ -112,13 +115,15 @@ def heedful_scorer(constraints: str | os.PathLike[str] | Sequence[dict[str, Any]
         answer = state.output.completion if state.output else ""
         extraction = choose(answer, lang)
         code = extraction.code or ""
-        verdicts = check_source(Source(code, lang), in_force)
+        # integrity (design §8): every suppression comment in the answer is the model's own, so none
+        # of them silences anything
+        verdicts = check_source(Source(code, lang), in_force, distrusted=directive_lines(code))
         values: dict[str, float] = {}
         explanation: list[str] = [] if extraction.code else [f"no code in the answer ({extraction.reason})"]
         taken: dict[str, int] = {}
         for verdict in verdicts:
             key = _key(verdict.constraint, taken)
-            if verdict.status is Status.NA:
+            if verdict.status is Status.NOT_APPLICABLE:
                 explanation.append(f"{key}: n/a ({verdict.reason or 'not for this language'})")
                 continue
             values[key] = 1.0 if verdict.passed else 0.0
@@ -157,8 +162,10 @@ def _verdicts_by_turn(conversation: Conversation, files: dict[str, str], turn: i
         applicable = [c for c in constraints if language in c.type.languages]
         if not applicable:
             continue
-        for verdict in check_source(Source(text, language, path), applicable):
-            if verdict.status is Status.NA:
+        # the suppressions the answers added (beyond the task's own files) silence nothing (design §8)
+        distrusted = directive_lines(text) - directive_lines(conversation.files.get(path, ""))
+        for verdict in check_source(Source(text, language, path), applicable, distrusted=distrusted):
+            if verdict.status is Status.NOT_APPLICABLE:
                 continue
             introduced = verdict.constraint.turn or 0
             grouped.setdefault(introduced, []).append(verdict)
@@ -179,7 +186,8 @@ async def _judge_turn(conversation: Conversation, files: dict[str, str], turn: i
                 results.append(verdict.passed)
                 failing += [f"{verdict.constraint.id}: {line}" for line in _violation_lines(verdict)]
         if spec.tests and spec.judged_by != "constraints" and runner is not None:
-            for outcome in await runner.run(conversation, files, spec.tests):
+            # config and test files the answers wrote are never used: the tests see the dataset's
+            for outcome in await runner.run(conversation, judged_files(conversation.files, files), spec.tests):
                 if outcome.get("status") != "skipped":
                     results.append(outcome.get("status") == "pass")
                     if outcome.get("status") != "pass":
@@ -338,6 +346,8 @@ def conversation_scorer() -> Any:
         turns = state.store.get(STORE_KEY)
         if turns is None:
             raise HeedfulError(f"sample {state.sample_id!r}: conversation_scorer needs conversation_solver's verdicts")
+        # a store read back from a log has string keys: `inspect score` re-scores from one
+        turns = [{**t, "satisfied": {int(k): bool(v) for k, v in t["satisfied"].items()}} for t in turns]
         values = {f"turn_{t['turn']}": 1.0 if t["satisfied"][t["turn"]] else 0.0
                   for t in turns if t["turn"] in t["satisfied"]}
         lines = []

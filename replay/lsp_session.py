@@ -104,6 +104,18 @@ class ServerSession:
         async def on_status(params: Any) -> None:
             await self._on_status(params)
 
+        # What the server tells the user (a scope naming nothing, a spec error): kept, so that
+        # pygls does not log "Ignoring notification" for each, and so an error can quote them.
+        self.messages: collections.deque[str] = collections.deque(maxlen=STDERR_LINES_KEPT)
+
+        @self.client.feature(types.WINDOW_SHOW_MESSAGE)
+        def on_show_message(params: types.ShowMessageParams) -> None:
+            self.messages.append(params.message)
+
+        @self.client.feature(types.WINDOW_LOG_MESSAGE)
+        def on_log_message(params: types.LogMessageParams) -> None:
+            self.messages.append(params.message)
+
     async def __aenter__(self) -> Self:
         await self.client.start_io(*self.command, cwd=self.workspace)
         process = self.client._server

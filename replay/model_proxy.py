@@ -37,7 +37,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp import (
+    ClientError,
+    ClientOSError,
+    ClientSession,
+    ClientTimeout,
+    ServerDisconnectedError,
+    web,
+)
 
 from ..verifiers.errors import HeedfulError
 
@@ -278,18 +285,19 @@ class ModelProxy:
         chunks: list[bytes] = []
         first_byte: float | None = None
         try:
-            async with self._client.request(request.method, url, data=raw or None, headers=headers) as upstream:
+            async with await self._send(request.method, url, raw, headers) as upstream:
                 response = web.StreamResponse(status=upstream.status)
                 for name in ("Content-Type", "Retry-After"):
                     if name in upstream.headers:
                         response.headers[name] = upstream.headers[name]
-                await response.prepare(request)
+                tool = _Downstream(request, response)  # the tool may hang up early: the call is still recorded
+                await tool.send(None)
                 async for chunk in upstream.content.iter_any():
                     if first_byte is None:
                         first_byte = time.monotonic() - started
                     chunks.append(chunk)
-                    await response.write(chunk)
-                await response.write_eof()
+                    await tool.send(chunk)
+                await tool.send(b"")
                 status = upstream.status
                 content_type = upstream.headers.get("Content-Type", "")
         except (TimeoutError, ClientError, OSError) as exc:
@@ -310,6 +318,17 @@ class ModelProxy:
         if cache_file and status < 400:
             _write_atomic(cache_file, json.dumps({"status": status, "content_type": content_type, "body": text}))
         return response
+
+    async def _send(self, method: str, url: str, raw: bytes, headers: dict[str, str]) -> Any:
+        """The upstream response, sent once more if the connection dropped before any answer: a
+        pooled keep-alive connection the server had already closed (ServerDisconnectedError)
+        would otherwise fail a tool's request for nothing. Nothing was answered, so a second
+        attempt cannot duplicate a completion."""
+        assert self._client is not None
+        try:
+            return await self._client.request(method, url, data=raw or None, headers=headers)
+        except (ServerDisconnectedError, ClientOSError):
+            return await self._client.request(method, url, data=raw or None, headers=headers)
 
     async def _from_cache(self, request: web.Request, cache_file: str, current: _Round, body: Any, stream: bool,
                           model: str | None, started: float) -> web.StreamResponse:
@@ -345,6 +364,30 @@ _VOLATILE_TEXT = (
     (re.compile(r"Chunk ID: [0-9a-f]+"), "Chunk ID: ?"),
     (re.compile(r"Wall time: [0-9.]+ seconds"), "Wall time: ? seconds"),
 )
+
+
+class _Downstream:
+    """Writes the upstream response to the tool; a tool that closed its connection (it gave up,
+    or read what it needed) only stops the writing, never the recording of the model's answer."""
+
+    def __init__(self, request: web.Request, response: web.StreamResponse) -> None:
+        self.request = request
+        self.response = response
+        self.gone = False
+
+    async def send(self, chunk: bytes | None) -> None:
+        """None: the headers; b"": the end; else a chunk of the body."""
+        if self.gone:
+            return
+        try:
+            if chunk is None:
+                await self.response.prepare(self.request)
+            elif chunk == b"":
+                await self.response.write_eof()
+            else:
+                await self.response.write(chunk)
+        except (ConnectionError, ClientError, RuntimeError):
+            self.gone = True
 
 
 def request_key(method: str, path: str, raw: bytes, replace: list[str] | tuple[str, ...] = ()) -> str:

@@ -93,6 +93,10 @@ class OpenAIAssistant:
         reserved = sorted(set(self.request_options) & {"model", "messages", "stream"})
         if reserved:
             raise HeedfulError(f"--request-option {reserved[0]}: heedful sets this field itself")
+        if self.request_options.get("n", 1) != 1:
+            # only the first choice would be read: several samples per prompt are a sweep's `samples`
+            raise HeedfulError("--request-option n: one answer per request is read; for several samples per "
+                               "prompt use a sweep's `samples = N` (docs/sweep.md)")
         self.last_finish_reason: str | None = None  # of the last answer ("stop", "length", ...)
         api_key = os.environ.get(api_key_env) or None
         if api_key is None:

@@ -43,8 +43,9 @@ def plot_png(metrics: RunMetrics, attribute: str, title: str, ylabel: str) -> by
     # 4 of 7), so a reader can tell a 100 % of one conversation from a 100 % of fifty
     for turn, value, m in zip(turns, values, metrics.per_turn):
         if not math.isnan(value):
-            ax.annotate(f"n={m.conversations}", (turn, value), textcoords="offset points", xytext=(0, 7),
-                        ha="center", fontsize="x-small", color="dimgray")
+            below = value > 85  # under the point near the top, clear of the title
+            ax.annotate(f"n={m.conversations}", (turn, value), textcoords="offset points",
+                        xytext=(0, -12 if below else 7), ha="center", fontsize="x-small", color="dimgray")
     categories = metrics.per_category_turns if len(metrics.per_category_turns) <= MAX_CATEGORY_LINES else {}
     for category, per_turn in categories.items():
         cat_turns, cat_values = _series(per_turn, attribute)
@@ -123,8 +124,10 @@ def compare_turns_figure(comparison: Any) -> Any:
             ax.plot(turns, means, marker="o", color=color, label=label, clip_on=False)
             ax.fill_between(turns, lows, highs, color=color, alpha=0.18, linewidth=0)
             for t, mean, (_, e) in zip(turns, means, points):
-                ax.annotate(f"{e.n}", (t, mean), textcoords="offset points", xytext=(0, 6 + 8 * index),
-                            ha="center", fontsize="x-small", color=color)
+                step = 6 + 8 * index  # one row per model, so the numbers of overlapping lines stay apart
+                ax.annotate(f"{e.n}", (t, mean), textcoords="offset points",
+                            xytext=(0, -step - 6 if mean > 80 else step), ha="center", fontsize="x-small",
+                            color=color)
         ax.set_title(CURVE_TITLES[metric] + "\n(band: bootstrap 95 % CI; numbers: n conversations)",
                      fontsize="small")
         ax.set_xlabel("turn")

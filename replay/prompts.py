@@ -10,7 +10,7 @@ the instruction a user would write.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .conversation import Conversation, Turn
 

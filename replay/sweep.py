@@ -35,10 +35,12 @@ MANIFEST_FORMAT = "heedful.sweep/1"
 ASSISTANT_KINDS = ("openai", "reference")
 DEFAULT_GLOB = "*.jsonl"
 _TOP_KEYS = {"out", "modes", "seeds", "samples", "protocols", "concurrency", "executor", "ray_address",
-             "max_consecutive_errors", "skip_bad_lines", "model", "dataset", "limit"}
+             "max_consecutive_errors", "skip_bad_lines", "model", "dataset", "limit", "prompt"}
 _MODEL_KEYS = {"name", "assistant", "base_url", "model", "api_key_env", "temperature", "max_tokens", "timeout",
                "retries", "request_options"}
 _DATASET_KEYS = {"name", "path", "format", "glob", "limit"}
+_PROMPT_KEYS = {"name", "system_prompt", "system_prompt_file", "instruction_template"}
+DEFAULT_PROMPT = "default"
 
 
 class SweepError(HeedfulError):
@@ -59,6 +61,22 @@ class ModelSpec:
     timeout: float | None = None
     retries: int = 5
     request_options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    """One prompt variant of the grid (`[[prompt]]`): the protocol's own prompts when all unset;
+    `system_prompt = ""` removes the system prompt."""
+
+    name: str = DEFAULT_PROMPT
+    system_prompt: str | None = None
+    instruction_template: str | None = None
+
+    def options(self) -> Any:
+        from .prompt_variants import PromptOptions
+
+        options = PromptOptions(self.system_prompt, self.instruction_template)
+        return None if options.is_default() else options
 
 
 @dataclass(frozen=True)
@@ -83,27 +101,29 @@ class SweepCell:
     seed: int | None
     sample: int
     run_dir: str  # absolute
+    prompt: PromptSpec = PromptSpec()
 
     @property
     def key(self) -> str:
         """The cell's folder name: its parameters alone, so a re-run finds it again."""
-        return cell_key(self.model.name, self.dataset, self.mode, self.protocol, self.seed, self.sample)
+        return cell_key(self.model.name, self.dataset, self.mode, self.protocol, self.seed, self.sample,
+                        self.prompt.name)
 
     def labels(self) -> dict[str, Any]:
         """What the run header records as `sweep` (and `heedful compare` groups by)."""
         return {"cell": self.key, "model": self.model.name, "dataset": self.dataset.dataset,
                 "part": self.dataset.part, "mode": self.mode, "protocol": self.protocol, "seed": self.seed,
-                "sample": self.sample}
+                "sample": self.sample, "prompt": self.prompt.name}
 
     def to_json(self) -> dict[str, Any]:
         return {"labels": self.labels(), "model": asdict(self.model), "dataset": asdict(self.dataset),
-                "run_dir": self.run_dir}
+                "prompt": asdict(self.prompt), "run_dir": self.run_dir}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SweepCell:
         labels = data["labels"]
         return cls(ModelSpec(**data["model"]), DatasetPart(**data["dataset"]), labels["mode"], labels["protocol"],
-                   labels["seed"], labels["sample"], data["run_dir"])
+                   labels["seed"], labels["sample"], data["run_dir"], PromptSpec(**data.get("prompt") or {}))
 
 
 @dataclass(frozen=True)
@@ -141,6 +161,7 @@ class CellOutcome:
     dataset_errors: list[str] = field(default_factory=list)
     stopped: str | None = None
     error: str | None = None  # the cell could not run at all
+    resubmitted: int = 0  # times a cluster executor started the cell again after its worker died
 
     def ok(self, skip_bad_lines: bool) -> bool:
         return not (self.error or self.stopped or self.failed or (self.dataset_errors and not skip_bad_lines))
@@ -153,10 +174,12 @@ def _slug(text: str) -> str:
     return _SAFE.sub("-", text).strip("-") or "x"
 
 
-def cell_key(model: str, dataset: DatasetPart, mode: str, protocol: str, seed: int | None, sample: int) -> str:
+def cell_key(model: str, dataset: DatasetPart, mode: str, protocol: str, seed: int | None, sample: int,
+             prompt: str = DEFAULT_PROMPT) -> str:
     name = dataset.dataset + (f"-{dataset.part}" if dataset.part else "")
-    return "__".join([_slug(model), _slug(name), mode, _slug(protocol), f"seed{'none' if seed is None else seed}",
-                      f"sample{sample}"])
+    protocol_name = protocol if prompt == DEFAULT_PROMPT else f"{protocol}+{prompt}"
+    return "__".join([_slug(model), _slug(name), mode, _slug(protocol_name),
+                      f"seed{'none' if seed is None else seed}", f"sample{sample}"])
 
 
 # -- reading the sweep file ---------------------------------------------------------------------
@@ -189,6 +212,10 @@ def load_sweep(path: str, out: str | None = None) -> Sweep:
     for protocol in protocols:
         if protocol not in NAMES:
             raise SweepError(f"{path}: protocols: unknown protocol {protocol!r} (one of: {', '.join(NAMES)})")
+    prompts = [_prompt(path, base, i, entry) for i, entry in enumerate(data.get("prompt") or [{}])]
+    prompt_names = [p.name for p in prompts]
+    if len(set(prompt_names)) != len(prompt_names):
+        raise SweepError(f"{path}: two [[prompt]] entries have the same name; names must differ")
     seeds: list[int | None] = list(_list(path, data, "seeds", [], int)) if "seeds" in data else [None]
     samples = data.get("samples", 1)
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
@@ -204,11 +231,12 @@ def load_sweep(path: str, out: str | None = None) -> Sweep:
         for dataset in datasets:
             for mode in modes:
                 for protocol in protocols:
-                    for seed in seeds:
-                        for sample in range(1, samples + 1):
-                            key = cell_key(model.name, dataset, mode, protocol, seed, sample)
-                            cells.append(SweepCell(model, dataset, mode, protocol, seed, sample,
-                                                   os.path.join(out_dir, key)))
+                    for prompt in prompts:
+                        for seed in seeds:
+                            for sample in range(1, samples + 1):
+                                key = cell_key(model.name, dataset, mode, protocol, seed, sample, prompt.name)
+                                cells.append(SweepCell(model, dataset, mode, protocol, seed, sample,
+                                                       os.path.join(out_dir, key), prompt))
     return Sweep(os.path.abspath(path), out_dir, cells, options, executor, data.get("ray_address"))
 
 
@@ -261,6 +289,38 @@ def _model(path: str, index: int, entry: dict[str, Any]) -> ModelSpec:
     known = {k: entry[k] for k in ("base_url", "model", "api_key_env", "temperature", "max_tokens", "timeout",
                                    "retries") if k in entry}
     return ModelSpec(name=name, assistant=assistant, request_options=dict(options), **known)
+
+
+def _prompt(path: str, base: str, index: int, entry: Any) -> PromptSpec:
+    where = f"[[prompt]] #{index + 1}"
+    if not isinstance(entry, dict):
+        raise SweepError(f"{path}: {where}: must be a table")
+    _unknown(path, where, entry, _PROMPT_KEYS)
+    if not entry:
+        return PromptSpec()
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise SweepError(f"{path}: {where}: needs a name (it names the cells' folders)")
+    system_prompt = entry.get("system_prompt")
+    if "system_prompt_file" in entry:
+        if system_prompt is not None:
+            raise SweepError(f"{path}: {where} ({name}): give system_prompt or system_prompt_file, not both")
+        file = os.path.join(base, str(entry["system_prompt_file"]))
+        try:
+            with open(file, encoding="utf-8") as handle:
+                system_prompt = handle.read().strip()
+        except OSError as exc:
+            raise SweepError(f"{path}: {where} ({name}): {file}: {exc.strerror or exc}") from None
+    template = entry.get("instruction_template")
+    if template is not None:
+        from .prompt_variants import check_template
+        from .protocols import ProtocolError
+
+        try:
+            check_template(str(template))
+        except ProtocolError as exc:
+            raise SweepError(f"{path}: {where} ({name}): {exc}") from None
+    return PromptSpec(name, system_prompt, template)
 
 
 def _dataset_parts(path: str, base: str, index: int, entry: dict[str, Any]) -> list[DatasetPart]:
@@ -317,6 +377,7 @@ def run_cell(cell: SweepCell, options: RunOptions, on_round: Any = None) -> Cell
                                   limit=cell.dataset.limit or options.limit,
                                   max_consecutive_errors=options.max_consecutive_errors,
                                   skip_bad_lines=options.skip_bad_lines, labels=cell.labels(),
+                                  prompts=cell.prompt.options(),
                                   probe=False)  # the sweep probed each model once before the first cell
         engine = ReplayEngine(cell.dataset.path, make_assistant(cell.model, cell.seed), cell.run_dir, settings,
                               on_round=on_round)

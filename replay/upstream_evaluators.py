@@ -28,6 +28,9 @@ What the sandboxed runner computes, exactly as upstream's code does it (it calls
 An instruction's verdict is `pass` when every check the importer placed on it passes, `fail` when
 one does not, `unchecked` when upstream has no check for it, and `error` when the sandbox itself
 could not run (never a pass).
+
+MultiCodeIF's evaluator (`--protocol multicodeif`) is a folder run in the authors' own environment,
+not the sandbox: `load_evaluator` and `make_runner` hand it to replay/upstream_multicodeif.py.
 """
 
 from __future__ import annotations
@@ -39,13 +42,20 @@ import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..verifiers.errors import HeedfulError
 from .conversation import Conversation
 from .exec_checks import program_text
 
-ENVIRONMENT = {"ifcodebench": "HEEDFUL_IFCODEBENCH_VALIDATOR"}  # protocol's evaluator -> where it may be given
+if TYPE_CHECKING:
+    from .upstream_multicodeif import MultiCodeIFVerdicts
+
+ENVIRONMENT = {"ifcodebench": "HEEDFUL_IFCODEBENCH_VALIDATOR",  # protocol's evaluator -> where it may be given
+               "multicodeif": "HEEDFUL_MULTICODEIF_EVALUATION"}
+# what the user is asked to give, per evaluator
+WANTED = {"ifcodebench": "IFCodeBench's ifcodebench/utils.py, from IFCodeEvolve/homepage",
+          "multicodeif": "MultiCodeIF's evaluation/ folder, from SYSUSELab/MultiCodeIF src/evaluation"}
 NEEDED = {"ifcodebench": ("class ConstraintValidator", "def _build_dynamic_functions", "def run_check_instruction",
                           "def extract_code")}
 _MARKER = "HEEDFUL-UPSTREAM-VERDICTS"
@@ -63,10 +73,13 @@ class Evaluator:
     path: str
     source: str
     sha256: str
+    # an evaluator that is a folder (MultiCodeIF's evaluation/): each file's sha256, by name
+    files: tuple[tuple[str, str], ...] = ()
 
     def header(self) -> dict[str, Any]:
-        """What the run header records: which file judged the run."""
-        return {"protocol": self.protocol, "path": self.path, "sha256": self.sha256}
+        """What the run header records: which file (or folder, and its files) judged the run."""
+        return {"protocol": self.protocol, "path": self.path, "sha256": self.sha256,
+                **({"files": dict(self.files)} if self.files else {})}
 
 
 def load_evaluator(protocol_name: str, evaluator: str | None, path: str | None) -> Evaluator | None:
@@ -84,8 +97,12 @@ def load_evaluator(protocol_name: str, evaluator: str | None, path: str | None) 
     if not path:
         raise EvaluatorError(
             f"protocol {protocol_name} counts the authors' own checker verdicts, so it needs their evaluator "
-            f"(IFCodeBench's ifcodebench/utils.py, from IFCodeEvolve/homepage; heedful does not ship it): "
+            f"({WANTED[evaluator]}; heedful does not ship it): "
             f"pass --evaluator PATH or set {variable}=PATH")
+    if evaluator == "multicodeif":  # a folder, run in the authors' own environment
+        from .upstream_multicodeif import load_evaluation
+
+        return load_evaluation(path, where)
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -162,9 +179,12 @@ class UpstreamVerdicts:
         return [c for c in self.checks if c.check.turn == turn]
 
 
-def protocol_verdict(heedful: dict[str, Any], turn: int, upstream: UpstreamVerdicts) -> dict[str, Any]:
+def protocol_verdict(heedful: dict[str, Any], turn: int,
+                     upstream: UpstreamVerdicts | MultiCodeIFVerdicts) -> dict[str, Any]:
     """Instruction `turn`'s verdict under the protocol: the authors' checks decide `status`;
     heedful's own verdict (constraints, tests, judge) is kept whole, with its status under `heedful`."""
+    if not isinstance(upstream, UpstreamVerdicts):  # another evaluator's verdicts know their own rule
+        return upstream.protocol_verdict(heedful, turn)
     mine = upstream.of_turn(turn)
     if upstream.sandbox_error is not None and mine:
         status, reason = "error", upstream.sandbox_error
@@ -283,6 +303,19 @@ class EvaluatorRunner:
             return _failed(name, checks, f"the evaluator gave {len(data['checks'])} verdicts for {len(checks)} checks")
         return UpstreamVerdicts(name, tuple(CheckVerdict(c, bool(p), e) for c, (p, e) in zip(checks, data["checks"])),
                                 float(data["score"]), data.get("error"))
+
+
+def make_runner(evaluator: Evaluator, python: str | None = None) -> Any:
+    """The runner of `evaluator` (`python`: the interpreter of the authors' environment, for an
+    evaluator that runs in one: MultiCodeIF's)."""
+    if evaluator.protocol == "multicodeif":
+        from .upstream_multicodeif import MultiCodeIFRunner
+
+        return MultiCodeIFRunner(evaluator, python)
+    if python:
+        raise EvaluatorError(f"--evaluator-python is for MultiCodeIF's evaluator, which runs in its own environment; "
+                             f"the {evaluator.protocol} evaluator runs in heedful's sandbox")
+    return EvaluatorRunner(evaluator)
 
 
 def _failed(name: str, checks: tuple[UpstreamCheck, ...], why: str) -> UpstreamVerdicts:

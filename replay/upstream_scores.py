@@ -149,7 +149,11 @@ def section(results: RunResults, fmt: str) -> list[str]:
     """The report's section for a run judged by the authors' evaluator (nothing for other runs)."""
     # the report's own layout (report.py imports this module, so not at the top)
     from .report import _heading, _item, _table, pct
+    from .upstream_multicodeif import section as multicodeif_section
 
+    mine = multicodeif_section(results, fmt)  # MultiCodeIF's evaluator has its own metrics
+    if mine:
+        return mine
     scores = upstream_scores(results)
     if scores is None:
         return []

@@ -8,13 +8,16 @@
 #               heedful's own venv).
 #   codex       @openai/codex 0.171.0 from npm, under the project-local prefix `.tools/`
 #               (`.tools/bin/codex`).
+#   opencode    opencode-ai 1.18.33 from npm (its binary comes in a platform package from the
+#               registry), under the same prefix (`.tools/bin/opencode`).
 #
-# Neither needs root. Usage: scripts/install-tools.sh [aider|codex]... (default: both).
+# None needs root. Usage: scripts/install-tools.sh [aider|codex|opencode]... (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 AIDER_VERSION=0.86.2
 CODEX_VERSION=0.171.0
+OPENCODE_VERSION=1.18.33
 PYTHON=${PYTHON:-python3}
 
 install_aider() {
@@ -36,14 +39,24 @@ install_codex() {
     echo "install-tools: codex $CODEX_VERSION in .tools" >&2
 }
 
+install_opencode() {
+    if [ -x .tools/bin/opencode ] && [ "$(.tools/bin/opencode --version 2>/dev/null)" = "$OPENCODE_VERSION" ]; then
+        return 0
+    fi
+    mkdir -p .tools
+    npm install --global --prefix "$PWD/.tools" --no-audit --no-fund --loglevel=error "opencode-ai@$OPENCODE_VERSION"
+    echo "install-tools: opencode $OPENCODE_VERSION in .tools" >&2
+}
+
 tools=("$@")
 if [ ${#tools[@]} -eq 0 ]; then
-    tools=(aider codex)
+    tools=(aider codex opencode)
 fi
 for tool in "${tools[@]}"; do
     case "$tool" in
         aider) install_aider ;;
         codex) install_codex ;;
-        *) echo "install-tools: unknown tool $tool (aider, codex)" >&2; exit 2 ;;
+        opencode) install_opencode ;;
+        *) echo "install-tools: unknown tool $tool (aider, codex, opencode)" >&2; exit 2 ;;
     esac
 done

@@ -62,7 +62,12 @@ from .out_of_scope import (
     out_of_scope_diagnostics,
     regions_of,
 )
-from .recording import RecordingRefused, StudyRecorder
+from .recording import (
+    RecordingRefused,
+    StudyRecorder,
+    StudySession,
+    register_study_features,
+)
 from .scope import (
     ResolvedScope,
     ScopeError,
@@ -179,6 +184,7 @@ class HeedfulServer(LanguageServer):
         self.states: dict[str, DocumentState] = {}
         self.constraints: ConstraintsInForce | None = None
         self.recorder: StudyRecorder | None = None
+        self.study_session: StudySession | None = None  # heedful/studySession (recording.py)
         self.initialization_options: dict[str, Any] = {}
         self.observer = None  # watchdog observer when the client cannot watch files
         self.spec_diagnostics: dict[str, list[types.Diagnostic]] = {}  # pull mode: errors of spec files
@@ -278,7 +284,7 @@ class HeedfulServer(LanguageServer):
         if settings.study_recording and self.root:
             if self.recorder is None or self.recorder.full_text != settings.study_full_text:
                 try:
-                    self.recorder = StudyRecorder(self.root, settings.study_full_text)
+                    self.recorder = StudyRecorder(self.root, settings.study_full_text, self.study_session)
                 except RecordingRefused as exc:
                     self.recorder = None
                     self.report(str(exc), types.MessageType.Error)
@@ -848,6 +854,7 @@ def create_server() -> HeedfulServer:
         if scope_error is not None:
             raise JsonRpcInvalidParams(scope_error)  # a request gets it as its error, a notification as a message
 
+    register_study_features(server)
     return server
 
 

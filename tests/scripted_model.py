@@ -160,6 +160,25 @@ class ScriptedModel:
         new = current.replace(action.search, action.replace)
         return f"{action.path}\n```\n{new.rstrip(chr(10))}\n```\n"
 
+    # -- opencode: chat completions with tool calls --------------------------------------------
+
+    def chat_tool_calls(self, body: dict[str, Any], action: Action) -> list[dict[str, Any]] | None:
+        """opencode's agent loop: `read` the file, then `edit` it (opencode refuses to edit a file
+        it has not read), then a closing text. None: answer with text."""
+        messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+        users = [n for n, m in enumerate(messages) if m.get("role") == "user"]
+        turn = messages[users[-1]:] if users else messages  # this turn's (a continued session holds more)
+        results = {m.get("tool_call_id"): m.get("content") for m in turn if m.get("role") == "tool"}
+        if not isinstance(action, Edit | Fail):
+            return None
+        if "call_read" not in results:
+            return [{"id": "call_read", "name": "read", "arguments": {"filePath": action.path}}]
+        if "call_edit" not in results:
+            return [{"id": "call_edit", "name": "edit", "arguments": {"filePath": action.path,
+                                                                       "oldString": action.search,
+                                                                       "newString": action.replace}}]
+        return None
+
     # -- codex: the Responses API ---------------------------------------------------------------
 
     def responses_output(self, body: dict[str, Any], action: Action, number: int) -> list[dict[str, Any]]:
@@ -214,6 +233,9 @@ def _command_output(text: str) -> str:
 
 
 def _call(call_id: str, arguments: dict[str, Any], number: int) -> dict[str, Any]:
+    # yield_time_ms: codex waits that long for the command before answering "still running"; a
+    # long one keeps the tool's output (and so the next request) the same on a loaded machine
+    arguments = {**arguments, "yield_time_ms": 30000}
     return {"type": "function_call", "id": f"fc_{number}_{call_id}", "call_id": call_id, "name": "exec_command",
             "arguments": json.dumps(arguments), "status": "completed"}
 
@@ -279,14 +301,33 @@ class _Handler(BaseHTTPRequestHandler):
                                                       "type": "server_error", "code": None}})
         number = len(model.requests)
         if path.endswith("/chat/completions"):
+            names = {t.get("function", {}).get("name") for t in body.get("tools") or [] if isinstance(t, dict)}
+            if "edit" in names and "read" in names:  # opencode
+                calls = model.chat_tool_calls(body, action)
+                if calls is not None:
+                    return self._chat(body, "", number, calls)
+                text = f"Edited {action.path}." if isinstance(action, Edit) else "Nothing to change."
+                return self._chat(body, text, number)
             return self._chat(body, model.chat_answer(body, action), number)
         if path.endswith("/responses"):
             return self._responses(body, model.responses_output(body, action, number), number)
         return self._json(404, {"error": {"message": f"no route {self.path}"}})
 
-    def _chat(self, body: dict[str, Any], text: str, number: int) -> None:
+    def _chat(self, body: dict[str, Any], text: str, number: int, calls: list[dict[str, Any]] | None = None) -> None:
         prompt = sum(_tokens(str(m.get("content"))) for m in body.get("messages") or [] if isinstance(m, dict))
-        usage = {"prompt_tokens": prompt, "completion_tokens": _tokens(text), "total_tokens": prompt + _tokens(text)}
+        completion = _tokens(text) + sum(_tokens(json.dumps(c["arguments"])) for c in calls or [])
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+        if calls:
+            tool_calls = [{"index": i, "id": c["id"], "type": "function",
+                           "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
+                          for i, c in enumerate(calls)]
+            base = {"id": f"chatcmpl-scripted-{number}", "created": int(time.time()), "model": body.get("model"),
+                    "object": "chat.completion.chunk"}
+            events = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": tool_calls},
+                                            "finish_reason": None}]},
+                      {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
+                      {**base, "choices": [], "usage": usage}]
+            return self._sse([(None, event) for event in events], done=True)
         base = {"id": f"chatcmpl-scripted-{number}", "created": int(time.time()), "model": body.get("model")}
         if not body.get("stream"):
             return self._json(200, {**base, "object": "chat.completion", "usage": usage, "choices": [

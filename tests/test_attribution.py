@@ -304,11 +304,7 @@ def test_out_of_scope_diagnostics_use_after_edit_lines_and_move_with_later_edits
 def test_an_unknown_symbol_is_an_error_response_or_a_window_message_from_the_server(tmp_path):
     async def scenario() -> None:
         session = ServerSession(str(tmp_path))
-        shown: list[str] = []
-
-        @session.client.feature(types.WINDOW_SHOW_MESSAGE)
-        def show_message(params: types.ShowMessageParams) -> None:
-            shown.append(params.message)
+        shown = session.messages  # the session keeps what the server shows the user
 
         async with session:
             uri = session.open("app.py", CODE, "python")

@@ -76,6 +76,11 @@ def test_the_table_check_sees_a_bare_pipe() -> None:
     fixed = f'| parameter | type |\n|---|---|\n| `case` | {table_cell(chr(34) + "snake_case" + chr(34) + " | x")} |\n'
     assert broken_tables(fixed) == []
     assert table_cell("a|b\nc") == "a\\|b c"
+    # a code span holding pipes: an HTML <code> with &#124;, which GitHub and mkdocs both show as `||`
+    cell = table_cell("joined with `&&`/`||`")
+    assert cell == "joined with `&&`/<code>&#124;&#124;</code>"
+    html = MarkdownIt("commonmark").enable("table").render(f"| a |\n|---|\n| {cell} |\n")
+    assert "<td>joined with <code>&amp;&amp;</code>/<code>||</code></td>" in html
 
 
 def test_an_example_holding_a_fence_stays_one_block() -> None:
@@ -94,8 +99,11 @@ def test_mkdocs_builds_the_site_in_strict_mode(tmp_path: Path) -> None:
                              "--site-dir", str(tmp_path / "site")],
                             cwd=REPO, check=False, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / "site" / "heedful.schema.json").is_file()
     page = (tmp_path / "site" / "constraints" / "index.html").read_text(encoding="utf-8")
     # the anchors the index links to exist (an unclosed fence would swallow the headings after it)
     assert 'id="namingcase"' in page and 'id="responsecode_then_json"' in page
+    # no escaping backslash shown in a cell (Python-Markdown keeps `\|` inside code spans literally)
+    assert "\\|" not in page
     # no asset from elsewhere: the site reads offline
     assert not re.search(r'<(?:script|link)[^>]+(?:src|href)="https?://', page)

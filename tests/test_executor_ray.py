@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -66,7 +68,7 @@ def test_a_ray_sweep_gives_the_local_verdicts_and_resumes_on_the_local_executor(
 
 
 def _cell_task_pids() -> list[int]:
-    """Ray worker processes running a sweep cell (Ray titles them `ray::_cell_task`)."""
+    """Ray worker processes running a sweep cell (Ray titles them `ray::_stream_cell`)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -75,7 +77,7 @@ def _cell_task_pids() -> list[int]:
             title = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        if title.startswith(b"ray::_cell_task"):
+        if title.startswith(b"ray::_stream_cell"):
             found.append(int(entry.name))
     return found
 
@@ -108,6 +110,7 @@ def test_a_worker_killed_mid_cell_is_retried_without_duplicating_a_round(tmp_pat
         killer.join()
         assert killed, "no cell task was found to kill"
         assert all(o.error is None for o in outcomes), [o.error for o in outcomes]
+        assert sum(o.resubmitted for o in outcomes) == 1  # the killed cell was started again, once
         # the reference: the same sweep, uninterrupted, on the local executor
         (tmp_path / "reference").mkdir()
         reference_file = write_sweep(tmp_path / "reference", fast_careful.base_url, fast_sloppy.base_url)
@@ -120,3 +123,23 @@ def test_a_worker_killed_mid_cell_is_retried_without_duplicating_a_round(tmp_pat
     finally:
         for server in (slow_careful, slow_sloppy, fast_careful, fast_sloppy):
             server.stop()
+
+
+def test_the_sweep_command_on_its_own_local_ray_instance_matches_the_local_executor(tmp_path):
+    careful_server, sloppy_server = start_servers()
+    try:
+        sweep_file = write_sweep(tmp_path, careful_server.base_url, sloppy_server.base_url)
+        for executor in ("local", "ray"):
+            result = subprocess.run([sys.executable, "-m", "heedful", "sweep", str(sweep_file), "--quiet",
+                                     "--executor", executor, "--out", str(tmp_path / executor)],
+                                    check=False, capture_output=True, text=True, timeout=600,
+                                    env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"})
+            assert result.returncode == 0, result.stderr
+            assert "32 round(s) played now" in result.stderr
+    finally:
+        careful_server.stop()
+        sloppy_server.stop()
+    cells = _cells(tmp_path / "local")
+    assert cells == _cells(tmp_path / "ray") and len(cells) == 4
+    for cell in cells:
+        assert verdicts_by_round(tmp_path / "ray" / cell) == verdicts_by_round(tmp_path / "local" / cell), cell

@@ -9,6 +9,7 @@ installed in this virtual environment (PYTHONPATH), and heedful itself is built 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -112,3 +113,38 @@ def test_pre_commit_runs_heedful_on_the_staged_files(tmp_path: Path) -> None:
     # `pre-commit run --all-files` (what CI runs) sees it
     everything = run(*pre_commit, "run", "--all-files")
     assert everything.returncode == 1 and "src/ok.py:1:5" in everything.stdout, everything.stdout
+
+
+def _workflow() -> dict:
+    """The GitHub Actions workflow docs/code-scanning.md shows."""
+    page = (REPO / "docs" / "code-scanning.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(# \.github/workflows/heedful\.yml\n.*?)```", page, re.DOTALL)
+    assert block, "docs/code-scanning.md shows the workflow"
+    return yaml.safe_load(block.group(1))
+
+
+def test_the_documented_code_scanning_recipe_uploads_failures_and_stops_on_errors(tmp_path: Path) -> None:
+    """The workflow's heedful step, run as GitHub runs `run:` steps (bash -e): a failing constraint
+    still leaves a SARIF file for upload-sarif; a broken spec fails the step."""
+    workflow = _workflow()
+    assert workflow["permissions"]["security-events"] == "write"
+    steps = workflow["jobs"]["heedful"]["steps"]
+    upload = next(s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@"))
+    assert upload["if"] == "always()" and upload["with"]["sarif_file"] == "heedful.sarif"
+    command = next(s["run"] for s in steps if "--format sarif" in str(s.get("run", "")))
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+    (tmp_path / "heedful.toml").write_text(SPEC, encoding="utf-8")
+    (tmp_path / "users.py").write_text("def loadUser(user_id):\n    return user_id\n", encoding="utf-8")
+    step = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", command], cwd=tmp_path, env=env,
+                          check=False, capture_output=True, text=True, timeout=120)
+    assert step.returncode == 0, step.stderr
+    sarif = json.loads((tmp_path / "heedful.sarif").read_text(encoding="utf-8"))
+    (result,) = sarif["runs"][0]["results"]
+    assert result["ruleId"] == "naming.case"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "users.py"
+
+    (tmp_path / "heedful.toml").write_text('[[constraint]]\ntype = "naming.kase"\n', encoding="utf-8")
+    broken = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", command], cwd=tmp_path,
+                            env=env, check=False, capture_output=True, text=True, timeout=120)
+    assert broken.returncode != 0 and "naming.kase" in broken.stderr

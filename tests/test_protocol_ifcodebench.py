@@ -373,19 +373,34 @@ def test_rescore_keeps_the_protocol_and_its_turns_and_needs_the_evaluator(data, 
     assert {k: v["status"] for k, v in again["verdicts"].items()} == {k: v["status"] for k, v in first["verdicts"].items()}
 
 
-def test_the_single_turn_setting_in_dynamic_mode_gets_one_feedback_round(data, direct, tmp_path):
+# ifcodebench-1 with two if statements: its last instruction passes, the one against range fails
+TWO_IFS = PROGRAMS["ifcodebench-1"].replace("    return sum(odd_cubes)", "    if n > 1000:\n        return -1\n"
+                                            "    return sum(odd_cubes)")
+
+
+@pytest.mark.parametrize(("cid", "program", "feedback"), [
+    ("ifcodebench-1", PROGRAMS["ifcodebench-1"], True), ("ifcodebench-1", TWO_IFS, True),
+    ("ifcodebench-3", PROGRAMS["ifcodebench-3"], False), ("ifcodebench-6", PROGRAMS["ifcodebench-6"], False)],
+    ids=["two-fail", "last-passes-another-fails", "authors-pass-all", "all-pass"])
+def test_the_single_turn_setting_in_dynamic_mode_gets_a_feedback_round_when_an_instruction_fails(
+        data, direct, tmp_path, cid, program, feedback):
+    # ifcodebench-3's answer passes all four by the authors' reading (heedful's fails one, which
+    # does not count under this protocol)
+    conversation = data["conversations"][cid]
+    last = len(conversation.turns)
     answers = tmp_path / "answers.jsonl"
-    program = PROGRAMS["ifcodebench-1"]  # fails two of its instructions
-    answers.write_text("".join(json.dumps({"conversation": "ifcodebench-1", "turn": 6, "feedback": f,
+    answers.write_text("".join(json.dumps({"conversation": cid, "turn": last, "feedback": f,
                                            "answer": _answer(program)}) + "\n" for f in (0, 1)))
     settings = ReplaySettings(progress=False, protocol="ifcodebench", turns="single", evaluator=data["evaluator"],
-                              only=["ifcodebench-1"], dataset_format="ifcodebench", mode="dynamic")
+                              only=[cid], dataset_format="ifcodebench", mode="dynamic")
     ReplayEngine(data["benchmark"], RecordedAssistant(str(answers)), str(tmp_path / "run"), settings).run()
     rounds = list(read_log(str(tmp_path / "run")).rounds())
-    assert [(r["turn"], r["feedback"]) for r in rounds] == [(6, 0), (6, 1)]
-    conversation = data["conversations"]["ifcodebench-1"]
-    assert [rounds[-1]["verdicts"][str(t)]["status"] for t in range(1, 7)] == \
-        [_authors(direct, conversation, t) for t in range(1, 7)]
+    assert [(r["turn"], r["feedback"]) for r in rounds] == [(last, 0)] + ([(last, 1)] if feedback else [])
+    statuses = [rounds[-1]["verdicts"][str(t)]["status"] for t in range(1, last + 1)]
+    if program == PROGRAMS[cid]:
+        assert statuses == [_authors(direct, conversation, t) for t in range(1, last + 1)]
+    else:
+        assert statuses[-1] == "pass" and "fail" in statuses
 
 
 def test_check_correctness_has_upstreams_three_seconds(data, tmp_path):

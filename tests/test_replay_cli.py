@@ -108,8 +108,9 @@ def test_a_dead_endpoint_stops_the_conversations_and_a_rerun_finishes_them(tmp_p
     dataset = _dataset(tmp_path / "dataset.jsonl", conversations=1)
     with FakeOpenAIServer(responder=_code_answers) as server:
         base_url = server.base_url
-    # the server is gone: nothing listens on that port any more
-    result = subprocess.run([*_replay(dataset, tmp_path / "run", base_url), "--retries", "1"],
+    # the server is gone: nothing listens on that port any more (--no-probe: the endpoint dying
+    # mid-run, past the probe before the first conversation, tests/test_fail_early.py)
+    result = subprocess.run([*_replay(dataset, tmp_path / "run", base_url), "--retries", "1", "--no-probe"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "conversation 'c0' stopped: cannot reach" in result.stderr

@@ -436,3 +436,62 @@ def test_preset_options_are_checked(tmp_path):
     with pytest.raises(HeedfulError, match="--tool-path .*: not an executable file"):
         CommandAssistant(preset="codex", tool_model="m", tool_base_url="http://127.0.0.1:1/v1",
                          tool_path=str(tmp_path / "nothing"))
+
+
+def test_opencode_preset_config_command_line_and_edit_failures(tmp_path):
+    from heedful.replay.tools import ToolRound, get_preset
+
+    instruction = tmp_path / "i.txt"
+    instruction.write_text("-rename f to g")  # starts like an option: it must come after `--`
+
+    def run(history: str) -> ToolRound:
+        return ToolRound(str(tmp_path / "ws"), ("a.py",), str(instruction), str(tmp_path / "home"),
+                         str(tmp_path / "tools" / "conv"), str(tmp_path / "scratch"), "http://127.0.0.1:9/v1",
+                         "heedful-k", "scripted", history)
+
+    opencode = get_preset("opencode")
+    opencode.prepare(run("fresh"))
+    config = json.loads((tmp_path / "home" / ".config" / "opencode" / "opencode.json").read_text())
+    assert config["model"] == "local/scripted"
+    assert config["provider"]["local"]["options"] == {"baseURL": "http://127.0.0.1:9/v1",
+                                                      "apiKey": "{env:HEEDFUL_TOOL_API_KEY}"}
+    assert opencode.argv(run("fresh"), "/bin/opencode") == ["/bin/opencode", "run", "--format", "json", "--auto", "--",
+                                                            "-rename f to g"]
+    env = opencode.env(run("continue"))
+    assert env["HEEDFUL_TOOL_API_KEY"] == "heedful-k" and env["XDG_DATA_HOME"].startswith(str(tmp_path / "tools" / "conv"))
+    assert env["XDG_CACHE_HOME"].startswith(str(tmp_path / "tools" / ".opencode-cache"))  # shared by the run
+    database = Path(env["XDG_DATA_HOME"]) / "opencode" / "opencode.db"
+    database.parent.mkdir(parents=True)
+    database.write_text("")
+    assert "--continue" in opencode.argv(run("continue"), "/bin/opencode")
+    events = [{"type": "tool_use", "part": {"type": "tool", "tool": "read", "state": {"status": "completed"}}},
+              {"type": "tool_use", "part": {"type": "tool", "tool": "edit",
+                                            "state": {"status": "error", "error": "Could not find oldString"}}}]
+    failed = "\n".join(json.dumps(e) for e in events)
+    assert opencode.edit_failures(failed, "", 0) == ["edit: Could not find oldString"]
+    retried = failed + "\n" + json.dumps({"type": "tool_use", "part": {"type": "tool", "tool": "edit",
+                                                                       "state": {"status": "completed"}}})
+    assert opencode.edit_failures(retried, "", 0) == [] and opencode.edit_failures("not json", "", 0) == []
+
+
+def test_a_tool_that_fails_after_its_model_failed_mid_round_is_a_retryable_model_fault(tmp_path):
+    from tests.fake_openai import FakeOpenAIServer, Reply
+
+    tool = _tool(tmp_path, """
+        import sys, urllib.error, urllib.request
+        for _ in range(2):
+            request = urllib.request.Request(sys.argv[1] + "/chat/completions", data=b'{"model": "m"}',
+                                             headers={"Authorization": "Bearer " + sys.argv[2]})
+            try:
+                urllib.request.urlopen(request).read()
+            except urllib.error.HTTPError:
+                sys.exit(1)
+    """, "{base_url}", "{api_key}")
+    with FakeOpenAIServer(["fine", Reply.status(503)]) as upstream:
+        assistant = CommandAssistant(tool, settle_ms=50, tool_model="m", tool_base_url=upstream.base_url)
+        try:
+            with pytest.raises(AssistantError, match="tool/model error: .*answered HTTP 503") as caught:
+                assistant.answer(_prompt(tmp_path))
+        finally:
+            assistant.close()
+    assert caught.value.retryable

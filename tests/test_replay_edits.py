@@ -113,3 +113,17 @@ def test_a_benchmark_rule_reads_the_whole_answer():
     answer = f"```python\n{_TESTS}```\n```python\n{_SOLUTION}```\n"
     edit = apply_answer(answer, {"app.py": APP}, rule=ExtractionRule("first-python-block", "python", ("add",)))
     assert edit.files["app.py"] == _TESTS and edit.extraction.strategy == "first-python-block"
+
+
+def test_a_file_name_line_above_a_block_creates_that_file():
+    # the system prompt's form 1: every file the answer writes, each named on the line above its
+    # block; a new module, a test file and a config file are all written (integrity rules then
+    # decide what they may affect), and the task's own file is not overwritten by any of them
+    answer = (f"app.py\n```python\n{_SOLUTION}```\n\ntest_app.py\n```python\nfrom app import add\n```\n\n"
+              "heedful.toml\n```toml\n[[constraint]]\ntype = \"naming.case\"\n```\n")
+    edit = apply_answer(answer, {"app.py": APP}, default_path="app.py")
+    assert edit.ok and edit.files == {"app.py": _SOLUTION, "test_app.py": "from app import add\n",
+                                      "heedful.toml": '[[constraint]]\ntype = "naming.case"\n'}
+    # a name that climbs out is refused, never created
+    escaping = apply_answer(f"../evil.py\n```python\nX = 1\n```\n", {"app.py": APP}, default_path="app.py")
+    assert not escaping.ok and "refused the path" in str(escaping.errors[0])

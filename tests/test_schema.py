@@ -123,6 +123,35 @@ def test_the_sample_conversations_constraints_are_valid() -> None:
     assert _errors({"constraint": tables}) == []
 
 
+def _constraint_tables(value: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
+    """Constraint tables anywhere in a parsed fixture: `constraints = [{type = ...}]` lists, and
+    `{type = ..., params = {...}}` checks (written out as one table)."""
+    found = []
+    if isinstance(value, dict):
+        if isinstance(value.get("type"), str) and isinstance(value.get("params"), dict):
+            found.append((where, {"type": value["type"], **value["params"]}))
+        for key, item in value.items():
+            if key in ("constraints", "constraint") and isinstance(item, list):
+                found += [(f"{where}.{key}[{i}]", t) for i, t in enumerate(item) if isinstance(t, dict) and "type" in t]
+            else:
+                found += _constraint_tables(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _constraint_tables(item, f"{where}[{index}]")
+    return found
+
+
+def test_the_constraint_tables_of_the_test_fixtures_are_valid() -> None:
+    """The boundary cases' turn constraints and the snapshot fixtures' checks (tests/**/*.toml)."""
+    tables = []
+    for path in sorted((REPO / "tests").rglob("*.toml")):
+        with path.open("rb") as handle:
+            tables += _constraint_tables(tomllib.load(handle), str(path.relative_to(REPO)))
+    assert len(tables) >= 20
+    for where, table in tables:
+        assert _errors({"constraint": [table]}) == [], where
+
+
 def _fixture_specs() -> list[tuple[str, str]]:
     """Spec texts written inside the tests (string literals holding a [[constraint]] table)."""
     out = []

@@ -135,3 +135,64 @@ def test_a_dead_endpoint_fails_the_sweep_before_any_cell(tmp_path):
     assert "model 'careful'" in result.stderr and "cannot reach" in result.stderr
     assert time.monotonic() - started < 30  # not 5 retries per conversation
     assert not any((tmp_path / "out").glob("*/log.jsonl"))
+
+
+def test_prompts_are_a_sweep_axis_recorded_in_the_protocol_identity(tmp_path):
+    careful, sloppy = start_servers()
+    try:
+        sweep = write_sweep(tmp_path, careful.base_url, sloppy.base_url, extra="limit = 1")
+        (tmp_path / "terse.txt").write_text("Answer with code only.\n")
+        with sweep.open("a") as handle:
+            handle.write('\n[[prompt]]\nname = "default"\n\n[[prompt]]\nname = "bare"\nsystem_prompt = ""\n'
+                         'instruction_template = "Request {turn}: {instruction}"\n\n'
+                         '[[prompt]]\nname = "terse"\nsystem_prompt_file = "terse.txt"\n')
+        parsed = load_sweep(str(sweep))
+        assert len(parsed.cells) == 2 * 2 * 3
+        result = _run("sweep", str(sweep), "--quiet")
+        assert result.returncode == 0, result.stderr
+        out = tmp_path / "out"
+        default = read_log(str(out / "careful__alpha__static__heedful__seed7__sample1")).header
+        bare = read_log(str(out / "careful__alpha__static__heedful-bare__seed7__sample1")).header
+        terse = read_log(str(out / "careful__alpha__static__heedful-terse__seed7__sample1")).header
+        assert "prompts" not in default["protocol"]
+        assert bare["protocol"]["prompts"] == {"system_prompt": "",
+                                               "instruction_template": "Request {turn}: {instruction}"}
+        assert bare["protocol"]["system_prompt"] is False and bare["sweep"]["prompt"] == "bare"
+        assert terse["protocol"]["prompts"] == {"system_prompt": "Answer with code only."}
+        firsts = [r["messages"] for r in careful.requests]
+        assert any(m[0]["role"] == "user" and m[0]["content"].startswith("Request 1: Rename") for m in firsts)
+        assert any(m[0] == {"role": "system", "content": "Answer with code only."} for m in firsts)
+        assert any(m[0]["role"] == "system" and "keep to every earlier request" in m[0]["content"] for m in firsts)
+        compared = _run("compare", str(out), "--no-plots")
+        assert compared.returncode == 0, compared.stderr
+        assert "careful +bare" in compared.stdout and "sloppy +terse" in compared.stdout
+    finally:
+        careful.stop()
+        sloppy.stop()
+
+
+def test_replay_takes_the_prompt_options_and_refuses_a_template_without_the_instruction(tmp_path):
+    careful, sloppy = start_servers()
+    try:
+        dataset = write_dataset(tmp_path / "d.jsonl", "c", 1)
+        common = ["replay", str(dataset), "--assistant", "openai", "--model", "fake-model", "--base-url",
+                  careful.base_url, "--quiet", "--no-report"]
+        result = _run(*common, "--out", str(tmp_path / "run"), "--system-prompt", "none",
+                      "--instruction-template", "Turn {turn}. {instruction}")
+        assert result.returncode == 0, result.stderr
+        assert careful.requests[0]["messages"] == [{"role": "user", "content": "Turn 1. Rename addNumbers0 to "
+                                                                                "snake_case."}]
+        resumed = _run(*common, "--out", str(tmp_path / "run"))  # other prompts: another protocol
+        assert resumed.returncode == 2
+        assert "was heedful/2 with instruction_template 'Turn {turn}. {instruction}', system_prompt none, now " \
+               "heedful/2" in resumed.stderr
+        # rescore rebuilds the prompt variant from the header
+        rescored = _run("rescore", str(tmp_path / "run"), "--quiet", "--no-report")
+        assert rescored.returncode == 0, rescored.stderr
+        assert read_log(str(tmp_path / "run" / "rescored")).header["protocol"] == \
+            read_log(str(tmp_path / "run")).header["protocol"]
+        bad = _run(*common, "--out", str(tmp_path / "bad"), "--instruction-template", "Do it.")
+        assert bad.returncode == 2 and "has no {instruction}" in bad.stderr
+    finally:
+        careful.stop()
+        sloppy.stop()

@@ -158,3 +158,29 @@ def test_usage_is_read_from_each_kind_of_response():
 def test_a_bad_upstream_url_is_refused(tmp_path: Path):
     with pytest.raises(ModelProxyError, match="must be an http"):
         ModelProxy("127.0.0.1:8000/v1")
+
+
+def test_a_connection_dropped_before_any_answer_is_sent_once_more(proxy_of):
+    from tests.fake_openai import Reply
+
+    with FakeOpenAIServer([Reply.drop(), "after a drop"]) as upstream:
+        proxy = proxy_of(upstream.base_url)
+        key = proxy.open_round("c/1/0")
+        status, text = _post(proxy.base_url + "/chat/completions", key, {"model": "m", "messages": []})
+        calls = proxy.close_round(key)
+        assert len(upstream.requests) == 2
+    assert status == 200 and json.loads(text)["choices"][0]["message"]["content"] == "after a drop"
+    assert [c.error for c in calls.calls] == [None]
+
+
+def test_a_call_that_fails_after_a_good_one_is_recorded_as_retryable(proxy_of):
+    from tests.fake_openai import Reply
+
+    with FakeOpenAIServer(["first call fine", Reply.drop(), Reply.drop()]) as upstream:
+        proxy = proxy_of(upstream.base_url)
+        key = proxy.open_round("c/1/0")
+        assert _post(proxy.base_url + "/chat/completions", key, {"model": "m", "messages": []})[0] == 200
+        status, text = _post(proxy.base_url + "/chat/completions", key, {"model": "m", "messages": []})
+        calls = proxy.close_round(key)
+    assert status == 502 and "cannot reach" in text
+    assert [c.error is None for c in calls.calls] == [True, False] and calls.calls[1].retryable

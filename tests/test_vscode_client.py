@@ -25,6 +25,8 @@ them; on CI (`CI=true`, or HEEDFUL_REQUIRE_REAL_CLIENTS=1) they fail instead.
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import os
 import re
@@ -310,7 +312,9 @@ def test_study_recording_records_human_and_assistant_edits(e2e: E2ERun):
     assert {"session", "edit", "assistant_edit", "edit_report", "diagnostics"} <= kinds, kinds
     origins = {event["origin"] for event in events if event["event"] == "edit"}
     assert origins == {"human", "assistant"}
-    assert any(e["event"] == "assistant_edit" and e["instruction"] == "make save_user add three numbers" for e in events)
+    # without heedful.studyFullText the instruction (typed text) is a hash too (docs/studies.md)
+    instruction = "sha256:" + hashlib.sha256(b"make save_user add three numbers").hexdigest()[:16]
+    assert any(e["event"] == "assistant_edit" and e["instruction"] == instruction for e in events)
 
 
 def test_screenshot_is_saved_and_every_process_ended(e2e: E2ERun):
@@ -319,3 +323,35 @@ def test_screenshot_is_saved_and_every_process_ended(e2e: E2ERun):
     assert screenshot.stat().st_size > 10_000
     assert not e2e.leaked, f"processes of the run were still running afterwards: {e2e.leaked}"
     assert e2e.seconds < E2E_TIMEOUT
+
+
+def test_a_study_session_is_summarised_by_heedful_study(e2e: E2ERun, tmp_path: Path):
+    """Start Study Session's ids and consent reach the log; `heedful study` counts the scripted
+    session: the typed fix (key by key), the heedful assistant edit and its regression, the
+    quick fix (a workspace edit) that silenced it, the inserted function (one insertion at the
+    cursor: inferred as a completion), and the diagnostics of the server restarts."""
+    assert "File paths are hashed unless you allow them" in seen(e2e, "sessionConsent")
+    log = e2e.workspace / ".heedful" / "study.jsonl"
+    sessions = [json.loads(line) for line in log.read_text().splitlines() if '"event": "session"' in line]
+    assert {(s["study"], s["participant"], s["session"], s["condition"]) for s in sessions if s["study"]} == {
+        ("e2e-study", "p1", "s1", "with-heedful")}
+    assert "app.py" not in log.read_text()  # paths hashed: the participant did not allow them
+    out = tmp_path / "results"
+    summary = subprocess.run([sys.executable, "-m", "heedful", "study", str(log), "--out", str(out)],
+                             capture_output=True, text=True, timeout=120, check=False)
+    assert summary.returncode == 0, summary.stderr
+    assert "study e2e-study: 1 sessions, 1 participants" in summary.stdout
+    (row,) = list(csv.DictReader((out / "sessions.csv").open()))
+    assert (row["participant"], row["session"], row["condition"]) == ("p1", "s1", "with-heedful")
+    # typed key by key: l-o-a-d-_-u-s-e-r (9), then `def run` (Playwright's insertText reaches
+    # VS Code as one change per character: 40); the assistant's `, c` (3 changes while announced)
+    assert row["edits_typing"] == "49"
+    assert row["edits_heedful_assistant"] == "3"
+    assert row["edits_workspace_edit"] == "1"  # the quick fix's disable comment, away from the cursor
+    assert row["edits"] == "53"
+    assert row["regressions_assistant"] == "1" and row["reported_regressions"] == "1" and row["regressions_human"] == "0"
+    # shown in the session: the regression (silenced by the quick fix) and the eval call (still there)
+    assert (row["diagnostics_shown"], row["diagnostics_fixed"], row["never_fixed"]) == ("2", "1", "1")
+    assert row["instructions_forgotten"] == "1" and row["instructions_restored"] == "1"
+    assert int(row["checks"]) >= 5 and float(row["median_latency_ms"]) > 0  # checks are debounced: fewer than edits
+    assert len(list((out / "timelines").glob("*.png"))) == 1

@@ -6,6 +6,7 @@ cannot fall behind the code. Regenerate with `heedful constraints --format markd
 
 from __future__ import annotations
 
+import html
 import re
 from collections import defaultdict
 
@@ -20,13 +21,26 @@ def _anchor(type_id: str) -> str:
     return type_id.replace(".", "")
 
 
-def table_cell(text: str) -> str:
-    """Text made safe for one GitHub-flavoured Markdown table cell.
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 
-    A bare `|` ends the cell even inside a code span (`"a" | "b"` choices, `a|b` patterns), and a
-    newline ends the row: both would shift every later column, so the page renders a broken table.
+
+def _code_with_pipes(match: re.Match[str]) -> str:
+    if "|" not in match.group(2):
+        return match.group(0)
+    body = html.escape(match.group(2).strip(), quote=False).replace("|", "&#124;")
+    return f"<code>{body}</code>"
+
+
+def table_cell(text: str) -> str:
+    """Text made safe for one Markdown table cell, the same in GitHub's renderer and mkdocs'.
+
+    A bare `|` ends the cell, even inside a code span (`"a" | "b"` choices, `&&`/`||`), and a
+    newline ends the row: either shifts every later column, so the page renders a broken table.
+    Outside code, `\\|` is a literal pipe for both renderers; inside a code span GitHub reads `\\|`
+    as a pipe but Python-Markdown shows the backslash, so such a span becomes `<code>` with `&#124;`.
     """
-    return text.replace("|", "\\|").replace("\n", " ")
+    text = _CODE_SPAN.sub(_code_with_pipes, text.replace("\n", " "))
+    return text.replace("|", "\\|")
 
 
 def _params_table(ctype: ConstraintType) -> list[str]:

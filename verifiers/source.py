@@ -50,7 +50,7 @@ class Source:
     # -- construction ---------------------------------------------------------------------
 
     @classmethod
-    def from_file(cls, path: str, language: str | None = None) -> "Source":
+    def from_file(cls, path: str, language: str | None = None) -> Source:
         """Read a file as UTF-8 source; binary and non-UTF-8 files are a clear SourceError."""
         try:
             with open(path, "rb") as handle:
@@ -74,7 +74,7 @@ class Source:
             self._tree = self.profile.parser().parse(self.data)
         return self._tree
 
-    def reparse(self, new_text: str, edited_tree: Tree | None) -> "Source":
+    def reparse(self, new_text: str, edited_tree: Tree | None) -> Source:
         """A new Source for `new_text`, reusing an already `.edit()`-ed old tree when given."""
         data = new_text.encode("utf-8", errors="surrogatepass")
         parser: Parser = self.profile.parser()
@@ -87,7 +87,16 @@ class Source:
 
     @cached_property
     def has_syntax_errors(self) -> bool:
-        return self.root.has_error
+        """Whether the parse had to guess. A file that only lacks its final newline is not broken:
+        grammars that end a statement with a newline token (Go's `source_file`, C's `#include`)
+        report a MISSING terminator at the very end of such a file, which no reader would call a
+        syntax error (and an answer without a trailing newline would fail every structural
+        constraint). That case is told apart by parsing the text with the newline once."""
+        if not self.root.has_error:
+            return False
+        if self.data and not self.data.endswith(b"\n"):
+            return self.profile.parser().parse(self.data + b"\n").root_node.has_error
+        return True
 
     @cached_property
     def syntax_error_ranges(self) -> list[Range]:
@@ -106,18 +115,20 @@ class Source:
         return out
 
     @cached_property
-    def view(self) -> "SyntaxView":
+    def view(self) -> SyntaxView:
         from .languages.view import SyntaxView
 
         return SyntaxView(self, self.capture_hint, self.region)
 
     def restricted(self, region: tuple[tuple[int, int, int, int], ...],
-                   captures: frozenset[str] | None) -> "Source":
+                   captures: frozenset[str] | None) -> Source:
         """The same source (text, tree, line tables shared) whose view sees only the syntax inside
         `region`: (start byte, end byte, first line, last line) spans of whole top-level chunks,
         in order. Checks whose results split over chunks (`Chunking`) run on it to re-check the
         chunks an edit changed (`incremental.py`)."""
         self.lines  # noqa: B018 - computed once here, shared by the copy
+        if not self.is_ascii:
+            self._line_index  # noqa: B018 - likewise
         clone = copy.copy(self)
         clone.__dict__.pop("view", None)
         clone.region = region
@@ -127,7 +138,7 @@ class Source:
     def release_caches(self) -> None:
         """Drop the derived view (thousands of node objects) once checks are done; the tree is
         kept, since the next incremental parse starts from it."""
-        for name in ("view", "syntax_error_ranges", "_ascii_lines"):
+        for name in ("view", "syntax_error_ranges", "_line_index"):
             self.__dict__.pop(name, None)
 
     # -- text and positions ---------------------------------------------------------------
@@ -140,11 +151,11 @@ class Source:
             lines.pop()
         if "\r" not in self.text:
             return lines
-        return [line[:-1] if line.endswith("\r") else line for line in lines]
+        return [line.removesuffix("\r") for line in lines]
 
     @cached_property
-    def _ascii_lines(self) -> list[bool]:
-        return [line.isascii() for line in self.text.split("\n")]
+    def _line_index(self) -> LineIndex:
+        return LineIndex(self.text)
 
     def node_text(self, node: Node) -> str:
         return self.data[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
@@ -153,19 +164,24 @@ class Source:
     def is_ascii(self) -> bool:
         return self.text.isascii()
 
+    @cached_property
+    def is_blank(self) -> bool:
+        """Nothing but whitespace (asked once per constraint: cached, not re-stripped)."""
+        return not self.text.strip()
+
     def point_to_position(self, point: Point) -> Position:
         """tree-sitter points count bytes in the line; positions count code points."""
-        row, column = point
         if self.is_ascii:
-            return Position(row, column)
-        ascii_flags = self._ascii_lines
-        if row >= len(ascii_flags) or ascii_flags[row] or column == 0:
-            return Position(row, column)
-        line_bytes = self.text.split("\n")[row].encode("utf-8", errors="surrogatepass")
-        return Position(row, len(line_bytes[:column].decode("utf-8", errors="ignore")))
+            return _new_tuple(Position, point)
+        return self._line_index.position(point[0], point[1])
 
     def node_range(self, node: Node) -> Range:
-        return Range(self.point_to_position(node.start_point), self.point_to_position(node.end_point))
+        if self.is_ascii:
+            # the hot path (every reported node): two C-level tuple builds, no Python __new__
+            return _new_tuple(Range, (_new_tuple(Position, node.start_point), _new_tuple(Position, node.end_point)))
+        index = self._line_index
+        (start_row, start_column), (end_row, end_column) = node.start_point, node.end_point
+        return _new_tuple(Range, (index.position(start_row, start_column), index.position(end_row, end_column)))
 
     def line_range(self, line: int) -> Range:
         length = len(self.lines[line]) if 0 <= line < len(self.lines) else 0
@@ -188,3 +204,49 @@ class Source:
         text = self.node_text(node)
         first = text.split("\n", 1)[0]
         return first if len(first) <= MAX_QUOTED else first[:MAX_QUOTED] + "…"
+
+
+# `tuple.__new__(Position, point)`: a NamedTuple built without its Python-level `__new__`, which
+# costs more than the rest of a range's construction (thousands per check on a large file).
+_new_tuple = tuple.__new__
+
+
+class LineIndex:
+    """Code-point columns for one text's non-ASCII lines, built once per Source.
+
+    tree-sitter columns count UTF-8 bytes, heedful's count code points (the server converts those
+    to the client's units line by line, server/diagnostics.py). ASCII lines (nearly all) need no
+    conversion; for a non-ASCII line, the code-point column of each of its byte offsets is
+    computed the first time a position on it is asked for. Converting a position then costs the
+    same on a file full of non-ASCII comments as on a pure-ASCII one (before, each conversion
+    re-split the whole text)."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = text.split("\n")
+        self._ascii = [line.isascii() for line in self._lines]
+        self._columns: dict[int, list[int]] = {}
+
+    def position(self, row: int, byte_column: int) -> Position:
+        """The code-point position of a tree-sitter (row, byte column) point."""
+        if byte_column == 0 or row >= len(self._ascii) or self._ascii[row]:
+            return _new_tuple(Position, (row, byte_column))
+        columns = self._columns.get(row)
+        if columns is None:
+            columns = self._columns[row] = self._code_point_columns(row)
+        if byte_column < len(columns):
+            return _new_tuple(Position, (row, columns[byte_column]))
+        # past the line's end (a point on the newline itself): every code point of the line
+        return _new_tuple(Position, (row, columns[-1]))
+
+    def _code_point_columns(self, row: int) -> list[int]:
+        """For each byte offset of the line (and its end), the code points wholly before it:
+        what decoding the line's first `offset` bytes and dropping a cut character gives."""
+        columns: list[int] = []
+        count = 0
+        for char in self._lines[row]:
+            columns.extend([count] * len(char.encode("utf-8", errors="surrogatepass")))
+            # a lone surrogate is not UTF-8: decoding drops it, so it adds no column
+            if not 0xD800 <= ord(char) <= 0xDFFF:
+                count += 1
+        columns.append(count)
+        return columns

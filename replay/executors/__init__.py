@@ -7,9 +7,10 @@ engine gives every conversation its own workspace and `heedful serve`; so what a
 decides is only *where* a cell's engine runs, never how it is judged, and a cell's verdicts are
 the same on every executor.
 
-Exactly-once records come from the run log, not from the executor: a cell's engine holds the run
-directory's lock and resumes after the last flushed round, so a cell task that is retried (a
-worker died) or re-run later (another executor) plays only the rounds that are missing.
+Exactly-once records come from the run log: a cell always starts from its log as it stands and
+resumes after the last record in it, whether it is re-run later (on another executor) or started
+again after its worker died (`ray`: the worker streams its records to this process, the log's
+one writer, and a restarted task starts from what was received).
 """
 
 from __future__ import annotations

@@ -43,6 +43,9 @@ language's extension (`Solution.java` for Java), initially empty.
   `{"judged": "llm"}`; where `answer` is a reference program it becomes the task's `reference`.
 - An `answer` that cannot be parsed gives the turn no constraint, `metadata.unchecked_reason` (and
   a judge question, so the instruction still has a way to a verdict); the notes count them.
+- A single-level conversation keeps the record's `category`, `constraint` and `answer` as
+  `metadata.multicodeif` (for its one turn): what the authors' own checker takes (`--protocol
+  multicodeif`); a multi-level turn has them as the turn's `metadata.level` and `metadata.answer`.
 
 **Multi level** (`data_structure.json`, 660 rows): rows come in chains of four, levels 0, 1, 2, 3
 (ids consecutive; a chain starts at each level 0). Each chain is one conversation,
@@ -653,7 +656,10 @@ def _convert_single(records: list[tuple[int, Any]], where: str, result: ImportRe
         seen.add(conversation_id)
         turn = _turn(kind, record, language, counts)
         _add_io_tests(turn, record, kind, language, counts)
-        metadata = {"source": "MultiCodeIF", "type": kind, "record_id": record["id"]}
+        metadata = {"source": "MultiCodeIF", "type": kind, "record_id": record["id"],
+                    # what the authors' checker takes for the one turn (--protocol multicodeif)
+                    "multicodeif": {"category": record["category"], "constraint": record.get("constraint"),
+                                    "answer": record["answer"]}}
         if language is None:
             counts["unsupported"] += 1
         conversation = _conversation(conversation_id, language, tag, kind, [turn], metadata,

@@ -19,7 +19,10 @@ Protocols (one small module each, imported only when chosen):
   tests (blank lines and four-space-indented docstrings deleted), their cumulative test
   composition (base tests plus every earlier instruction's tests).
 - `multicodeif`, `ifcodebench`: the benchmarks' prompts and extraction as their published code
-  has them (no preprocessing; each instruction's own tests).
+  has them (no preprocessing; each instruction's own tests). Under `ifcodebench` the authors' own
+  checkers decide (`evaluator`: their file, given by the user, run in the sandbox; heedful's
+  verdict kept beside it: replay/upstream_evaluators.py), and `turns="single"` (`--turns single`)
+  plays its single-turn setting (`single_message`: every instruction in one round).
 
 The record is typed and frozen so later work (sweeps, ablations) can derive variants with
 `dataclasses.replace` and a new name.
@@ -77,6 +80,9 @@ class Protocol:
     evaluator: str | None = None
     # the benchmark harness's wall-time limit per test (IFCodeBench: 3 s), None: the sandbox's own
     test_wall_seconds: float | None = None
+    # prompt options over the preset (replay/prompt_variants.py: --system-prompt, --instruction-template,
+    # a sweep's [[prompt]]): what was changed, as recorded in the header
+    prompts: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.extraction not in STRATEGIES:
@@ -100,7 +106,8 @@ class Protocol:
                 # only when set: the headers of earlier runs keep their identity
                 **({"turns": self.turns} if self.turns != "each" else {}),
                 **({"evaluator": self.evaluator} if self.evaluator else {}),
-                **({"test_wall_seconds": self.test_wall_seconds} if self.test_wall_seconds else {})}
+                **({"test_wall_seconds": self.test_wall_seconds} if self.test_wall_seconds else {}),
+                **({"prompts": dict(self.prompts)} if self.prompts else {})}
 
     def tests_for(self, conversation: Conversation, turn: int) -> Sequence[TestCase]:
         """The tests that decide instruction `turn` (1-based) under this protocol."""
@@ -144,7 +151,18 @@ def describe(identity: Any) -> str:
     """`name/version` of a header's protocol."""
     if not isinstance(identity, dict):
         return f"{DEFAULT} (not recorded)"
-    return f"{identity.get('name')}/{identity.get('version')}"
+    prompts = identity.get("prompts")  # replay/prompt_variants.py: the prompt options over the preset
+    shown = (" with " + ", ".join(f"{k} {_short(v)}" for k, v in sorted(prompts.items()))
+             if isinstance(prompts, dict) else "")
+    return f"{identity.get('name')}/{identity.get('version')}{shown}"
+
+
+def _short(text: Any) -> str:
+    """A prompt option for a message: quoted, cut at 40 characters, "" shown as none."""
+    text = str(text)
+    if not text:
+        return "none"
+    return repr(text if len(text) <= 40 else text[:39] + "…")
 
 
 def header_protocol(header: dict[str, Any] | None) -> dict[str, Any]:

@@ -7,6 +7,16 @@
 - **Extraction** (`src/evaluation/util.py`, `extract_code`): the first fenced block of any
   language, stripped, else the whole answer, stripped (`first-block`).
 - No preprocessing; each instruction is judged by its own checks.
+- **Verdicts** (version 2): the authors' own rule-based evaluator decides. Each rule-checked
+  instruction's counted verdict is what their checker says about the round's code
+  (`rule_based_eval.py`'s `evaluate_<category>`; a multi-level level: `multi_eval.py`'s
+  `check_data_structure_constraint` on every level's answer so far), run from the user's copy of
+  `evaluation/` (`--evaluator DIR` or `HEEDFUL_MULTICODEIF_EVALUATION`; never shipped; the sha256
+  of its files in the run header) as a subprocess of the authors' environment (`.venv-multicodeif`,
+  or `--evaluator-python PATH`), one batch per round. What the authors judge with GPT-4-Turbo,
+  `language_type` (guesslang) and `language_version` (compilers) keep heedful's verdict (its rules,
+  or the judge), with the reason recorded. heedful's verdict stays beside every one
+  (replay/upstream_multicodeif.py); the report adds eval.py's and multi_eval.py's metrics.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ from . import Protocol
 if TYPE_CHECKING:
     from ..conversation import Conversation, Turn
 
-VERSION = 1
+VERSION = 2  # 2: the authors' rule-based evaluator decides
 
 
 def task_message(conversation: Conversation) -> str:
@@ -32,6 +42,7 @@ def instruction_message(turn: Turn) -> str:
 
 def protocol() -> Protocol:
     return Protocol(name="multicodeif", version=VERSION,
-                    summary="MultiCodeIF's prompts verbatim, no system prompt, first fenced block",
+                    summary="MultiCodeIF's prompts verbatim, no system prompt, first fenced block, the authors' "
+                            "rule checkers decide",
                     system_prompt=None, task_message=task_message, instruction_message=instruction_message,
-                    feedback_message=prompts.feedback_message, extraction="first-block")
+                    feedback_message=prompts.feedback_message, extraction="first-block", evaluator="multicodeif")

@@ -77,15 +77,16 @@ class ToolPreset(Protocol):
 def get_preset(name: str) -> ToolPreset:
     from .aider import AiderPreset
     from .codex import CodexPreset
+    from .opencode import OpencodePreset
 
-    presets: dict[str, type] = {"aider": AiderPreset, "codex": CodexPreset}
+    presets: dict[str, type] = {"aider": AiderPreset, "codex": CodexPreset, "opencode": OpencodePreset}
     try:
         return presets[name]()
     except KeyError:
         raise HeedfulError(f"unknown tool preset {name!r} (known: {', '.join(sorted(presets))})") from None
 
 
-PRESETS = ("aider", "codex")
+PRESETS = ("aider", "codex", "opencode")
 
 
 def find_executable(program: str, explicit: str | None = None) -> str:

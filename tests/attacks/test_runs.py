@@ -245,7 +245,10 @@ def test_an_out_that_cannot_be_created_is_a_clear_error(tmp_path, out, reason):
     (tmp_path / "FILE").write_text("a file, not a folder\n")
     out = out.replace("FILE", str(tmp_path / "FILE"))
     dataset = _dataset(tmp_path / "dataset.jsonl", conversations=1)
-    for args in (["replay", dataset, "--out", out, "--no-report", "--quiet"],
+    answers = tmp_path / "answers.jsonl"  # a recorded assistant: the run can start, only --out is wrong
+    answers.write_text("")
+    for args in (["replay", dataset, "--assistant", "recorded", "--answers", str(answers), "--out", out,
+                  "--no-report", "--quiet"],
                  ["import", "codeif", dataset, "--out", out]):
         result = subprocess.run([*HEEDFUL, *args], check=False, capture_output=True, text=True, timeout=120)
         assert result.returncode == 2, (args, result.stderr)

@@ -41,11 +41,15 @@ def decision_points(view: SyntaxView, count_boolean_operators: bool, count_terna
 
 
 def complexity_by_function(view: SyntaxView, count_boolean_operators: bool = False,
-                           count_ternaries: bool = False) -> dict[tuple[int, int, int], int]:
-    """Cyclomatic complexity of each outermost function, keyed by its node key."""
-    counts = {node_key(fn.node): 1 for fn in view.functions if view.enclosing_function(fn.node) is None}
+                           count_ternaries: bool = False, nested: str = "fold") -> dict[tuple[int, int, int], int]:
+    """Cyclomatic complexity per function, keyed by its node key: of each outermost function with
+    nested functions folded in (`nested="fold"`, mccabe's and ruff's C901 convention), or of every
+    function on its own (`nested="separate"`, lizard's and radon's)."""
+    separate = nested == "separate"
+    counts = {node_key(fn.node): 1 for fn in view.functions
+              if separate or view.enclosing_function(fn.node) is None}
     for node in decision_points(view, count_boolean_operators, count_ternaries):
-        owner = view.outermost_function(node)
+        owner = view.enclosing_function(node) if separate else view.outermost_function(node)
         if owner is not None:
             key = node_key(owner)
             counts[key] = counts.get(key, 1) + 1
@@ -61,17 +65,22 @@ def complexity_by_function(view: SyntaxView, count_boolean_operators: bool = Fal
     params=[ParamSpec("max", "int", "Maximum cyclomatic complexity per function.", required=True, minimum=1),
             ParamSpec("count_boolean_operators", "bool", "Count && / || / and / or as decisions (lizard does).",
                       default=False),
-            ParamSpec("count_ternaries", "bool", "Count conditional expressions as decisions.", default=False)],
+            ParamSpec("count_ternaries", "bool", "Count conditional expressions as decisions.", default=False),
+            ParamSpec("nested", "str", "Nested functions and lambdas: `fold` counts them in the function that "
+                      "contains them (mccabe, ruff C901); `separate` gives each its own figure (lizard, radon).",
+                      default="fold", choices=("fold", "separate"))],
     anchors=("CodeIF-Bench Code Complexity (mccabe)", "VeriCode logic_7 (ruff C901)"),
 )
-def cyclomatic(src: Source, max: int, count_boolean_operators: bool, count_ternaries: bool) -> Iterable[Violation]:
+def cyclomatic(src: Source, max: int, count_boolean_operators: bool, count_ternaries: bool,
+               nested: str = "fold") -> Iterable[Violation]:
     """McCabe cyclomatic complexity of each function is at most `max`.
 
     What it checks:
     1 + the decision points of a function: each `if` and `else if`/`elif`, each loop, each
     non-default `case` arm and each exception handler, and optionally boolean operators and
     conditional expressions. Nested functions and lambdas count toward the function that
-    contains them. With both options off the Python figures match the `mccabe` package's
+    contains them by default, as mccabe and ruff's C901 count them; `nested = "separate"` gives
+    every function its own figure instead, as lizard and radon do. With both options off the Python figures match the `mccabe` package's
     (CodeIF-Bench's checker) except that mccabe also adds 1 per `try` statement and per
     nested `def` and ignores `match`; use `complexity.mccabe` for its exact numbers.
 
@@ -82,8 +91,8 @@ def cyclomatic(src: Source, max: int, count_boolean_operators: bool, count_terna
     view = src.view
     if not view.supports("function"):
         raise NotApplicable(f"heedful cannot see functions in {src.profile.display_name}")
-    counts = complexity_by_function(view, count_boolean_operators, count_ternaries)
-    for fn in _outermost_functions(view):
+    counts = complexity_by_function(view, count_boolean_operators, count_ternaries, nested)
+    for fn in (view.functions if nested == "separate" else _outermost_functions(view)):
         complexity = counts.get(node_key(fn.node), 1)
         if complexity > max:
             yield Violation(fn.name_range, f"function '{fn.name}' has cyclomatic complexity {complexity} (at most {max})",

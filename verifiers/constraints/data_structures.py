@@ -7,6 +7,7 @@ from typing import Iterable
 
 from tree_sitter import Node
 
+from ..languages.profile import LanguageProfile, contribute_query_patterns
 from ..model import Violation
 from ..params import ParamSpec
 from ..registry import constraint_type
@@ -17,6 +18,7 @@ from .counting import use_param
 LITERAL_KINDS = {"list": "list", "array": "list", "dict": "dict", "object": "dict", "map": "dict",
                  "set": "set", "tuple": "tuple", "hash": "dict"}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ARRAY_TYPE = re.compile(r"\[[^\]]+\]")  # Go's `[N]T`
 # Python built-in types' class methods that construct one (a call of the type itself is matched above)
 _PYTHON_CLASS_CONSTRUCTORS = {"dict": "fromkeys"}
 
@@ -30,15 +32,15 @@ def structure_uses(src: Source, name: str) -> list[Node]:
     uses: list[Node] = []
     type_words = getattr(view, "_type_words", None)
     if type_words is None:
-        type_words = view._type_words = [(n, view.text(n), set(_IDENT.findall(view.text(n))))  # type: ignore[attr-defined]
-                                         for n in view.nodes("type")]
+        texts = [(n, view.text(n)) for n in view.nodes("type")]
+        type_words = view._type_words = [(n, text, set(_IDENT.findall(text))) for n, text in texts]  # type: ignore[attr-defined]
     # Go's built-in kinds are written, not named: `map[K]V`, `[]T`, `[N]T`, `chan T`, `struct{...}`
     # (only for the bare name: `sync.Map` is not met by a `map[K]V`)
     builtin = wanted_lower if name == wanted else None
     for node, text, words in type_words:
         if wanted in words or (text.startswith("map[") and builtin == "map") or \
                 (text.startswith("[]") and builtin == "slice") or (text.startswith("chan") and builtin == "chan") or \
-                (re.match(r"\[[^\]]+\]", text) is not None and builtin == "array") or \
+                (builtin == "array" and _ARRAY_TYPE.match(text) is not None) or \
                 (text.startswith("struct") and builtin == "struct" and src.language == "go"):
             uses.append(node)
     if builtin == "struct" and src.language == "go":  # a declared struct type (a class to the view)
@@ -66,14 +68,15 @@ def structure_uses(src: Source, name: str) -> list[Node]:
 
 def _python_bare_tuples(src: Source) -> list[Node]:
     """Python tuples written without parentheses: `return a, b`, `pair = 1, 2`, `yield k, v` (what
-    tree-sitter calls an expression_list; not `del a, b`, which deletes two names)."""
-    from tree_sitter import Query, QueryCursor
-
-    query = getattr(src.profile, "_bare_tuple_query", None)
-    if query is None:
-        query = src.profile._bare_tuple_query = Query(src.profile.ts_language, "(expression_list) @tuple")
-    nodes = QueryCursor(query).captures(src.root).get("tuple", [])
+    tree-sitter calls an expression_list; not `del a, b`, which deletes two names). Captured by the
+    view's one query pass (`bare_tuple_pattern`), not by a query of their own over the tree."""
+    nodes = src.view.nodes("data.bare_tuple")
     return [n for n in nodes if n.parent is None or n.parent.type != "delete_statement"]
+
+
+@contribute_query_patterns
+def bare_tuple_pattern(profile: LanguageProfile) -> str:
+    return "(expression_list) @data.bare_tuple" if profile.name == "python" else ""
 
 
 def _call_indexes(view) -> tuple[dict[str, list], dict[str, list]]:

@@ -72,11 +72,19 @@ def forbidden_imports(src: Source, modules: tuple[str, ...]) -> Iterable[Violati
     """
     _require_imports(src)
     for imp in src.view.imports:
-        for wanted in modules:
-            found = next((m for m in imp.modules if module_matches(m, wanted)), None)
-            if found is not None:
-                yield Violation(module_range(src, imp, found), f"imports forbidden module '{wanted}'")
-                break
+        # every forbidden module of a group (Go `import ( ... )`, Python `import a, b`) is its own
+        # violation at its own spec; one place is reported once (a Python `from a import b` names
+        # `a` and `a.b` at the same spot)
+        seen = set()
+        for module in imp.modules:
+            wanted = next((w for w in modules if module_matches(module, w)), None)
+            if wanted is None:
+                continue
+            where = module_range(src, imp, module)
+            key = (where.start.line, where.start.character, where.end.line, where.end.character)
+            if key not in seen:
+                seen.add(key)
+                yield Violation(where, f"imports forbidden module '{wanted}'")
 
 
 def module_range(src: Source, imp, module: str):

@@ -19,6 +19,7 @@ _BLOCK = re.compile(r"^(```|~~~)[ \t]*([\w+#.-]*)[^\n]*\n(.*?)^\1[ \t]*$", re.M 
     id="response.code_only",
     instruction="Reply with code only: no prose, no Markdown fences.",
     anchors=("VeriCode doc_4",),
+    captures=(),  # reads the text and the parse's errors only
 )
 def code_only(src: Source) -> Iterable[Violation]:
     """The reply is nothing but code in the target language.
@@ -43,6 +44,7 @@ def code_only(src: Source) -> Iterable[Violation]:
     id="response.code_then_json",
     instruction="Reply with one fenced code block followed by one fenced JSON block.",
     anchors=("VeriCode doc_6",),
+    captures=(),  # reads the text and the parse's errors only
 )
 def code_then_json(src: Source) -> Iterable[Violation]:
     """The reply is exactly one code block followed by one valid JSON block.

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from tree_sitter import Node
 
-from ..languages.profile import DEFINITIONS
+from ..languages.profile import DEFINITIONS, LanguageProfile, contribute_query_patterns
 from ..model import Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
@@ -72,12 +72,15 @@ def class_defined(src: Source, name: str, kind: str) -> Iterable[Violation]:
 
 
 def _variables_named(src: Source, name: str) -> list:
+    """Variable then constant names spelled `name`, each group in document order. Four symbol
+    types ask, each for its own name: the names are read once per view, not once per check."""
     view = src.view
-    out = []
-    for node in view.nodes("variable.name") + view.nodes("constant.name"):
-        if view.text(node) == name:
-            out.append(node)
-    return out
+    by_text: dict[str, list[Node]] | None = view.__dict__.get("_variables_by_text")
+    if by_text is None:
+        by_text = view.__dict__["_variables_by_text"] = {}
+        for node in view.nodes("variable.name") + view.nodes("constant.name"):
+            by_text.setdefault(view.text(node), []).append(node)
+    return list(by_text.get(name, ()))
 
 
 @constraint_type(
@@ -132,15 +135,16 @@ def global_variable(src: Source, name: str) -> Iterable[Violation]:
 
 
 def _python_global_declarations(src: Source) -> set[str]:
-    """Names a Python `global` statement declares (a function that binds them binds the global)."""
+    """Names a Python `global` statement declares (a function that binds them binds the global);
+    captured by the view's one query pass (`global_statement_pattern`)."""
     if src.language != "python":
         return set()
-    from tree_sitter import Query, QueryCursor
+    return {src.node_text(n) for n in src.view.nodes("symbol.global")}
 
-    query = getattr(src.profile, "_global_query", None)
-    if query is None:
-        query = src.profile._global_query = Query(src.profile.ts_language, "(global_statement (identifier) @name)")
-    return {src.node_text(n) for n in QueryCursor(query).captures(src.root).get("name", [])}
+
+@contribute_query_patterns
+def global_statement_pattern(profile: LanguageProfile) -> str:
+    return "(global_statement (identifier) @symbol.global)" if profile.name == "python" else ""
 
 
 def _normalise_value(text: str) -> str:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Iterable
+from typing import ClassVar
 
 from tree_sitter import Language, Node, Parser, Point, Query
 
@@ -269,7 +270,7 @@ class CalleeSpan:
     method name as separate children with no node for the callee (Java, PHP, Ruby); the view
     only reads its bytes and positions."""
 
-    __slots__ = ("start_byte", "end_byte", "start_point", "end_point", "_first", "_last")
+    __slots__ = ("_first", "_last", "end_byte", "end_point", "start_byte", "start_point")
     type = "callee"
     is_named = True
 
@@ -303,8 +304,8 @@ class CommentSpan:
 
     type = "doc_type"
     is_named = True
-    children: list[Node] = []
-    named_children: list[Node] = []
+    children: ClassVar[list[Node]] = []
+    named_children: ClassVar[list[Node]] = []
 
     def __init__(self, comment: Node, start: int, end: int) -> None:
         data = comment.text or b""

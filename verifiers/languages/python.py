@@ -156,12 +156,15 @@ class PythonProfile(LanguageProfile):
         body = definition if definition.type == "module" else definition.child_by_field_name("body")
         if body is None:
             return None
-        for child in body.named_children:
-            if child.type == "comment":
+        # the first statements only: `named_children` would build a node for every statement
+        for index in range(body.named_child_count):
+            child = body.named_child(index)
+            if child is None or child.type == "comment":
                 continue
-            if child.type == "expression_statement" and child.named_child_count == 1 \
-                    and child.named_children[0].type in ("string", "concatenated_string"):
-                return child.named_children[0]
+            if child.type == "expression_statement" and child.named_child_count == 1:
+                first = child.named_child(0)
+                if first is not None and first.type in ("string", "concatenated_string"):
+                    return first
             return None
         return None
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from operator import attrgetter
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from tree_sitter import Node, QueryCursor
 
@@ -35,7 +36,7 @@ class Parameter:
     name: str
     name_node: Node | None
     type_node: Node | None
-    source: "Source" = field(repr=False)
+    source: Source = field(repr=False)
     is_receiver: bool = False
 
     @cached_property
@@ -51,7 +52,7 @@ class Function:
     name: str
     name_node: Node | None
     is_method: bool
-    source: "Source" = field(repr=False)
+    source: Source = field(repr=False)
     parameters: list[Parameter] = field(default_factory=list)
 
     @cached_property
@@ -82,7 +83,7 @@ class TypeDefinition:
     name: str
     kind: str
     name_node: Node | None
-    source: "Source" = field(repr=False)
+    source: Source = field(repr=False)
 
     @cached_property
     def range(self) -> Range:
@@ -100,7 +101,7 @@ class Name:
     text: str
     role: str
     node: Node
-    source: "Source" = field(repr=False)
+    source: Source = field(repr=False)
 
     @cached_property
     def range(self) -> Range:
@@ -113,7 +114,7 @@ class Comment:
     text: str
     is_doc: bool
     is_block: bool
-    source: "Source" = field(repr=False)
+    source: Source = field(repr=False)
 
     @cached_property
     def range(self) -> Range:
@@ -130,7 +131,7 @@ class Comment:
 class Import:
     node: Node
     modules: list[str]
-    source: "Source" = field(repr=False)
+    source: Source = field(repr=False)
 
     @cached_property
     def range(self) -> Range:
@@ -142,7 +143,7 @@ class Call:
     node: Node
     name: str  # the simple callee name: `append` for `xs.append(1)`
     qualified: str  # the callee as written, whitespace removed: `xs.append`
-    source: "Source" = field(repr=False)
+    source: Source = field(repr=False)
 
     @cached_property
     def range(self) -> Range:
@@ -174,8 +175,8 @@ def node_predicate(name: str, args: list[tuple[str, str]], pattern_index: int,
 class SyntaxView:
     """Lazily computed, cached language-neutral facts about one Source."""
 
-    def __init__(self, source: "Source", wanted: frozenset[str] | None = None,
-                 region: "tuple[tuple[int, int, int, int], ...] | None" = None) -> None:
+    def __init__(self, source: Source, wanted: frozenset[str] | None = None,
+                 region: tuple[tuple[int, int, int, int], ...] | None = None) -> None:
         self.source = source
         self.profile = source.profile
         # None: run the profile's whole query; a set: only the patterns capturing those names,
@@ -203,19 +204,11 @@ class SyntaxView:
         if self.region is not None:
             return self._run_in_region(query)
         raw = QueryCursor(query).captures(self.source.root, predicate=node_predicate)
-        out: dict[str, list[Node]] = {}
-        for name, nodes in raw.items():
-            seen: set[int] = set()
-            unique = []
-            for node in nodes:
-                key = node.id
-                if key not in seen:
-                    seen.add(key)
-                    unique.append(node)
-            # document order (the cursor interleaves patterns); stable, so ties keep query order
-            unique.sort(key=_START_BYTE)
-            out[name] = unique
-        return out
+        # each node once (two patterns may capture it under one name; a dict keeps the order of
+        # first capture), in document order (the cursor interleaves patterns; the sort is stable,
+        # so ties keep the order of first capture)
+        return {name: sorted({node.id: node for node in nodes}.values(), key=_START_BYTE)
+                for name, nodes in raw.items()}
 
     def _run_in_region(self, query) -> dict[str, list[Node]]:
         """The captures inside the region's spans: each span is queried alone (the cursor visits
@@ -269,15 +262,15 @@ class SyntaxView:
     # -- scopes -----------------------------------------------------------------------------
 
     @cached_property
-    def _callables(self) -> "IntervalIndex":
+    def _callables(self) -> IntervalIndex:
         return IntervalIndex(self.nodes("function") + self.nodes("lambda"))
 
     @cached_property
-    def _functions(self) -> "IntervalIndex":
+    def _functions(self) -> IntervalIndex:
         return IntervalIndex(self.nodes("function"))
 
     @cached_property
-    def _definitions(self) -> "IntervalIndex":
+    def _definitions(self) -> IntervalIndex:
         return IntervalIndex(self.nodes("function") + self.nodes("lambda") + self.nodes("class"))
 
     @cached_property
@@ -297,7 +290,7 @@ class SyntaxView:
         return self._functions.outermost(node)
 
     @cached_property
-    def _classes(self) -> "IntervalIndex":
+    def _classes(self) -> IntervalIndex:
         return IntervalIndex(self.nodes("class"))
 
     def enclosing_class(self, node: Node) -> Node | None:
@@ -312,7 +305,7 @@ class SyntaxView:
     def is_module_level(self, node: Node) -> bool:
         return self._definitions.innermost(node) is None
 
-    def index(self, nodes: list[Node]) -> "IntervalIndex":
+    def index(self, nodes: list[Node]) -> IntervalIndex:
         """A containment index over any captured nodes (for checks that need their own)."""
         return IntervalIndex(nodes)
 
@@ -488,11 +481,15 @@ class SyntaxView:
 
 
 _CALLEE_SEPARATOR = re.compile(r"\?\.|->|::|\.|\\")
-_CALLEE_SUFFIX = re.compile(r"[<!(\[].*", re.S)
+_CALLEE_SUFFIX = re.compile(r"[<!(\[].*", re.DOTALL)
 
 
+@lru_cache(maxsize=8192)
 def simple_name(qualified: str) -> str:
-    """`a.b::c->d?.e(` → `e`: the last identifier of a callee expression."""
+    """`a.b::c->d?.e(` → `e`: the last identifier of a callee expression (cached: a file repeats
+    its callees, and every call of the view is named once)."""
+    if qualified.isidentifier():
+        return qualified
     name = _CALLEE_SEPARATOR.split(qualified)[-1]
     # strip generic arguments or a trailing `!` (Rust macros)
     return _CALLEE_SUFFIX.sub("", name)
@@ -505,8 +502,15 @@ def masked_lines(view: SyntaxView) -> list[str]:
     if cached is not None:
         return cached
     lines = list(view.source.lines)
+    node_range = view.source.node_range
     for node in view.nodes("string") + view.nodes("comment"):
-        rng = view.range(node)
+        rng = node_range(node)
+        (first, start), (last, end) = rng
+        if first == last and first < len(lines):
+            # one line, the common case: what the loop below does for it, without the loop
+            text = lines[first]
+            lines[first] = text[:start] + "\x01" * max(0, min(end, len(text)) - start) + text[end:]
+            continue
         for line in range(rng.start.line, min(rng.end.line, len(lines) - 1) + 1):
             text = lines[line]
             start = rng.start.character if line == rng.start.line else 0
@@ -529,12 +533,13 @@ class IntervalIndex:
         unique: dict[int, Node] = {}
         for node in nodes:
             unique.setdefault(node.id, node)
-        items = sorted(((n.start_byte, n.end_byte, n.id, n) for n in unique.values()),
-                       key=lambda item: (item[0], -item[1]))
-        self.nodes = [item[3] for item in items]
+        # outer before inner: by start, longer first, then first seen (the running number keeps the
+        # sort stable and comparing plain tuples, in C, without a key function)
+        items = sorted((n.start_byte, -n.end_byte, order, n.id, n) for order, n in enumerate(unique.values()))
+        self.nodes = [item[4] for item in items]
         self.starts = [item[0] for item in items]
-        self.ends = [item[1] for item in items]
-        self.position = {item[2]: i for i, item in enumerate(items)}
+        self.ends = [-item[1] for item in items]
+        self.position = {item[3]: i for i, item in enumerate(items)}
         self._memo: dict[int, Node | None] = {}
         self.parent: list[int] = []
         stack: list[int] = []

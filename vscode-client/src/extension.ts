@@ -14,6 +14,7 @@ import { ConstraintsView } from './features/constraintsView';
 import { InstallFix, selectInterpreter } from './features/installFix';
 import { StatusBar } from './features/statusBar';
 import { toggleStudyRecording } from './features/studyRecording';
+import { StudySession } from './features/studySession';
 import { WorkState } from './features/workState';
 
 let client: HeedfulClient | undefined;
@@ -55,6 +56,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Heedfu
             }
         }),
         ...assistant.register(),
+        ...new StudySession(context, heedful, work).register(),
         vscode.commands.registerCommand('heedful.restart', () => heedful.restart('restart (asked)')),
         vscode.commands.registerCommand('heedful.showOutput', () => output.show()),
         vscode.commands.registerCommand('heedful.selectInterpreter', () => selectInterpreter()),

@@ -283,6 +283,13 @@ export class HeedfulClient implements vscode.Disposable {
         await this.running().sendNotification(ASSISTANT_EDIT, params);
     }
 
+    /** A notification when the server runs, else nothing: the study's (features/studySession.ts). */
+    async notify(method: string, params: object): Promise<void> {
+        if (this.client !== undefined && this._state === 'running') {
+            await this.client.sendNotification(method, params);
+        }
+    }
+
     /** Tell the server its settings changed (it pulls them with `workspace/configuration`). */
     async configurationChanged(): Promise<void> {
         if (this.client !== undefined && this._state === 'running') {

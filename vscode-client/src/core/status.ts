@@ -5,11 +5,17 @@ export interface EditReport {
     turn?: number | null;
     instruction?: string | null;
     boundary: 'ok' | 'error' | 'unknown';
-    scopeSource?: 'given' | 'derived' | 'unknown';
+    /** `error`: the scope given named nothing in the document (see `scopeError`). */
+    scopeSource?: 'given' | 'derived' | 'unknown' | 'error';
+    scopeKind?: string | null;
+    scopeError?: string | null;
     scope?: { start: number; end: number }[];
     changedLines?: number;
     outOfScopeLines?: number;
     outOfScopeRatio?: number;
+    /** Blocks moved unchanged (modulo indentation): counted apart from changed lines. */
+    movedLines?: number;
+    outOfScopeMoves?: number;
     regressions?: string[];
     harmful?: boolean;
 }
@@ -135,11 +141,17 @@ function statusTooltip(status: HeedfulStatus, inputs: StatusBarInputs): string {
     const edit = status.edit;
     if (edit !== undefined) {
         const turn = typeof edit.turn === 'number' ? ` (turn ${edit.turn})` : '';
-        const boundary = {
-            ok: 'stayed in scope',
-            error: `changed ${plural(edit.outOfScopeLines ?? 0, 'line')} outside its scope`,
-            unknown: 'scope unknown',
-        }[edit.boundary] ?? edit.boundary;
+        const outside = [
+            (edit.outOfScopeLines ?? 0) > 0 || !edit.outOfScopeMoves ? `changed ${plural(edit.outOfScopeLines ?? 0, 'line')}` : '',
+            edit.outOfScopeMoves ? `moved ${plural(edit.outOfScopeMoves, 'block')}` : '',
+        ].filter((part) => part !== '').join(' and ');
+        const boundary = edit.scopeSource === 'error'
+            ? `its scope is unknown: ${edit.scopeError ?? 'the scope named nothing in this file'}`
+            : {
+                ok: 'stayed in scope',
+                error: `${outside} outside its scope`,
+                unknown: 'scope unknown',
+            }[edit.boundary] ?? edit.boundary;
         lines.push('', `Last assistant edit${turn}: ${boundary}` +
             (edit.regressions && edit.regressions.length > 0 ? `; broke ${edit.regressions.map((id) => `\`${id}\``).join(', ')}` : '') +
             (edit.harmful ? ' (a regression lies in the out-of-scope change)' : ''));

@@ -376,10 +376,26 @@ async function main() {
         await page.keyboard.press('Control+1');
     });
 
+    await step('start a study session: the ids and the consent', async () => {
+        await runCommand('heedful: Start Study Session');
+        for (const answer of ['e2e-study', 'p1', 's1', 'with-heedful']) {
+            await answerQuickInput(answer);
+            await page.keyboard.press('Enter');
+            await sleep(300);
+        }
+        const dialog = page.locator('.monaco-dialog-box');
+        await dialog.waitFor({ state: 'visible' });
+        result.observations.sessionConsent = (await dialog.textContent()) ?? '';
+        await dialog.locator('.monaco-button', { hasText: /^Start Session$/ }).click();
+        await dialog.waitFor({ state: 'hidden' });
+        await page.keyboard.press('Control+1');
+    });
+
     await step('edit: fix the name, the warning goes', async () => {
         await goTo(1, 5);
         await page.keyboard.press('Shift+Control+ArrowRight'); // select loadUser
-        await page.keyboard.insertText('load_user');
+        await page.keyboard.type('load_user', { delay: 40 }); // typed, key by key
+        await page.keyboard.press('Escape'); // the suggestions, if any, are not taken
         result.observations.fixed = await waitFor('no heedful problem left', problems, (rows) => rows.length === 0);
         result.observations.fixedStatus = await waitFor('the status bar to show 2/2', statusItem, (item) => item.text.includes('2/2'));
         result.observations.fixedText = await editorText();

@@ -43,6 +43,24 @@ describe('statusBarPresentation', () => {
         assert.match(shown.tooltip, /> add a parameter/);
     });
 
+    it('counts moved blocks and names an unknown scope', () => {
+        const moved = statusBarPresentation({
+            server: 'running',
+            status: status({ edit: { turn: 3, boundary: 'error', outOfScopeLines: 0, outOfScopeMoves: 1, movedLines: 4 } }),
+        });
+        assert.match(moved.tooltip, /Last assistant edit \(turn 3\): moved 1 block outside its scope/);
+        const both = statusBarPresentation({
+            server: 'running',
+            status: status({ edit: { boundary: 'error', outOfScopeLines: 2, outOfScopeMoves: 2 } }),
+        });
+        assert.match(both.tooltip, /changed 2 lines and moved 2 blocks outside its scope/);
+        const unknown = statusBarPresentation({
+            server: 'running',
+            status: status({ edit: { boundary: 'unknown', scopeSource: 'error', scopeError: "no definition named 'Square.area'" } }),
+        });
+        assert.match(unknown.tooltip, /its scope is unknown: no definition named 'Square.area'/);
+    });
+
     it('shows the server state, an armed assistant edit and recording', () => {
         assert.equal(statusBarPresentation({ server: 'starting' }).text, '$(sync~spin) heedful');
         const failed = statusBarPresentation({ server: 'failed', problem: 'heedful is not installed in /usr/bin/python3' });
