@@ -9,15 +9,28 @@ The script (tests/tools_baseline/script.json) gives, per round: a rename, a docs
 two functions, nothing (no change), a SEARCH that matches nothing (aider gives up after its
 reflections: an edit failure; opencode's `edit` call fails; codex is told nothing to do), and a
 docstring.
+
+No network beyond loopback: where the machine allows it (root, or unprivileged network namespaces
+with `ip` installed; CI runs as root) the module moves the test process into a new network
+namespace that has only loopback, for the scripted model and every tool it starts, and moves it
+back afterwards. A tool that fetched anything at run time (a package, a price list, a model
+catalogue) would then fail or differ from its baseline here instead of quietly using the internet.
+Elsewhere the tests run in the normal namespace and say so in the skip/warning summary.
 """
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import threading
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,8 +64,54 @@ def _executable(tool: str) -> Path:
     return path
 
 
+_CLONE_NEWNET = 0x40000000
+
+
+def _enter_loopback_only_namespace() -> int | None:
+    """Move this thread (and so every thread and process it starts) into a new network namespace
+    with only loopback up; the file descriptor of the namespace it left, or None if not allowed."""
+    if not sys.platform.startswith("linux") or not shutil.which("ip"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    original = os.open(f"/proc/self/task/{threading.get_native_id()}/ns/net", os.O_RDONLY)
+    if libc.unshare(_CLONE_NEWNET) != 0:
+        os.close(original)
+        return None
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True, timeout=30)
+    return original
+
+
+def _leave_namespace(original: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(original, _CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "setns back to the original network namespace failed")
+    os.close(original)
+
+
 @pytest.fixture(scope="module")
-def model():
+def loopback_only() -> Iterator[bool]:
+    """The tools run with no network beyond 127.0.0.1 (see the module docstring)."""
+    original = _enter_loopback_only_namespace()
+    if original is None:
+        warnings.warn("cannot enter a loopback-only network namespace here: the real-tool tests run with the "
+                      "machine's network", stacklevel=1)
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        _leave_namespace(original)
+
+
+def test_the_loopback_only_namespace_has_no_route_out(loopback_only):
+    if not loopback_only:
+        pytest.skip("no loopback-only network namespace on this machine")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe, pytest.raises(OSError):
+        probe.connect(("192.0.2.1", 53))  # TEST-NET-1: unreachable without a route
+
+
+@pytest.fixture(scope="module")
+def model(loopback_only):
     with ScriptedModel(load_script(str(BASELINE / "script.json"))) as server:
         yield server
 

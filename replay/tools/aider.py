@@ -5,7 +5,11 @@ five minutes for a browser login), `--yes-always` answers its questions, git, au
 update checks, analytics, pretty output and the fancy input are off, the instruction comes from
 `--message-file`, and the conversation's files are named on the command line (aider edits only
 the files it was given). `LITELLM_LOCAL_MODEL_COST_MAP=True` stops litellm fetching its price list
-from the internet at every start; HOME is the run's own, so nothing lands in `~/.aider`.
+from the internet at every start; HOME is the run's own, so nothing lands in `~/.aider`. aider
+itself also fetches that price list (raw.githubusercontent.com) when its own cache
+(`~/.aider/caches/model_prices_and_context_window.json`) is missing, empty or a day old: `prepare`
+writes a fresh, non-empty cache naming no model, so aider asks nobody and falls back to litellm's
+bundled copy, just as it does when the fetch fails (the round is the same with or without network).
 
 History: `fresh` keeps aider's chat history in the round's scratch folder (thrown away);
 `continue` keeps `.aider.chat.history.md` per conversation (in the run directory) and passes
@@ -19,6 +23,7 @@ a failure reported after the last "Applied edit to" line is the round's edit fai
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -55,7 +60,10 @@ class AiderPreset:
                 "TERM": "dumb"}
 
     def prepare(self, run: ToolRound) -> None:
-        os.makedirs(run.home, exist_ok=True)
+        caches = os.path.join(run.home, ".aider", "caches")
+        os.makedirs(caches, exist_ok=True)
+        with open(os.path.join(caches, "model_prices_and_context_window.json"), "w", encoding="utf-8") as handle:
+            json.dump({"heedful": "no price list: aider uses litellm's bundled copy (replay/tools/aider.py)"}, handle)
 
     def edit_failures(self, stdout: str, stderr: str, code: int) -> list[str]:
         lines = stdout.splitlines()

@@ -9,9 +9,15 @@ with `--format json` (its event transcript on stdout, kept in the round's log) a
 message argument, after `--`; stdin is nothing. It resolves relative paths against `$PWD`, which
 the command assistant sets to the workspace.
 
-Offline caveat: at its first start in a config folder opencode asks the npm registry about its
-plugin packages; its caches (XDG_CACHE_HOME, the npm cache) are shared by the conversations of a
-run (RUN_DIR/tools/.opencode-cache), so that happens once per run, not once per conversation.
+Offline: opencode 1.18.33 carries its provider package (`@ai-sdk/openai-compatible`) in its own
+binary, so nothing is installed at run time. Left alone it still reaches out at every start: it
+fetches the models.dev catalogue (https://models.opencode.ai/api.json) and looks up
+registry.npmjs.org (its default plugins). Both fail fast with no network and opencode carries on,
+but the preset turns them off (`OPENCODE_DISABLE_MODELS_FETCH`, `OPENCODE_DISABLE_DEFAULT_PLUGINS`,
+`OPENCODE_DISABLE_LSP_DOWNLOAD`, `OPENCODE_DISABLE_AUTOUPDATE`, and `npm_config_offline` should
+anything call npm), so a round talks to nobody but the proxy on 127.0.0.1 (checked under strace,
+and by tests/test_tools_real.py in a loopback-only network namespace). Its caches (XDG_CACHE_HOME,
+the npm cache) are shared by the conversations of a run (RUN_DIR/tools/.opencode-cache).
 
 History: `fresh` keeps its sessions (XDG_DATA_HOME) in the round's scratch folder; `continue`
 keeps them per conversation and passes `--continue` (its last session) from the second round on.
@@ -54,7 +60,9 @@ class OpencodePreset:
         shared = os.path.join(os.path.dirname(run.state), ".opencode-cache")
         return {"XDG_DATA_HOME": self._data(run), "XDG_CACHE_HOME": os.path.join(shared, "cache"),
                 "npm_config_cache": os.path.join(shared, "npm"), KEY_VARIABLE: run.api_key,
-                "OPENCODE_DISABLE_AUTOUPDATE": "true", "NO_COLOR": "1"}
+                "OPENCODE_DISABLE_AUTOUPDATE": "true", "OPENCODE_DISABLE_MODELS_FETCH": "true",
+                "OPENCODE_DISABLE_DEFAULT_PLUGINS": "true", "OPENCODE_DISABLE_LSP_DOWNLOAD": "true",
+                "OPENCODE_DISABLE_SHARE": "true", "npm_config_offline": "true", "NO_COLOR": "1"}
 
     def prepare(self, run: ToolRound) -> None:
         folder = os.path.join(run.home, ".config", "opencode")

@@ -100,7 +100,7 @@ def call_matches(call: Call, wanted: str, aliases: dict[str, str] | None = None)
         return call.name == wanted or name == wanted
     # `$pdo->prepare`, `PDO::prepare` and `pdo.prepare` name the same call shape
     wanted, suffixes, method, through_type = _dotted_wanted(wanted)
-    forms = [_dotted(qualified) for qualified in dict.fromkeys((full, call.qualified))]
+    forms = [_dotted(full)] if full == call.qualified else [_dotted(full), _dotted(call.qualified)]
     for qualified in forms:
         if qualified == wanted or qualified.endswith(suffixes):
             return True

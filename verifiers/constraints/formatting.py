@@ -51,11 +51,16 @@ def _continuation_lines(src: Source) -> set[int]:
     for number, line in enumerate(masked_lines(src.view)):
         if depth > 0:
             out.add(number)
+        elif "(" not in line and "[" not in line:
+            continue  # outside brackets, only an opening one changes the depth
         opens = line.count("(") + line.count("[")
         closes = line.count(")") + line.count("]")
         if opens or closes:
             depth = max(0, depth + opens - closes)
+    data = src.data
     for node in src.view.nodes("string") + src.view.nodes("comment"):
+        if data.find(b"\n", node.start_byte, node.end_byte) < 0:
+            continue  # on one line (most): no line starts inside it
         for number in range(node.start_point[0] + 1, node.end_point[0] + 1):
             out.add(number)
     return out

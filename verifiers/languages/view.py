@@ -473,10 +473,13 @@ class SyntaxView:
     @cached_property
     def calls(self) -> list[Call]:
         out = []
+        source, data, callee_of = self.source, self.source.data, self.profile.call_callee
         for node in self.nodes("call"):
-            callee = self.profile.call_callee(node)
-            qualified = "".join(self.text(callee).split()) if callee is not None else ""
-            out.append(Call(node, simple_name(qualified), qualified, self.source))
+            callee = callee_of(node)
+            # the callee's text as `Source.node_text` decodes it, whitespace removed
+            text = data[callee.start_byte:callee.end_byte].decode("utf-8", errors="replace") if callee is not None else ""
+            qualified = "".join(text.split())
+            out.append(Call(node, simple_name(qualified), qualified, source))
         return out
 
 
