@@ -8,10 +8,10 @@ same programs and compares their verdicts:
 - **upstream**: the authors' checker, exactly as their harness calls it (`ConstraintValidator(
   dynamic_functions=_build_dynamic_functions(...)).validate(code, function, params)`), loaded from
   `../shared/data/ifcodebench/utils.py` and `benchmark.jsonl`. That code `exec`s source, so it only
-  ever runs inside heedful's sandbox (`replay/sandbox.py`), batched: one sandboxed interpreter
+  ever runs inside heedful's sandbox (`replay/heedful/replay/sandbox.py`), batched: one sandboxed interpreter
   judges thousands of (program, check) pairs. A checker that raises counts as not passed (upstream's
   `run_check_instruction` then scores nothing) and is reported.
-- **heedful**: the constraints `constraints_for_check` (replay/importers/ifcodebench.py) maps the
+- **heedful**: the constraints `constraints_for_check` (replay/heedful/replay/importers/ifcodebench.py) maps the
   check to, checked with the verifiers; the check passes when every one of them passes.
 
 The programs (the corpus):

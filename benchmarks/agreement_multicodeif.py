@@ -8,7 +8,7 @@ spec (`answer`) becomes short programs that satisfy it or break it in one way ea
   to), run in its own environment `.venv-multicodeif` (created by `multicodeif_env.sh`) as one
   batched subprocess (`multicodeif_authors_runner.py`); the checkers only parse and lex, they run
   no program code;
-- by heedful: the constraints `replay/importers/multicodeif.py` makes of the same spec, checked with
+- by heedful: the constraints `replay/heedful/replay/importers/multicodeif.py` makes of the same spec, checked with
   `heedful.verifiers.check_source` (the item passes when every constraint passes).
 
 Printed per constraint type: n (programs both decide), agreement, and how often heedful and the

@@ -1,7 +1,7 @@
 """Runs MultiCodeIF's own rule checkers on a batch of programs; executed inside .venv-multicodeif.
 
 benchmarks/agreement_multicodeif.py starts this script with the environment that
-benchmarks/multicodeif_env.sh creates. The runner itself is replay/multicodeif_checkers.py (shared
+benchmarks/multicodeif_env.sh creates. The runner itself is replay/heedful/replay/multicodeif_checkers.py (shared
 with `--protocol multicodeif`, which runs the same checkers on a replay's rounds); it is loaded here
 by its path, since heedful is not installed in the authors' environment. Its docstring describes the
 input and output lines, the guesslang and tree_sitter_languages stand-ins.

@@ -560,7 +560,7 @@ def _output_type(language: str, spec: str) -> Iterator[tuple[str, bool, str] | s
 def _type_list(value: str) -> list[str]:
     inner, out, depth, current = value.strip()[1:-1], [], 0, ""
     for ch in inner:
-        depth += ch in "[<(" and 1 or (-1 if ch in "]>)" else 0)
+        depth += (ch in "[<(" and 1) or (-1 if ch in "]>)" else 0)
         if ch == "," and depth == 0:
             out.append(current.strip())
             current = ""

@@ -27,11 +27,12 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from heedful.replay.assistants import RecordedAssistant  # noqa: E402
-from heedful.replay.engine import ReplayEngine, ReplaySettings  # noqa: E402
-from heedful.replay.openai_assistant import OpenAIAssistant  # noqa: E402
-from heedful.replay.runlog import read_log  # noqa: E402
-from tests.fake_openai import FakeOpenAIServer  # noqa: E402
+from heedful.replay.assistants import RecordedAssistant
+from heedful.replay.engine import ReplayEngine, ReplaySettings
+from heedful.replay.openai_assistant import OpenAIAssistant
+from heedful.replay.runlog import read_log
+
+from tests.fake_openai import FakeOpenAIServer
 
 CONSTRAINTS = [
     [{"type": "naming.case", "role": "function", "case": "snake_case"}],

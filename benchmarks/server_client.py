@@ -105,7 +105,7 @@ class BenchClient:
         return self.process.pid
 
     async def start(self, command: list[str], cwd: str, stderr_path: str) -> None:
-        self.stderr = open(stderr_path, "wb")  # noqa: SIM115, ASYNC230 - closed in stop()
+        self.stderr = open(stderr_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = await asyncio.create_subprocess_exec(
             *command, cwd=cwd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=self.stderr, limit=64 * 1024 * 1024, start_new_session=True)

@@ -104,7 +104,7 @@ async def latency_run(server: str, root: str, lines: int, edits_count: int, repe
     workspace = make_workspace(root, server)
     text = python_file(lines)
     path = os.path.join(workspace, f"module_{lines}.py")
-    with open(path, "w") as handle:  # noqa: ASYNC230 - setup, before timing
+    with open(path, "w") as handle:
         handle.write(text)
     uri = "file://" + path
     client = await start(server, workspace)
@@ -146,7 +146,7 @@ async def memory_run(server: str, root: str, documents: int) -> dict:
         lines = 300 + (index * 37) % 201  # 300..500 lines
         path = os.path.join(workspace, f"doc_{index:03d}.py")
         text = python_file(lines, seed=1000 + index, tag=f"document {index}")
-        with open(path, "w") as handle:  # noqa: ASYNC230 - setup, before timing
+        with open(path, "w") as handle:
             handle.write(text)
         texts["file://" + path] = text
     client = await start(server, workspace)
@@ -267,7 +267,7 @@ async def main() -> int:
         print(f"target RSS < {RSS_TARGET_MB:.0f} MB with {args.documents} documents: {rss:.0f} MB -> "
               f"{'met' if rss < RSS_TARGET_MB else 'MISSED'}")
     if args.json:
-        with open(args.json, "w") as out:  # noqa: ASYNC230 - after timing
+        with open(args.json, "w") as out:
             json.dump({"latency": {str(k): v for k, v in results.items()}, "memory": memory}, out, indent=1)
     return 0
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from heedful.replay.assistants import RecordedAssistant
 from heedful.replay.engine import ReplayEngine, ReplaySettings
 from heedful.replay.importers import load_dataset
@@ -22,7 +21,7 @@ def _replay(tmp_path, dataset: str, fmt: str, count: int, answer) -> tuple[list,
     answers = tmp_path / "answers.jsonl"
     with answers.open("w") as handle:
         for conversation in conversations:
-            for turn in range(0, len(conversation.turns) + 1):
+            for turn in range(len(conversation.turns) + 1):
                 handle.write(json.dumps({"conversation": conversation.id, "turn": turn,
                                          "answer": answer(conversation)}) + "\n")
     run_dir = str(tmp_path / "run")

@@ -1,4 +1,4 @@
-"""Answer extraction (replay/extraction.py): the answers' shapes that the benchmarks' published
+"""Answer extraction (replay/heedful/replay/extraction.py): the answers' shapes that the benchmarks' published
 outputs show (written here in their style, never copied), and the benchmarks' own rules."""
 
 from __future__ import annotations

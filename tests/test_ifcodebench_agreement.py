@@ -1,7 +1,7 @@
 """heedful's constraints against IFCodeBench's own checkers, on programs written for the purpose.
 
 `tests/ifcodebench_agreement/<checker>.toml` holds, for each IFCodeBench checker heedful maps
-(replay/importers/ifcodebench.py, `constraints_for_check`), Python programs with the checker's
+(replay/heedful/replay/importers/ifcodebench.py, `constraints_for_check`), Python programs with the checker's
 params and upstream's verdict on them (`upstream`); where heedful decides differently on purpose
 the case also has `heedful` (its verdict) and `reason` (why heedful's reading of the instruction is
 the one kept, or why the two differ). The tests assert exactly that: heedful's mapped constraints

@@ -11,7 +11,6 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import pytest
 from heedful.replay.conversation import parse_conversation
 from heedful.replay.importers import detect_format, load_dataset, multicodeif
 

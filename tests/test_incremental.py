@@ -1,4 +1,4 @@
-"""Incremental checking (`verifiers/incremental.py`): with a chunk cache, `check_source` gives
+"""Incremental checking (`verifiers/heedful/verifiers/incremental.py`): with a chunk cache, `check_source` gives
 exactly the verdicts of a fresh whole-file check, whatever the edits in between.
 
 1. Property tests (hypothesis), in every language: random edit sequences over files made of the

@@ -1,4 +1,4 @@
-"""A plain (non-editable) install works: the wheel maps the root folders under `heedful`,
+"""A plain (non-editable) install works: the wheel maps the part folders' `heedful/` trees under `heedful`,
 ships the examples, and its `heedful` command runs outside the repository."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def test_wheel_layout_and_plain_install(tmp_path: Path):
     assert build.returncode == 0, build.stderr[-2000:]
     wheel = next((tmp_path / "dist").glob("heedful-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    for expected in ("heedful/__init__.py", "heedful/cli.py", "heedful/verifiers/registry.py",
+    for expected in ("heedful/version.py", "heedful/__main__.py", "heedful/cli.py", "heedful/verifiers/registry.py",
                      "heedful/verifiers/languages/python.py", "heedful/verifiers/constraints/naming.py",
                      "heedful/verifiers/examples/python.toml", "heedful/verifiers/examples/swift.toml",
                      "heedful/server/__init__.py", "heedful/replay/__init__.py"):
@@ -36,7 +36,7 @@ def test_wheel_layout_and_plain_install(tmp_path: Path):
     (project / "heedful.toml").write_text('[[constraint]]\ntype = "naming.case"\nrole = "function"\ncase = "camelCase"\n')
     (project / "Main.java").write_text("class Main { void run_it() {} }\n")
     # the installed copy, not the editable one: the target folder comes first on the path
-    run = subprocess.run([sys.executable, "-c", "import sys, heedful; print(heedful.__file__); "
+    run = subprocess.run([sys.executable, "-c", "import sys, heedful.cli; print(heedful.cli.__file__); "
                           "from heedful.cli import main; sys.exit(main(['check', 'Main.java']))"],
                          cwd=project, capture_output=True, text=True, timeout=120,
                          env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})

@@ -79,7 +79,7 @@ def _answer(program: str) -> str:
     return "```python\n" + program + "```\n"
 
 
-# the authors' code, run directly in the sandbox: not heedful's runner (replay/upstream_evaluators.py)
+# the authors' code, run directly in the sandbox: not heedful's runner (replay/heedful/replay/upstream_evaluators.py)
 DIRECT = r"""
 import json
 scope = {'__name__': 'ifcodebench_utils'}

@@ -5,7 +5,7 @@ one multi-level chain of four levels) through `heedful serve`, with recorded ans
 (not any model's), under `multicodeif` (the authors' checkers, run as a subprocess of their
 environment `.venv-multicodeif`, created here when missing, as tests/test_agreement_harness_multicodeif.py
 does) and under `heedful`. The expected verdicts do not come from heedful's runner
-(replay/multicodeif_checkers.py): the authors' modules are imported directly in their environment by
+(replay/heedful/replay/multicodeif_checkers.py): the authors' modules are imported directly in their environment by
 a script of this test and called the way rule_based_eval.py and multi_eval.py call them, on
 `extract_code` of the same answers.
 """

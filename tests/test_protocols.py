@@ -1,4 +1,4 @@
-"""Protocols (replay/protocols/): the registry, CodeIF-Bench's preprocessing and test composition,
+"""Protocols (replay/heedful/replay/protocols/): the registry, CodeIF-Bench's preprocessing and test composition,
 and real replays (`heedful serve`, the sandbox) under two protocols, resume and rescore refusing
 a protocol mismatch."""
 

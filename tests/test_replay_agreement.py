@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from heedful.replay.agreement import ALL, AgreementError, agreement, render
 from heedful.replay.assistants import RecordedAssistant
 from heedful.replay.conversation import FORMAT

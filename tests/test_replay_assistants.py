@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from heedful.replay.assistants import AssistantError, Prompt, RecordedAssistant, ReferenceAssistant
 from heedful.replay.conversation import FORMAT, parse_conversation
 from heedful.replay.edits import apply_answer

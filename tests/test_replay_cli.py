@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from heedful.replay.conversation import FORMAT
 from heedful.replay.runlog import read_log
 

@@ -67,7 +67,7 @@ def test_a_new_file_in_a_diff_never_overwrites_the_single_task_file():
     assert edit.files == {"Makefile": "all:\n"}
 
 
-# -- which block of an answer becomes the file (replay/extraction.py) ------------------------
+# -- which block of an answer becomes the file (replay/heedful/replay/extraction.py) ------------------------
 
 _SOLUTION = "def add(a: int, b: int) -> int:\n    return a + b\n"
 _TESTS = ("# Test cases\nassert add(1, 2) == 3\nassert add(-1, 1) == 0\nassert add(0, 0) == 0\n"
@@ -125,5 +125,5 @@ def test_a_file_name_line_above_a_block_creates_that_file():
     assert edit.ok and edit.files == {"app.py": _SOLUTION, "test_app.py": "from app import add\n",
                                       "heedful.toml": '[[constraint]]\ntype = "naming.case"\n'}
     # a name that climbs out is refused, never created
-    escaping = apply_answer(f"../evil.py\n```python\nX = 1\n```\n", {"app.py": APP}, default_path="app.py")
+    escaping = apply_answer("../evil.py\n```python\nX = 1\n```\n", {"app.py": APP}, default_path="app.py")
     assert not escaping.ok and "refused the path" in str(escaping.errors[0])

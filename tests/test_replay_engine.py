@@ -6,7 +6,6 @@ import json
 import sys
 
 import pytest
-
 from heedful.replay.assistants import RecordedAssistant, ReferenceAssistant
 from heedful.replay.conversation import FORMAT, load_conversations
 from heedful.replay.engine import ReplayEngine, ReplayError, ReplaySettings

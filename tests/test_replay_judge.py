@@ -9,7 +9,6 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from heedful.replay.conversation import FORMAT
 from heedful.replay.judge import (
     JUDGE_SYSTEM_PROMPT,

@@ -17,7 +17,6 @@ from email.utils import formatdate
 from pathlib import Path
 
 import pytest
-
 from heedful.replay.assistants import AssistantError, Message, Prompt
 from heedful.replay.conversation import FORMAT, parse_conversation
 from heedful.replay.openai_assistant import RETRY_AFTER_LIMIT, OpenAIAssistant, _retry_after, is_local_url
@@ -279,7 +278,6 @@ def test_the_fake_server_runs_as_a_script_with_a_delay():
     (Reply.garbage("<html>", "text/html"), False),  # a garbage answer: a per-turn failure
 ])
 def test_failures_say_whether_the_round_should_be_retried_later(reply, retryable):
-    with FakeOpenAIServer([reply] * 3) as server:
-        with pytest.raises(AssistantError) as caught:
-            _assistant(server, retries=1).answer(_prompt())
+    with FakeOpenAIServer([reply] * 3) as server, pytest.raises(AssistantError) as caught:
+        _assistant(server, retries=1).answer(_prompt())
     assert caught.value.retryable is retryable

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 import pytest
-
 from heedful.replay.conversation import Conversation, Turn, load_conversations
 from heedful.replay.edits import apply_answer
 from heedful.server.attribution import report_edit
@@ -233,7 +232,7 @@ def test_every_answer_belongs_to_a_round_and_the_formats_vary():
 
 
 def test_the_stories_cover_what_heedful_measures():
-    totals = {key: 0 for key in EXPECT_KEYS}
+    totals = dict.fromkeys(EXPECT_KEYS, 0)
     clean = 0
     for conversation in dataset():
         expect = expectations(conversation)

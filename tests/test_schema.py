@@ -88,7 +88,7 @@ def test_the_repository_spec_files_are_valid(path: Path) -> None:
 
 def test_every_registry_example_is_a_valid_constraint_table() -> None:
     checked = 0
-    for path in sorted((REPO / "verifiers" / "examples").glob("*.toml")):
+    for path in sorted((REPO / "verifiers" / "heedful" / "verifiers" / "examples").glob("*.toml")):
         with path.open("rb") as handle:
             examples = tomllib.load(handle)
         for type_id, items in examples.items():

@@ -120,7 +120,7 @@ def test_type_snapshot(type_id: str, type_snapshot: SnapshotAssertion) -> None:
             incremental.append((case, cached))
     claimed = set(REGISTRY.get(type_id).languages)
     uncovered = claimed - {case.language for case, _ in results}
-    assert not uncovered, f"{type_id} claims {sorted(uncovered)} but has no example there (verifiers/examples/)"
+    assert not uncovered, f"{type_id} claims {sorted(uncovered)} but has no example there (verifiers/heedful/verifiers/examples/)"
     rendered = render_snapshot(type_id, results)
     if incremental:
         chunked = {id(case) for case, _ in incremental}

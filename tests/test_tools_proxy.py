@@ -1,4 +1,4 @@
-"""The recording model proxy (replay/model_proxy.py), against real servers on 127.0.0.1 and the real
+"""The recording model proxy (replay/heedful/replay/model_proxy.py), against real servers on 127.0.0.1 and the real
 openai client: forwarding (chat completions and the Responses API, streamed and not), the round
 told apart by its key, what is recorded, the cache, and an unreachable model."""
 

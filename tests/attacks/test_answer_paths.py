@@ -2,7 +2,7 @@
 
 Every path an answer names (a SEARCH/REPLACE header, a diff's `---`/`+++` lines, a whole-file
 block's name, a file a diff creates or deletes) is confined to the conversation's workspace
-(replay/workspace_paths.py). A refused path makes the round an edit-format error naming the path
+(replay/heedful/replay/workspace_paths.py). A refused path makes the round an edit-format error naming the path
 and the reason, and nothing of that answer is written. The same holds for recorded answers
 (`--answers`), a shared run log replayed by `recorded` or `rescore`, and a run log being resumed.
 The end-to-end tests run the real `heedful replay` / `heedful rescore` (subprocesses, a real

@@ -105,7 +105,7 @@ def secret_on_the_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.mark.parametrize("isolation", ["auto", "fallback"])
 def test_the_program_sees_nothing_of_the_callers_folders_or_the_checkout(secret_on_the_path: Path, isolation: str):
     python = _interpreter_for(isolation)
-    targets = [str(secret_on_the_path), str(REPO / "pyproject.toml"), str(REPO / "replay" / "sandbox.py")]
+    targets = [str(secret_on_the_path), str(REPO / "pyproject.toml"), str(REPO / "replay" / "heedful" / "replay" / "sandbox.py")]
     program = textwrap.dedent(f"""\
         import os
         seen = []

@@ -156,7 +156,7 @@ def _search_replace_blocks(path: str, a: list[str], b: list[str]) -> list[str]:
 
 
 def applied(case: Case, edit: Edit, files: dict[str, str]) -> str:
-    """The file after replay/edits.py applied the answer; the case is wrong if that is not `after`."""
+    """The file after replay/heedful/replay/edits.py applied the answer; the case is wrong if that is not `after`."""
     result = apply_answer(answer_for(edit, case.file, case.language, files[case.file]), files)
     where = f"{case.name} edit {edit.turn}"
     assert not result.errors, f"{where}: the answer did not apply: {result.errors}"

@@ -1,7 +1,7 @@
 """heedful's edit reports agree with every hand-labelled edit of tests/boundary/cases.
 
 Two paths, the same labels: every edit judged by the library functions the server runs
-(`check_source`, `report_edit`) after replay/edits.py applied the answer; and the whole set
+(`check_source`, `report_edit`) after replay/heedful/replay/edits.py applied the answer; and the whole set
 replayed end to end (recorded answers, `heedful replay` engine, a real `heedful serve` over LSP),
 each round's edit report read from the run log.
 """

@@ -7,16 +7,14 @@ tests/test_sample_dataset.py checks the result (and that these files still repro
 
 import difflib
 import json
-import sys
-
 import os
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from heedful.replay.edits import apply_answer  # noqa: E402
-
 import conv_other  # noqa: E402
 import conv_py  # noqa: E402
+from heedful.replay.edits import apply_answer  # noqa: E402
 
 OUT = os.path.dirname(HERE)
 FENCE = {"python": "python", "typescript": "ts", "go": "go", "java": "java", "javascript": "javascript"}

@@ -1,0 +1,1020 @@
+"""The heedful language server (pygls 2): constraints as live diagnostics, edit attribution.
+
+Handlers are thin: they find the document, schedule or run the library, and convert results to
+LSP types (`diagnostics.py`). Checks run off the event loop on a snapshot of the document; a
+result whose version is no longer current is dropped. Diagnostics are pushed only to clients
+that cannot pull them, and pulled (with result ids) by those that can, never both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import gc
+import logging
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
+from pygls.uris import to_fs_path
+
+from ..verifiers.engine import (
+    Suppressions,
+    check_source,
+    directive_lines,
+    first_syntax_error,
+    is_partial_parse,
+)
+from ..verifiers.errors import HeedfulError
+from ..verifiers.incremental import ChunkCache
+from ..verifiers.limits import LimitExceeded, depth_problem, text_size_problem
+from ..verifiers.model import Status, Verdict
+from ..verifiers.registry import REGISTRY, Constraint
+from ..verifiers.source import Source
+from ..version import __version__
+from .attribution import EditReport, report_edit
+from .changes import apply_changes
+from .check_budget import BudgetExceeded, run_with_budget
+from .constraints_in_force import ConstraintsInForce, constraints_from_json
+from .diagnostics import (
+    SOURCE,
+    PositionEncoder,
+    feedback_message,
+    integrity_diagnostics,
+    verdict_diagnostics,
+)
+from .documents import Document
+from .framing import MAX_HEADER_LINE_BYTES, LineReader, StreamLineReader
+from .framing import serve as serve_stream
+from .out_of_scope import (
+    OutOfScopeRegion,
+    follow_changes,
+    out_of_scope_diagnostics,
+    regions_of,
+)
+from .recording import (
+    RecordingRefused,
+    StudyRecorder,
+    StudySession,
+    register_study_features,
+)
+from .scope import (
+    ResolvedScope,
+    ScopeError,
+    ScopeFormatError,
+    ScopeRequest,
+    parse_scope,
+    resolve_scope,
+)
+from .settings import ServerSettings, without_user_opt_ins
+
+log = logging.getLogger("heedful.server")
+
+SET_CONSTRAINTS = "heedful/setConstraints"
+ASSISTANT_EDIT = "heedful/assistantEdit"
+STATUS = "heedful/status"
+COPY_FEEDBACK = "heedful.copyFeedback"
+LINE_COMMENT = {"python": "#", "ruby": "#"}
+# An assistant-edit marker that no change follows within this time is dropped, so a later human
+# edit is not blamed on the assistant.
+# How long a diagnostic pull waits for the check of the current text before it answers
+# ServerCancelled (retriggerRequest: the client pulls again).
+PULL_TIMEOUT_SECONDS = 10.0
+CONCURRENT_CHECKS = 4
+MARKER_TIMEOUT_SECONDS = 30.0  # every other language heedful knows uses //
+
+
+@dataclass
+class AssistantEditMarker:
+    """An announced assistant edit: the text before it, and what the instruction asked."""
+
+    before: Source
+    before_revision: int
+    scope: ResolvedScope | None  # what the instruction asked, resolved on `before`
+    instruction: str | None
+    turn: int | None
+    targeted: list[Constraint]
+    scope_error: str | None = None  # a scope was given but does not resolve: the report says so
+    received: float = field(default_factory=time.monotonic)
+    distrusted: Counter[str] = field(default_factory=Counter)  # the document's, when the edit was announced
+    honour_suppressions: bool = False  # the client trusts the suppressions this edit adds (replay's opt-in)
+
+
+@dataclass
+class CheckResult:
+    version: int  # the client's version, for pushes
+    revision: int  # the document revision it was computed for
+    verdicts: list[Verdict]
+    diagnostics: list[types.Diagnostic]
+    result_id: str
+
+
+class DocumentState:
+    """What the server keeps per open document besides its text."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self.result: CheckResult | None = None
+        self.pending: asyncio.TimerHandle | asyncio.Task | None = None
+        self.waiters: list[asyncio.Future] = []
+        self.marker: AssistantEditMarker | None = None
+        self.last_report: EditReport | None = None
+        self.regressed: dict[str, EditReport] = {}  # constraint key -> the edit that broke it
+        self.out_of_scope: list[OutOfScopeRegion] = []  # in the current text's lines
+        self.changed_at: float | None = None
+        self.counter = 0
+        self.refused: LimitExceeded | None = None  # past a limit: shown one diagnostic, not checked
+        # suppression directive lines that assistant edits added: they silence nothing and are
+        # reported (design §8 "Integrity"); a human's edits, and the text as opened, are trusted
+        self.distrusted: Counter[str] = Counter()
+
+
+class HeedfulProtocol(LanguageServerProtocol):
+    """pygls's protocol, except that it does not apply changes to its own copy of a document:
+    pygls 2.1 clamps out-of-range positions by assigning into the change objects (the server must
+    see the positions the editor sent: it applies them by LSP rules itself), and splits and rejoins
+    the whole text on every change. The server's did_change sets pygls's copy to its own text."""
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        if (user_handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield user_handler, (params,), None
+
+    def _execute_handler(self, msg_id: Any, handler: Callable[..., Any], callback: Callable[[Any], None],
+                         args: tuple | None = None, kwargs: dict | None = None) -> None:
+        """pygls 2.1 files the future of every async, threaded or generator handler under its
+        message id in `_request_futures` and removes it only when it answers a request: the future
+        of every notification (didOpen/didChange/didClose are generator handlers) stays for good,
+        about 2 KB each. Drop it when it is done (docs/upstream/pygls-notification-futures.patch)."""
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        future = self._request_futures.get(msg_id)
+        if future is None:
+            return
+        loop = asyncio.get_running_loop()
+        futures = self._request_futures
+
+        def drop() -> None:
+            if futures.get(msg_id) is future:
+                del futures[msg_id]
+
+        def forget(_: Any) -> None:
+            # on the loop, later: a future can finish in a worker thread, or while pygls iterates
+            # over the table (shutdown cancels what is in flight)
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to keep clean
+                loop.call_soon_threadsafe(drop)
+
+        future.add_done_callback(forget)
+
+
+class HeedfulServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("heedful", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=HeedfulProtocol)
+        self.settings = ServerSettings()
+        self.states: dict[str, DocumentState] = {}
+        self.constraints: ConstraintsInForce | None = None
+        self.recorder: StudyRecorder | None = None
+        self.study_session: StudySession | None = None  # heedful/studySession (recording.py)
+        self.initialization_options: dict[str, Any] = {}
+        self.observer = None  # watchdog observer when the client cannot watch files
+        self.spec_diagnostics: dict[str, list[types.Diagnostic]] = {}  # pull mode: errors of spec files
+        self.pending_reload: asyncio.TimerHandle | None = None
+        self.exit_status = 0
+        self.client_settings: dict | None = None  # the editor's settings (workspace/configuration)
+        self.pending_release: asyncio.TimerHandle | None = None  # release_memory after closes
+        # checks running at once (each in its own thread): a check superseded by a newer edit
+        # still runs to its end, so without a bound fast edits would pile threads up
+        self.check_slots = asyncio.Semaphore(CONCURRENT_CHECKS)
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """pygls's stdio loop, with heedful's strict framing (framing.py); `exit_status` is what
+        the process should exit with (1 when the stream broke, so the client restarts it)."""
+        from pygls.io_ import StdoutWriter
+
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        reader = LineReader(stdin or sys.stdin.buffer)
+        try:
+            self.exit_status = asyncio.run(serve_stream(self._stop_event, reader, self.protocol))
+        except BrokenPipeError:
+            log.error("the connection to the client is lost; shutting down")
+            self.exit_status = 1
+        except SystemExit as exc:  # the `exit` notification
+            self.exit_status = exc.code if isinstance(exc.code, int) else 0
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.shutdown()
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """pygls's TCP server (one client), with the same framing as stdio; an address that
+        cannot be bound raises OSError before any client connects."""
+        self._stop_event = stop_event = threading.Event()
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(writer)  # type: ignore[arg-type] - pygls's own TCP writer
+            self.exit_status = await serve_stream(stop_event, StreamLineReader(reader), self.protocol)
+            self.shutdown()
+
+        async def listen() -> None:
+            self._server = await asyncio.start_server(connection, host, port,
+                                                      limit=MAX_HEADER_LINE_BYTES + 1)
+            async with self._server:
+                await self._server.serve_forever()
+
+        try:
+            asyncio.run(listen())
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            pass
+        except SystemExit as exc:  # the `exit` notification
+            self.exit_status = exc.code if isinstance(exc.code, int) else 0
+
+    # -- capabilities -------------------------------------------------------------------------
+
+    @property
+    def pulls(self) -> bool:
+        """Does the client pull diagnostics? Then the server must not push them."""
+        capabilities = self.client_capabilities
+        return bool(capabilities and capabilities.text_document and capabilities.text_document.diagnostic)
+
+    @property
+    def position_encoding(self) -> str:
+        encoding = self.workspace.position_encoding
+        return str(getattr(encoding, "value", encoding) or "utf-16")
+
+    @property
+    def root(self) -> str | None:
+        return self.workspace.root_path
+
+    def report(self, message: str, level: types.MessageType = types.MessageType.Warning) -> None:
+        log.warning(message)
+        try:
+            self.window_log_message(types.LogMessageParams(type=level, message=f"heedful: {message}"))
+        except Exception:  # logging must never fail a request
+            log.debug("could not send a log message to the client", exc_info=True)
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def configure(self, client_settings: dict | None = None) -> None:
+        """Rebuild settings by precedence and reload the constraint files they name."""
+        assert self.constraints is not None
+        if client_settings is not None:
+            self.client_settings = client_settings
+        settings = ServerSettings()
+        self.constraints.load(settings.constraint_files)
+        settings = settings.merged(without_user_opt_ins(self.constraints.server_table(), "heedful.toml [server]",
+                                                        self.report), "heedful.toml [server]", self.report)
+        settings = settings.merged(self.initialization_options, "initializationOptions", self.report)
+        # kept from the last pull: a heedful.toml reload must not drop the editor's settings
+        settings = settings.merged(self.client_settings, "workspace/configuration", self.report)
+        if settings.constraint_files != ServerSettings().constraint_files:
+            self.constraints.load(settings.constraint_files)
+        self.settings = settings
+        self.publish_spec_errors()
+        if settings.study_recording and self.root:
+            if self.recorder is None or self.recorder.full_text != settings.study_full_text:
+                try:
+                    self.recorder = StudyRecorder(self.root, settings.study_full_text, self.study_session)
+                except RecordingRefused as exc:
+                    self.recorder = None
+                    self.report(str(exc), types.MessageType.Error)
+        else:
+            self.recorder = None
+
+    def publish_spec_errors(self) -> None:
+        """One diagnostic on each malformed spec file (an empty list once it is fixed)."""
+        if self.constraints is None:
+            return
+        for path in self.constraints.spec_paths(self.settings.constraint_files):
+            error = self.constraints.errors.get(path)
+            uri = types_uri(path)
+            diagnostics = []
+            if error is not None:
+                line = max((error.line or 1) - 1, 0)
+                diagnostics.append(types.Diagnostic(
+                    range=types.Range(start=types.Position(line=line, character=0),
+                                      end=types.Position(line=line, character=1000)),
+                    message=f"{error} — the server keeps checking with the last good constraints",
+                    severity=types.DiagnosticSeverity.Error, source=SOURCE, code="spec"))
+            if self.pulls:
+                self.spec_diagnostics[uri] = diagnostics
+            elif diagnostics or uri in self.spec_diagnostics:  # publish errors, and [] once fixed
+                self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
+                if diagnostics:
+                    self.spec_diagnostics[uri] = diagnostics
+                else:
+                    self.spec_diagnostics.pop(uri, None)
+
+    def constraints_for(self, state: DocumentState) -> list[Constraint]:
+        assert self.constraints is not None
+        return self.constraints.for_document(state.document.uri, path_of(state.document.uri))
+
+    def recheck_all(self) -> None:
+        self.recheck(list(self.states.values()))
+
+    def recheck(self, states: list[DocumentState]) -> None:
+        """Check these documents again now (their constraints changed); a pulling client is asked
+        to pull again, or it would keep showing the old diagnostics until the next edit."""
+        for state in states:
+            self.schedule(state, delay=0)
+        if self.pulls and states:
+            refresh = self.client_capabilities.workspace and self.client_capabilities.workspace.diagnostics
+            if refresh and refresh.refresh_support:
+                self.workspace_diagnostic_refresh(None)
+
+    # -- checking -----------------------------------------------------------------------------
+
+    def schedule(self, state: DocumentState, delay: float | None = None) -> None:
+        """(Re)start the debounce timer of a document; the check runs when it expires."""
+        if state.pending is not None:
+            state.pending.cancel()
+        loop = asyncio.get_running_loop()
+        delay = self.settings.debounce_ms / 1000 if delay is None else delay
+        if delay <= 0:
+            state.pending = loop.create_task(self.check(state))
+        else:
+            state.pending = loop.call_later(delay, lambda: setattr(state, "pending",
+                                                                   loop.create_task(self.check(state))))
+
+    async def check(self, state: DocumentState) -> None:
+        document = state.document
+        source, version, revision, text = document.source, document.version, document.revision, document.text
+        marker = state.marker if state.marker is not None and revision > state.marker.before_revision else None
+        try:
+            constraints = self.constraints_for(state)
+            if source is None:
+                verdicts: list[Verdict] = []
+                report = None
+                ignored = ()
+            else:
+                distrusted = Counter(state.distrusted)
+                budget = self.settings.check_budget_ms / 1000
+                async with self.check_slots:  # parses, off the loop
+                    too_deep = await run_with_budget(depth_of, source, budget_seconds=budget)
+                if too_deep is not None:
+                    if document.revision == revision and self.states.get(document.uri) is state:
+                        self.refuse(state, too_deep)
+                    return
+                try:
+                    async with self.check_slots:
+                        verdicts, report = await run_with_budget(check_snapshot, source, text, constraints, marker,
+                                                                 document.chunk_cache, distrusted,
+                                                                 budget_seconds=budget)
+                    ignored = Suppressions.scan(source, distrusted).ignored if distrusted else ()
+                except BudgetExceeded as exc:
+                    document.chunk_cache = ChunkCache()  # the abandoned check may have left it half-updated
+                    verdicts, report, ignored = abandoned_verdicts(constraints, exc), None, ()
+                    self.report(f"{document.uri}: {exc}; it was abandoned", types.MessageType.Error)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a failed check is reported, never fatal
+            message = f"checking {document.uri} failed: {type(exc).__name__}: {exc}"
+            self.report(message, types.MessageType.Error)
+            for waiter in state.waiters:  # a pull waiting for this check gets the failure, not a wait
+                if not waiter.done():
+                    waiter.set_exception(JsonRpcException(f"heedful: {message}"))
+            state.waiters.clear()
+            return
+        if document.revision != revision or self.states.get(document.uri) is not state:
+            return  # a newer edit arrived (or the document closed): this result is stale
+        if marker is not None and state.marker is marker:
+            state.marker = None
+        if report is not None:
+            state.last_report = report
+            state.regressed = {c.key: report for c, _ in report.regressions}
+            state.out_of_scope = []
+        state.refused = None
+        self.finish(state, version, revision, text, verdicts, report, ignored)
+
+    def admit(self, state: DocumentState) -> bool:
+        """May the document be checked? Past the size limit it is refused with one diagnostic
+        (and a window message the first time), as `heedful check` refuses such a file."""
+        document = state.document
+        if document.language is None:
+            return False
+        too_large = text_size_problem(document.text)
+        if too_large is not None:
+            document.source = document.clean = None
+            self.refuse(state, too_large)
+            return False
+        if document.source is None:  # back under the limit
+            document.source = Source(document.text, document.language, path_of(document.uri))
+        return True
+
+    def refuse(self, state: DocumentState, problem: LimitExceeded) -> None:
+        """Show why the document is not checked, in place of its verdicts: one diagnostic, a
+        status with no verdicts, and a window message when it is newly refused."""
+        document = state.document
+        diagnostic = types.Diagnostic(
+            range=types.Range(start=types.Position(line=problem.line, character=0),
+                              end=types.Position(line=problem.line, character=1)),
+            message=f"heedful: {problem.message}", severity=types.DiagnosticSeverity.Warning, source=SOURCE,
+            code=f"limit.{problem.limit}", data={"constraint": None, "kind": "limit", "turn": None})
+        state.counter += 1
+        state.result = CheckResult(document.version, document.revision, [], [diagnostic],
+                                   f"{document.revision}.{state.counter}")
+        for waiter in state.waiters:
+            if not waiter.done():
+                waiter.set_result(state.result)
+        state.waiters.clear()
+        if not self.pulls:
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                uri=document.uri, version=document.version, diagnostics=[diagnostic]))
+        self.send_status(state, None)
+        if state.refused is None or state.refused.limit != problem.limit:
+            self.window_show_message(types.ShowMessageParams(
+                type=types.MessageType.Warning, message=f"heedful: {path_of(document.uri) or document.uri}: "
+                                                        f"{problem.message}"))
+        state.refused = problem
+
+    def finish(self, state: DocumentState, version: int, revision: int, text: str, verdicts: list[Verdict],
+               report: EditReport | None, ignored: tuple = ()) -> None:
+        # a regression stays attributed to its edit until the constraint passes again
+        failing = {v.constraint.key for v in verdicts if v.status is Status.FAIL}
+        state.regressed = {k: r for k, r in state.regressed.items() if k in failing}
+        encoder = PositionEncoder(state.document.source.lines if state.document.source else text.split("\n"),
+                                  self.position_encoding)
+        diagnostics = verdict_diagnostics(verdicts, encoder, self.settings.docs_url, state.regressed,
+                                          state.document.uri)
+        if report is not None:
+            state.out_of_scope = regions_of(report, len(encoder.lines))
+        diagnostics += out_of_scope_diagnostics(state.out_of_scope, encoder)
+        diagnostics += integrity_diagnostics(ignored, encoder, self.settings.docs_url)
+        state.counter += 1
+        state.result = CheckResult(version, revision, verdicts, diagnostics, f"{revision}.{state.counter}")
+        for waiter in state.waiters:
+            if not waiter.done():
+                waiter.set_result(state.result)
+        state.waiters.clear()
+        if not self.pulls:
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                uri=state.document.uri, version=version, diagnostics=diagnostics))
+        self.send_status(state, report)
+        if self.recorder is not None:
+            latency = (time.monotonic() - state.changed_at) * 1000 if state.changed_at else None
+            if report is not None:
+                self.recorder.write({"event": "edit_report", "uri": state.document.uri, "version": version,
+                                     **report.to_json()})
+            self.recorder.write({"event": "diagnostics", "uri": state.document.uri, "version": version,
+                                 "latency_ms": round(latency, 2) if latency is not None else None,
+                                 "diagnostics": [summarise(d) for d in diagnostics]})
+
+    def send_status(self, state: DocumentState, report: EditReport | None) -> None:
+        result = state.result
+        assert result is not None
+        applicable = [v for v in result.verdicts if v.status is not Status.NOT_APPLICABLE]
+        params: dict[str, Any] = {
+            "uri": state.document.uri, "version": result.version,
+            "satisfied": sum(1 for v in applicable if v.status is Status.PASS), "total": len(applicable),
+            "regressions": len(state.regressed),
+            "failing": [v.constraint.id for v in applicable if v.status is Status.FAIL],
+            "errors": [v.constraint.id for v in applicable if v.status is Status.ERROR],
+            # every constraint in force with its verdict, so a client can list what passes too
+            "verdicts": [{"constraint": v.constraint.to_json(), "turn": v.constraint.turn, "status": v.status.value}
+                         for v in result.verdicts],
+            # whether the text parses: on code that does not, no structural constraint passes
+            # (verifiers/heedful/verifiers/engine.py); the replay's round outcome `unparseable` comes from here
+            "parses": not (source := state.document.source) or not source.has_syntax_errors,
+            "partialParse": sum(1 for v in result.verdicts if is_partial_parse(v)),
+        }
+        if source is not None and source.has_syntax_errors:
+            params["syntaxError"] = first_syntax_error(source).start.line + 1
+        if report is not None:
+            params["edit"] = report.to_json()
+        self.protocol.notify(STATUS, params)
+
+    async def current_result(self, state: DocumentState, timeout: float | None = None) -> CheckResult | None:
+        """The result for the document's current version, waiting for a pending check; None when
+        none arrives within the timeout (never the previous version's result: that would show
+        diagnostics of a text the editor no longer has, or none at all, as if all were well)."""
+        timeout = PULL_TIMEOUT_SECONDS if timeout is None else timeout
+        idle = state.pending is None or (isinstance(state.pending, asyncio.Task) and state.pending.done())
+        if idle and state.result is not None and state.result.revision == state.document.revision:
+            return state.result
+        if idle:
+            self.schedule(state, delay=0)
+        waiter = asyncio.get_running_loop().create_future()
+        state.waiters.append(waiter)
+        try:
+            return await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            return None
+
+
+def check_snapshot(source: Source, text: str, constraints: list[Constraint],
+                   marker: AssistantEditMarker | None,
+                   cache: ChunkCache | None = None,
+                   distrusted: Counter[str] | None = None) -> tuple[list[Verdict], EditReport | None]:
+    """The verdicts for a snapshot and, after an assistant edit, its report; runs in a worker
+    thread, which also frees the derived views (thousands of node objects) when done. With the
+    document's chunk cache, only the top-level chunks not checked before are checked again."""
+    verdicts = check_source(source, constraints, cache, distrusted)
+    report = None
+    if marker is not None:
+        before_verdicts = check_source(marker.before, constraints, distrusted=marker.distrusted)
+        report = report_edit(marker.before.text, text, before_verdicts, verdicts, before_source=marker.before,
+                             scope=marker.scope, targeted=marker.targeted, turn=marker.turn,
+                             instruction=marker.instruction, after_source=source, scope_error=marker.scope_error)
+        marker.before.release_caches()
+    source.release_caches()  # the next check works on a new Source anyway
+    return verdicts, report
+
+
+def distrusted_after(distrusted: Counter[str], before: str, after: str, by_assistant: bool) -> Counter[str]:
+    """The directive lines still distrusted after an edit: those an assistant edit adds join
+    (the ones it removes leave); a human's edit adds none, so a directive the human types works."""
+    now = directive_lines(after)
+    if by_assistant:
+        distrusted = distrusted + (now - directive_lines(before))
+    return distrusted & now
+
+
+# Closed documents' memory is handed back this long after the last didClose (one release for a
+# burst of closes, e.g. an editor closing a project).
+RELEASE_DELAY_SECONDS = 1.0
+
+
+def release_memory() -> None:
+    """Give closed documents' memory back. The collector is tuned to run full collections rarely
+    (commands.tune_garbage_collector), so their reference cycles are collected here; glibc keeps
+    freed heap (tree-sitter's trees are malloc'd) until asked to trim it."""
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def depth_of(source: Source) -> LimitExceeded | None:
+    """The nesting limit of a source (parsing it first, in the calling thread)."""
+    return depth_problem(source.tree)
+
+
+def abandoned_verdicts(constraints: list[Constraint], exc: BudgetExceeded) -> list[Verdict]:
+    """`error` for every constraint of a check that ran past its budget: the one that was running
+    says so; the others were not decided."""
+    running = exc.constraint
+    return [Verdict(c, Status.ERROR, reason=f"{c.id} did not finish within the time budget of "
+                                            f"{exc.budget_seconds:g} s; the check was abandoned")
+            if running is not None and c.key == running.key else
+            Verdict(c, Status.ERROR, reason=f"not decided: the check was abandoned when "
+                                            f"{running.id if running else 'a constraint'} ran past the time budget "
+                                            f"of {exc.budget_seconds:g} s")
+            for c in constraints]
+
+
+def path_of(uri: str) -> str | None:
+    try:
+        return to_fs_path(uri) if uri.startswith("file:") else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def types_uri(path: str) -> str:
+    from pygls.uris import from_fs_path
+
+    return from_fs_path(path) or path
+
+
+def summarise(diagnostic: types.Diagnostic) -> dict:
+    data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+    return {"code": diagnostic.code, "kind": data.get("kind"), "severity": int(diagnostic.severity or 0),
+            "range": {"start": [diagnostic.range.start.line, diagnostic.range.start.character],
+                      "end": [diagnostic.range.end.line, diagnostic.range.end.character]},
+            "message": diagnostic.message}
+
+
+def scope_from_json(value: Any, symbol: Any = None) -> ScopeRequest | None:
+    """The scope of `heedful/assistantEdit`: an LSP range (or a list of them), or the object of
+    the conversation format ({"symbols": [...], "lines": [[3, 8]], "file": true}); the older
+    top-level `symbol` joins it. None when absent; a malformed one is JsonRpcInvalidParams."""
+    try:
+        request = parse_scope(value)
+    except ScopeFormatError as exc:
+        raise JsonRpcInvalidParams(f"{ASSISTANT_EDIT}: scope {exc}") from None
+    if symbol is None:
+        return request
+    if not isinstance(symbol, str) or not symbol.strip():
+        raise JsonRpcInvalidParams(f"{ASSISTANT_EDIT}: `symbol` must be a non-empty string, got {symbol!r}")
+    request = request or ScopeRequest()
+    return request.only(dict.fromkeys(request.symbols + (symbol.strip(),)))
+
+
+def create_server() -> HeedfulServer:
+    server = HeedfulServer()
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: HeedfulServer, params: types.InitializeParams) -> None:
+        options = params.initialization_options
+        ls.initialization_options = options if isinstance(options, dict) else {}
+        ls.constraints = ConstraintsInForce(ls.root, ls.report)
+        ls.configure()
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: HeedfulServer, params: types.InitializedParams) -> None:
+        capabilities = ls.client_capabilities
+        workspace = capabilities.workspace if capabilities else None
+        if workspace and workspace.configuration:
+            await pull_configuration(ls)
+        watch = workspace and workspace.did_change_watched_files and \
+            workspace.did_change_watched_files.dynamic_registration
+        if watch:
+            try:
+                await ls.client_register_capability_async(types.RegistrationParams(registrations=[types.Registration(
+                    id="heedful-spec-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                    register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[
+                        types.FileSystemWatcher(glob_pattern=f"**/{os.path.basename(f)}")
+                        for f in ls.settings.constraint_files]))]))
+            except Exception as exc:  # noqa: BLE001 - a client that advertised it but refuses
+                ls.report(f"the client refused file watching ({exc}); watching heedful.toml with watchdog")
+                watch = False
+        if not watch and ls.root:
+            start_watchdog(ls)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: HeedfulServer, params: None) -> None:
+        if ls.observer is not None:
+            ls.observer.stop()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: HeedfulServer, params: types.DidChangeConfigurationParams) -> None:
+        capabilities = ls.client_capabilities
+        if capabilities and capabilities.workspace and capabilities.workspace.configuration:
+            await pull_configuration(ls)
+        elif isinstance(params.settings, dict):
+            ls.configure(params.settings.get("heedful", params.settings))
+        ls.recheck_all()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: HeedfulServer, params: types.DidChangeWatchedFilesParams) -> None:
+        names = {os.path.basename(f) for f in ls.settings.constraint_files}
+        if any(os.path.basename(path_of(change.uri) or change.uri) in names for change in params.changes):
+            schedule_spec_reload(ls)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: HeedfulServer, params: types.DidOpenTextDocumentParams) -> None:
+        item = params.text_document
+        document = Document.open(item.uri, item.text, item.version, item.language_id, path_of(item.uri))
+        state = DocumentState(document)
+        ls.states[item.uri] = state
+        state.changed_at = time.monotonic()
+        if document.source is not None and ls.admit(state):
+            ls.schedule(state, delay=0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: HeedfulServer, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        state = ls.states.get(uri)
+        if state is None:
+            return
+        before = state.document.text
+        # our own text, changed by the LSP's line rules (pygls's copy splits lines differently)
+        text = apply_changes(before, params.content_changes, ls.position_encoding)
+        version = params.text_document.version if params.text_document.version is not None else \
+            state.document.version + 1
+        if version <= state.document.version:
+            ls.report(f"{uri}: version {version} after {state.document.version} (out of order); checking the "
+                      "text as changed, under the version the client sent")
+        if state.marker is not None and state.marker.before_revision == state.document.revision and \
+                time.monotonic() - state.marker.received > MARKER_TIMEOUT_SECONDS:
+            ls.report(f"{uri}: no change followed the assistant edit marker within {MARKER_TIMEOUT_SECONDS} s; "
+                      "this change is treated as a human edit")
+            state.marker = None
+        # every change while an assistant edit's marker is pending is that edit's (as attribution has it)
+        by_assistant = state.marker is not None and not state.marker.honour_suppressions
+        state.distrusted = distrusted_after(state.distrusted, before, text, by_assistant)
+        if state.out_of_scope:  # earlier edits' out-of-scope regions move with this change
+            state.out_of_scope = follow_changes(state.out_of_scope, params.content_changes, before, text)
+        if text_size_problem(text) is not None:
+            state.document.source = state.document.clean = None  # never parsed: admit() refuses it
+        state.document.update(text, version)
+        try:  # pygls's copy, for anything that reads it: the same text, set in O(1)
+            ls.workspace.update_text_document(params.text_document,
+                                              types.TextDocumentContentChangeWholeDocument(text=text))
+        except Exception:
+            log.debug("pygls could not take the new text", exc_info=True)
+        state.changed_at = time.monotonic()
+        if ls.recorder is not None:
+            changed = [{"start": c.range.start.line, "end": c.range.end.line} if isinstance(
+                c, types.TextDocumentContentChangePartial) else {"start": 0, "end": len(before.split("\n"))}
+                for c in params.content_changes]
+            ls.recorder.edit(uri, version, "assistant" if state.marker else "human", before, text, changed)
+        if ls.admit(state):
+            ls.schedule(state)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: HeedfulServer, params: types.DidSaveTextDocumentParams) -> None:
+        path = path_of(params.text_document.uri)
+        if path and ls.constraints and path in ls.constraints.spec_paths(ls.settings.constraint_files):
+            schedule_spec_reload(ls)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: HeedfulServer, params: types.DidCloseTextDocumentParams) -> None:
+        # Everything kept for the document goes with it (text, trees, chunk cache, results,
+        # reports), and so do the constraints `heedful/setConstraints` set for this uri: a
+        # per-document set ends with the document (a glob set stays for the files it matches).
+        uri = params.text_document.uri
+        state = ls.states.pop(uri, None)
+        if state is not None:
+            if state.pending is not None:
+                state.pending.cancel()
+            for waiter in state.waiters:
+                waiter.cancel()
+            state.waiters.clear()
+            state.result = state.marker = state.last_report = None
+        if ls.constraints is not None:
+            ls.constraints.session.by_uri.pop(uri, None)
+        if not ls.pulls:
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                uri=params.text_document.uri, diagnostics=[]))
+        if ls.pending_release is not None:
+            ls.pending_release.cancel()
+        ls.pending_release = asyncio.get_running_loop().call_later(RELEASE_DELAY_SECONDS, release_memory)
+
+    @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC,
+                    types.DiagnosticOptions(identifier="heedful", inter_file_dependencies=False,
+                                            workspace_diagnostics=False))
+    async def diagnostic(ls: HeedfulServer, params: types.DocumentDiagnosticParams):
+        uri = params.text_document.uri
+        state = ls.states.get(uri)
+        if state is None:
+            items = ls.spec_diagnostics.get(uri, [])
+            return types.RelatedFullDocumentDiagnosticReport(items=items)
+        if state.document.source is None:
+            refused = state.result.diagnostics if state.refused is not None and state.result is not None else []
+            return types.RelatedFullDocumentDiagnosticReport(items=refused or ls.spec_diagnostics.get(uri, []))
+        result = await ls.current_result(state)
+        if result is None:  # LSP's answer for "ask again": the client retries the pull
+            raise JsonRpcException(f"heedful: the check of {uri} did not finish within {PULL_TIMEOUT_SECONDS:g} s",
+                                   code=types.LSPErrorCodes.ServerCancelled.value,
+                                   data={"retriggerRequest": True})
+        if params.previous_result_id == result.result_id:
+            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result.result_id)
+        return types.RelatedFullDocumentDiagnosticReport(items=result.diagnostics, result_id=result.result_id)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: HeedfulServer, params: types.HoverParams) -> types.Hover | None:
+        state = ls.states.get(params.text_document.uri)
+        if state is None or state.result is None:
+            return None
+        line, character = params.position.line, params.position.character
+        hits = [d for d in state.result.diagnostics
+                if (d.range.start.line, d.range.start.character) <= (line, character) <= (d.range.end.line,
+                                                                                           d.range.end.character)]
+        parts = [explain(d) for d in hits]
+        parts = [p for p in parts if p]
+        if not parts:
+            return None
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)))
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
+    def code_action(ls: HeedfulServer, params: types.CodeActionParams) -> list[types.CodeAction | types.Command]:
+        state = ls.states.get(params.text_document.uri)
+        if state is None or state.document.language is None:
+            return []
+        return code_actions(state, params.context.diagnostics, ls.position_encoding)
+
+    @server.command(COPY_FEEDBACK)
+    def copy_feedback(ls: HeedfulServer, *arguments: Any) -> str:
+        """Returns the feedback text (clients copy it; the VS Code extension does)."""
+        if len(arguments) == 1 and isinstance(arguments[0], (list, tuple)):
+            arguments = tuple(arguments[0])
+        text = arguments[0] if arguments and isinstance(arguments[0], str) else ""
+        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=text))
+        return text
+
+    @server.feature(SET_CONSTRAINTS)
+    def set_constraints(ls: HeedfulServer, params: Any) -> dict:
+        payload = as_dict(params)
+        uri = payload.get("uri") or (payload.get("textDocument") or {}).get("uri")
+        glob = payload.get("glob")
+        if (uri is not None and not isinstance(uri, str)) or (glob is not None and not isinstance(glob, str)):
+            raise JsonRpcInvalidParams(f"{SET_CONSTRAINTS}: `uri` and `glob` must be strings")
+        mode = payload.get("mode", "replace")
+        if mode not in ("replace", "append"):
+            raise JsonRpcInvalidParams(f"{SET_CONSTRAINTS}: mode must be 'replace' or 'append', got {mode!r}")
+        retire = payload.get("retire") or []
+        if not isinstance(retire, list) or not all(isinstance(label, str) for label in retire):
+            raise JsonRpcInvalidParams(f"{SET_CONSTRAINTS}: `retire` must be a list of constraint labels")
+        try:
+            constraints = constraints_from_json(payload.get("constraints"), SET_CONSTRAINTS)
+        except HeedfulError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        assert ls.constraints is not None
+        unknown = sorted(set(retire) - ls.constraints.session_labels())
+        if unknown:
+            raise JsonRpcInvalidParams(f"{SET_CONSTRAINTS}: `retire` names no constraint in force: {', '.join(unknown)}")
+        ls.constraints.set_session(constraints, uri=uri, glob=glob, mode=mode, retire=tuple(retire))
+        ls.recheck([ls.states[uri]] if uri in ls.states else list(ls.states.values()))
+        return {"constraints": len(constraints), "uri": uri, "glob": glob if uri is None else None}
+
+    @server.feature(ASSISTANT_EDIT)
+    def assistant_edit(ls: HeedfulServer, params: Any) -> None:
+        payload = as_dict(params)
+        uri = payload.get("uri") or (payload.get("textDocument") or {}).get("uri")
+        state = ls.states.get(uri)
+        if state is None or state.document.source is None:
+            ls.report(f"{ASSISTANT_EDIT}: {uri!r} is not an open document heedful checks")
+            return
+        targeted_ids = payload.get("constraints") or []
+        in_force = ls.constraints_for(state)
+        targeted = [c for c in in_force if c.id in targeted_ids or c.key in targeted_ids]
+        turn = payload.get("turn")
+        if not targeted and isinstance(turn, int):
+            targeted = [c for c in in_force if c.turn == turn]
+        # an unknown or malformed scope is an error naming the turn: the edit is still marked (its
+        # report carries the error, so a replay counts the turn), and the client gets the error
+        where = f"{ASSISTANT_EDIT}: turn {turn}" if isinstance(turn, int) else f"{ASSISTANT_EDIT}: {uri}"
+        scope, scope_error = None, None
+        try:
+            request = scope_from_json(payload.get("scope"), payload.get("symbol"))
+            scope = resolve_scope(request, state.document.source, where) if request is not None else None
+        except JsonRpcInvalidParams as exc:
+            scope_error = f"{where}: {exc}".replace(f"{where}: {ASSISTANT_EDIT}: ", f"{where}: ")
+        except ScopeError as exc:
+            scope_error = str(exc)
+        state.marker = AssistantEditMarker(before=state.document.source, before_revision=state.document.revision,
+                                           scope=scope, instruction=payload.get("instruction"),
+                                           turn=turn if isinstance(turn, int) else None, targeted=targeted,
+                                           scope_error=scope_error, distrusted=Counter(state.distrusted),
+                                           honour_suppressions=payload.get("honourSuppressions") is True)
+        if ls.recorder is not None:
+            ls.recorder.write({"event": "assistant_edit", "uri": uri, "turn": turn,
+                               "instruction": payload.get("instruction"), "scope": payload.get("scope")})
+        if scope_error is not None:
+            raise JsonRpcInvalidParams(scope_error)  # a request gets it as its error, a notification as a message
+
+    register_study_features(server)
+    return server
+
+
+def plain(value: Any) -> Any:
+    """pygls hands custom methods' params over as namedtuple-like `Object`s: back to JSON values."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def as_dict(params: Any) -> dict:
+    value = plain(params) if params is not None else {}
+    if not isinstance(value, dict):
+        raise JsonRpcInvalidParams("params must be an object")
+    return value
+
+
+async def pull_configuration(ls: HeedfulServer) -> None:
+    try:
+        values = await ls.workspace_configuration_async(types.ConfigurationParams(
+            items=[types.ConfigurationItem(section="heedful")]))
+    except Exception as exc:  # noqa: BLE001 - a client that fails here still gets defaults
+        ls.report(f"workspace/configuration failed: {exc}")
+        return
+    value = values[0] if values else None
+    ls.configure(value if isinstance(value, dict) else {})  # {}: the editor has no heedful settings now
+
+
+# File events arrive while an editor or a script is still writing (truncate, then write): wait
+# this long after the last one before reading, so a half-written heedful.toml is never loaded.
+SPEC_RELOAD_DELAY_SECONDS = 0.2
+
+
+def schedule_spec_reload(ls: HeedfulServer) -> None:
+    if ls.pending_reload is not None:
+        ls.pending_reload.cancel()
+    ls.pending_reload = asyncio.get_running_loop().call_later(SPEC_RELOAD_DELAY_SECONDS, reload_specs, ls)
+
+
+# A spec file that read empty or malformed is read once more after this long: an editor's
+# truncate-then-write can be seen half-way even after SPEC_RELOAD_DELAY_SECONDS.
+SPEC_REREAD_DELAY_SECONDS = 0.5
+
+
+def reload_specs(ls: HeedfulServer) -> None:
+    ls.configure()
+    ls.recheck_all()
+    if ls.constraints is not None and ls.constraints.unsettled:
+        ls.pending_reload = asyncio.get_running_loop().call_later(SPEC_REREAD_DELAY_SECONDS, reload_specs, ls)
+
+
+def start_watchdog(ls: HeedfulServer) -> None:
+    """Watch the constraint files when the client cannot (watchdog, polling-free where possible)."""
+    try:
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+    except ImportError:
+        ls.report("watchdog is not installed: heedful.toml changes are picked up on save only")
+        return
+    loop = asyncio.get_running_loop()
+    names = {os.path.basename(f) for f in ls.settings.constraint_files}
+
+    class SpecChanged(FileSystemEventHandler):
+        def on_any_event(self, event) -> None:
+            if event.event_type not in ("modified", "created", "deleted", "moved"):
+                return  # opened/closed events: our own reads would trigger endless reloads
+            paths = [getattr(event, "src_path", ""), getattr(event, "dest_path", "")]
+            if any(os.path.basename(os.fsdecode(p)) in names for p in paths if p):
+                loop.call_soon_threadsafe(schedule_spec_reload, ls)
+
+    observer = Observer()
+    observer.schedule(SpecChanged(), ls.root, recursive=False)
+    observer.daemon = True
+    observer.start()
+    ls.observer = observer
+
+
+def explain(diagnostic: types.Diagnostic) -> str | None:
+    """Hover text: the constraint's documentation and parameters."""
+    data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+    if diagnostic.source != SOURCE:
+        return None
+    if data.get("kind") == "integrity":
+        return f"**Integrity.** {diagnostic.message}.\n\nA suppression comment written by an assistant edit " \
+               "(`heedful/assistantEdit`) is not honoured: what the assistant under test writes cannot change " \
+               "how it is judged. Suppressions you type yourself keep working."
+    if data.get("kind") == "out_of_scope":
+        return f"**Out of scope.** {diagnostic.message}.\n\nThe instruction asked for changes inside the scope " \
+               "only; this region was changed too."
+    constraint_json = data.get("constraint") or {}
+    type_id = constraint_json.get("type") or diagnostic.code
+    if type_id not in REGISTRY:
+        return diagnostic.message
+    ctype = REGISTRY.get(type_id)
+    params = constraint_json.get("params") or {}
+    try:
+        instruction = REGISTRY.make(type_id, params).instruction()
+    except HeedfulError:
+        instruction = ctype.summary
+    lines = [f"**heedful `{type_id}`**" + (" — regression" if data.get("kind") == "regression" else ""),
+             "", f"*Instruction:* {instruction}", "", ctype.section("What it checks").replace("\n", " "),
+             "", f"*Why it matters:* {ctype.section('Why it matters').replace(chr(10), ' ')}"]
+    if params:
+        lines += ["", "*Parameters:* " + ", ".join(f"`{k}` = `{v}`" for k, v in params.items())]
+    if data.get("kind") == "regression":
+        lines += ["", f"This constraint held before the assistant edit of turn {data.get('turn')} and fails after it."]
+    return "\n".join(lines)
+
+
+def code_actions(state: DocumentState, diagnostics: list[types.Diagnostic],
+                 position_encoding: str = "utf-16") -> list[types.CodeAction | types.Command]:
+    """Quick fixes for heedful's diagnostics; columns are in the client's negotiated encoding
+    (a UTF-16 column sent to a UTF-8 client lands inside the line, e.g. in a string)."""
+    document = state.document
+    comment = LINE_COMMENT.get(document.language or "", "//")
+    lines = document.text.split("\n")
+    encoder = PositionEncoder(lines, position_encoding)
+    verdicts = {v.constraint.key: v for v in (state.result.verdicts if state.result else [])}
+    out: list[types.CodeAction | types.Command] = []
+    seen_file: set[str] = set()
+    for diagnostic in diagnostics:
+        data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+        if diagnostic.source != SOURCE or not data.get("constraint"):
+            continue
+        type_id = str(diagnostic.code)
+        line = diagnostic.range.start.line
+        line_text = (lines[line] if line < len(lines) else "").removesuffix("\r")  # before a CRLF's \r
+        end_of_line = encoder.character(line, len(line_text))  # in the units the client negotiated
+        out.append(types.CodeAction(
+            title=f"heedful: disable {type_id} for this line", kind=types.CodeActionKind.QuickFix,
+            diagnostics=[diagnostic],
+            edit=types.WorkspaceEdit(changes={document.uri: [types.TextEdit(
+                range=types.Range(start=types.Position(line=line, character=end_of_line),
+                                  end=types.Position(line=line, character=end_of_line)),
+                new_text=f"  {comment} heedful: disable={type_id}")]})))
+        if type_id not in seen_file:
+            seen_file.add(type_id)
+            insert_at = 1 if lines and (lines[0].startswith("#!") or lines[0].startswith("<?php")) else 0
+            out.append(types.CodeAction(
+                title=f"heedful: disable {type_id} for this file", kind=types.CodeActionKind.QuickFix,
+                diagnostics=[diagnostic],
+                edit=types.WorkspaceEdit(changes={document.uri: [types.TextEdit(
+                    range=types.Range(start=types.Position(line=insert_at, character=0),
+                                      end=types.Position(line=insert_at, character=0)),
+                    new_text=f"{comment} heedful: disable-file={type_id}\n")]})))
+            try:
+                constraint = REGISTRY.make(type_id, data["constraint"].get("params") or {},
+                                           label=data["constraint"].get("label"))
+                text = feedback_message(constraint, verdicts.get(constraint.key))
+            except HeedfulError:
+                text = diagnostic.message
+            # a bare Command (allowed in codeAction results): lsprotocol-based clients mistake a
+            # CodeAction that carries a command for a Command
+            out.append(types.Command(title="heedful: copy feedback for the assistant", command=COPY_FEEDBACK,
+                                     arguments=[text]))
+    return out
+
+
+__all__ = ["ASSISTANT_EDIT", "SET_CONSTRAINTS", "STATUS", "HeedfulServer", "create_server"]
