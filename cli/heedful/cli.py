@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from .version import __version__
+from heedful.version import __version__
 
 
 def _add_check(sub: argparse._SubParsersAction) -> None:
@@ -28,10 +28,10 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from .verifiers.formats.json_format import render_json
-    from .verifiers.formats.sarif import render_sarif
-    from .verifiers.formats.text import render_text
-    from .verifiers.project import check_paths, exit_code
+    from heedful.verifiers.formats.json_format import render_json
+    from heedful.verifiers.formats.sarif import render_sarif
+    from heedful.verifiers.formats.text import render_text
+    from heedful.verifiers.project import check_paths, exit_code
 
     results = check_paths(args.paths, args.constraints, args.language)
     if args.format == "json":
@@ -52,8 +52,8 @@ def _add_constraints(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_constraints(args: argparse.Namespace) -> int:
-    from .verifiers.docs import render_reference
-    from .verifiers.registry import REGISTRY
+    from heedful.verifiers.docs import render_reference
+    from heedful.verifiers.registry import REGISTRY
 
     types = [t for t in REGISTRY.all() if args.category in (None, t.category)]
     if args.format == "json":
@@ -76,7 +76,7 @@ def _add_schema(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_schema(args: argparse.Namespace) -> int:
-    from .verifiers.schema import render_schema
+    from heedful.verifiers.schema import render_schema
 
     print(render_schema(), end="")
     return 0
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .verifiers.errors import HeedfulError
+    from heedful.verifiers.errors import HeedfulError
 
     parser = build_parser()
     args = parser.parse_args(argv)

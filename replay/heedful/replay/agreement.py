@@ -42,7 +42,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
+
 from .metrics import UNCATEGORISED
 from .report import _heading, _one_line, _table, pct, write_text
 from .results import build_results
@@ -161,7 +162,7 @@ class Agreement:
 def _kind(type_id: str) -> str | None:
     """The constraint type's kind (static, tool, exec, judge), None when it is not known here."""
     try:
-        from ..verifiers.registry import REGISTRY
+        from heedful.verifiers.registry import REGISTRY
 
         return REGISTRY.get(type_id).kind.value
     except Exception:  # noqa: BLE001 - an unknown or renamed type: counted as heedful's own

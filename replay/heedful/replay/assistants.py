@@ -17,7 +17,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
+
 from .conversation import Conversation
 
 

@@ -79,10 +79,10 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+from heedful.verifiers.errors import HeedfulError
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from ..verifiers.errors import HeedfulError
 from .assistants import Answer, AssistantError, Prompt
 
 # watchdog warns from its own thread when a folder created during a `mkdir -p` is registered twice

@@ -7,7 +7,8 @@ import os
 import sys
 from typing import Any
 
-from ..verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
+
 from .assistants import Assistant, RecordedAssistant, ReferenceAssistant
 
 ASSISTANTS = ("reference", "recorded", "openai", "command", "aider", "codex", "opencode")  # presets: replay/heedful/replay/tools/

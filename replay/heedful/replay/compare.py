@@ -31,7 +31,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
+
 from .export import conversation_rows
 from .metrics import TurnResult, compute
 from .results import RunResults, load_results

@@ -47,11 +47,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..server.scope import ScopeFormatError, ScopeRequest, parse_scope
-from ..verifiers.errors import HeedfulError, SpecError
-from ..verifiers.languages import normalise_language
-from ..verifiers.registry import Constraint
-from ..verifiers.spec import constraint_from_table
+from heedful.server.scope import ScopeFormatError, ScopeRequest, parse_scope
+from heedful.verifiers.errors import HeedfulError, SpecError
+from heedful.verifiers.languages import normalise_language
+from heedful.verifiers.registry import Constraint
+from heedful.verifiers.spec import constraint_from_table
 
 FORMAT = "heedful.conversation/2"
 FORMAT_V1 = "heedful.conversation/1"  # still read: the same, without constraint replacement/retirement

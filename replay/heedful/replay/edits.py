@@ -284,7 +284,7 @@ def _apply_whole_files(answer: str, files: dict[str, str], default_path: str | N
 
 def _extracted(answer: str, path: str, rule: ExtractionRule | None) -> AppliedEdit:
     """The task's one file from the code the extraction rule finds in the answer."""
-    from ..verifiers.languages import language_for_path
+    from heedful.verifiers.languages import language_for_path
 
     extraction = (rule or ExtractionRule(language=language_for_path(path))).extract(answer)
     if extraction.code is None:

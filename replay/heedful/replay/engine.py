@@ -31,11 +31,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..server.scope import ScopeError, ScopeRequest, resolve_scope, symbols_by_file
-from ..verifiers.errors import HeedfulError
-from ..verifiers.languages import language_for_path as language_of
-from ..verifiers.registry import Constraint
-from ..verifiers.source import Source
+from heedful.server.scope import ScopeError, ScopeRequest, resolve_scope, symbols_by_file
+from heedful.verifiers.errors import HeedfulError
+from heedful.verifiers.languages import language_for_path as language_of
+from heedful.verifiers.registry import Constraint
+from heedful.verifiers.source import Source
+
 from .assistants import Answer, Assistant, AssistantError, Message, Prompt
 from .cache import ResponseCache
 from .conversation import Conversation, constraints_in_force, withdrawn_constraints

@@ -18,7 +18,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..verifiers.languages import language_for_path as language_of
+from heedful.verifiers.languages import language_for_path as language_of
+
 from .conversation import Conversation, TestCase
 
 EXEC_LANGUAGES = ("python",)

@@ -35,8 +35,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..verifiers.errors import HeedfulError
-from ..verifiers.languages import normalise_language
+from heedful.verifiers.errors import HeedfulError
+from heedful.verifiers.languages import normalise_language
 
 STRATEGIES = ("heedful", "first-python-block", "first-block")
 
@@ -262,7 +262,7 @@ def _first_line(text: str) -> str:
 def _analyse(text: str, language: str) -> _Analysis:
     """Parse `text` as `language` (tree-sitter, through heedful.verifiers): does it parse, which
     functions and classes it defines, how many top-level lines lie outside definitions."""
-    from ..verifiers.source import Source
+    from heedful.verifiers.source import Source
 
     if not text.strip():
         return _Analysis(parses=False)

@@ -37,19 +37,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from heedful.verifiers.engine import check_source, directive_lines
+from heedful.verifiers.errors import HeedfulError
+from heedful.verifiers.languages import language_for_path
+from heedful.verifiers.model import Status, Verdict
+from heedful.verifiers.registry import Constraint
+from heedful.verifiers.source import Source
+from heedful.verifiers.spec import constraint_from_table, load_spec_document
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 from inspect_ai.scorer import Metric, SampleScore, Score, Target, mean, metric, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from ..verifiers.engine import check_source, directive_lines
-from ..verifiers.errors import HeedfulError
-from ..verifiers.languages import language_for_path
-from ..verifiers.model import Status, Verdict
-from ..verifiers.registry import Constraint
-from ..verifiers.source import Source
-from ..verifiers.spec import constraint_from_table, load_spec_document
 from .conversation import Conversation, constraints_in_force, load_conversations
 from .edits import apply_answer
 from .extraction import choose

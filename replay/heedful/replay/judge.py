@@ -31,7 +31,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
+
 from .assistants import AssistantError, Message, Prompt
 from .conversation import Conversation
 from .openai_assistant import DEFAULT_BASE_URL, OpenAIAssistant, is_local_url

@@ -17,11 +17,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+from heedful.server.server import plain
+from heedful.verifiers.errors import HeedfulError
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
-
-from ..server.server import plain
-from ..verifiers.errors import HeedfulError
 
 START_TIMEOUT_SECONDS = 60.0
 

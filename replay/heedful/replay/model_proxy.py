@@ -45,8 +45,7 @@ from aiohttp import (
     ServerDisconnectedError,
     web,
 )
-
-from ..verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
 
 # request fields that differ between two runs of the same tool on the same input (codex's
 # session, window and turn ids) and say nothing about what the model is asked

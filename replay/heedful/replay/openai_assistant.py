@@ -23,8 +23,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import openai
+from heedful.verifiers.errors import HeedfulError
 
-from ..verifiers.errors import HeedfulError
 from .assistants import Answer, AssistantError, Prompt
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ..verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
 
 FORMAT = "heedful.run/1"
 LOG_NAME = "log.jsonl"

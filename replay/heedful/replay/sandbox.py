@@ -43,7 +43,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal, Self
 
-from ..verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
+
 from . import sandbox_child
 
 CHILD = Path(__file__).resolve().with_name("sandbox_child.py")

@@ -28,7 +28,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
 
 MANIFEST = "sweep.json"
 MANIFEST_FORMAT = "heedful.sweep/1"

@@ -44,7 +44,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
+
 from .conversation import Conversation
 from .exec_checks import program_text
 

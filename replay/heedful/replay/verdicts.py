@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..verifiers.registry import Constraint
+from heedful.verifiers.registry import Constraint
 
 FAILING_KINDS = ("violation", "regression")
 

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
 
 # folders an answer may never write into: version control, heedful's state, Python environments
 FORBIDDEN_FOLDERS = {

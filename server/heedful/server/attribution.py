@@ -26,11 +26,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from heedful.verifiers.model import Status, Verdict
+from heedful.verifiers.registry import Constraint
+from heedful.verifiers.source import Source
 from patiencediff import PatienceSequenceMatcher
 
-from ..verifiers.model import Status, Verdict
-from ..verifiers.registry import Constraint
-from ..verifiers.source import Source
 from .scope import (
     WHOLE_FILE_END,
     Definition,

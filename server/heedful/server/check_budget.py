@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..verifiers.registry import Constraint
+from heedful.verifiers.registry import Constraint
 
 T = TypeVar("T")
 

@@ -19,7 +19,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from ..verifiers.errors import HeedfulError
+    from heedful.verifiers.errors import HeedfulError
+
     from .server import create_server
 
     logging.basicConfig(stream=sys.stderr, level=getattr(logging, args.log_level.upper()),

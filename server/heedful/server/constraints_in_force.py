@@ -12,9 +12,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..verifiers.errors import HeedfulError, SpecError
-from ..verifiers.registry import Constraint
-from ..verifiers.spec import SpecDocument, constraint_from_table, parse_spec
+from heedful.verifiers.errors import HeedfulError, SpecError
+from heedful.verifiers.registry import Constraint
+from heedful.verifiers.spec import SpecDocument, constraint_from_table, parse_spec
 
 
 @dataclass

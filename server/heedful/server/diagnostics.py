@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from heedful.verifiers.engine import IgnoredSuppression
+from heedful.verifiers.model import Range, Status, Verdict
+from heedful.verifiers.registry import Constraint
 from lsprotocol import types
 
-from ..verifiers.engine import IgnoredSuppression
-from ..verifiers.model import Range, Status, Verdict
-from ..verifiers.registry import Constraint
 from .attribution import EditReport
 
 SOURCE = "heedful"

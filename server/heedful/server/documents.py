@@ -13,12 +13,11 @@ import bisect
 import threading
 from dataclasses import dataclass, field
 
+from heedful.verifiers.errors import SourceError
+from heedful.verifiers.incremental import ChunkCache
+from heedful.verifiers.languages import detect_language, normalise_language
+from heedful.verifiers.source import Source
 from tree_sitter import Parser, Point, Range
-
-from ..verifiers.errors import SourceError
-from ..verifiers.incremental import ChunkCache
-from ..verifiers.languages import detect_language, normalise_language
-from ..verifiers.source import Source
 
 
 def common_prefix_length(a: bytes, b: bytes) -> int:

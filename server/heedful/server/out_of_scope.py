@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from heedful.verifiers.model import Range
 from lsprotocol import types
 
-from ..verifiers.model import Range
 from .attribution import EditReport, changed_hunks, map_span
 from .diagnostics import SOURCE, PositionEncoder
 from .scope import LineSpan

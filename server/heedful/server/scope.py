@@ -23,11 +23,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from heedful.verifiers.errors import HeedfulError
+from heedful.verifiers.languages.view import SyntaxView
+from heedful.verifiers.source import Source
 from tree_sitter import Node
-
-from ..verifiers.errors import HeedfulError
-from ..verifiers.languages.view import SyntaxView
-from ..verifiers.source import Source
 
 
 class ScopeFormatError(HeedfulError):

@@ -22,26 +22,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
-from pygls.lsp.server import LanguageServer
-from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
-from pygls.uris import to_fs_path
-
-from ..verifiers.engine import (
+from heedful.verifiers.engine import (
     Suppressions,
     check_source,
     directive_lines,
     first_syntax_error,
     is_partial_parse,
 )
-from ..verifiers.errors import HeedfulError
-from ..verifiers.incremental import ChunkCache
-from ..verifiers.limits import LimitExceeded, depth_problem, text_size_problem
-from ..verifiers.model import Status, Verdict
-from ..verifiers.registry import REGISTRY, Constraint
-from ..verifiers.source import Source
-from ..version import __version__
+from heedful.verifiers.errors import HeedfulError
+from heedful.verifiers.incremental import ChunkCache
+from heedful.verifiers.limits import LimitExceeded, depth_problem, text_size_problem
+from heedful.verifiers.model import Status, Verdict
+from heedful.verifiers.registry import REGISTRY, Constraint
+from heedful.verifiers.source import Source
+from heedful.version import __version__
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
+from pygls.uris import to_fs_path
+
 from .attribution import EditReport, report_edit
 from .changes import apply_changes
 from .check_budget import BudgetExceeded, run_with_budget

@@ -36,7 +36,7 @@ def _warn(message: str) -> None:
 
 def run_study(args: argparse.Namespace) -> int:
     command, logs = ("summary", args.args) if args.args[0] not in SUBCOMMANDS else (args.args[0], args.args[1:])
-    from ..verifiers.errors import HeedfulError
+    from heedful.verifiers.errors import HeedfulError
 
     if not logs:
         raise HeedfulError(f"heedful study {command}: give at least one LOG")
@@ -82,7 +82,8 @@ def _summary(sessions: list, args: argparse.Namespace) -> int:
 
 
 def _export(logs: list[str], out: str | None) -> int:
-    from ..verifiers.errors import HeedfulError
+    from heedful.verifiers.errors import HeedfulError
+
     from .export import export_log
 
     if not out or len(logs) != 1:
@@ -95,8 +96,8 @@ def _export(logs: list[str], out: str | None) -> int:
 
 
 def _spec(args: argparse.Namespace, log: str, required: bool):
-    from ..verifiers.errors import HeedfulError
-    from ..verifiers.spec import load_spec_document
+    from heedful.verifiers.errors import HeedfulError
+    from heedful.verifiers.spec import load_spec_document
 
     path = args.constraints or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(log))), "heedful.toml")
     if not os.path.isfile(path):
@@ -128,7 +129,8 @@ def _rescore(sessions: list, args: argparse.Namespace) -> int:
 
 
 def _to_conversation(sessions: list, args: argparse.Namespace) -> int:
-    from ..verifiers.errors import HeedfulError
+    from heedful.verifiers.errors import HeedfulError
+
     from .conversation import to_conversation
 
     chosen = [s for s in sessions if args.session in (None, s.info.session)]

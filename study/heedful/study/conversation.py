@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..verifiers.languages import detect_language
-from ..verifiers.spec import SpecDocument
+from heedful.verifiers.languages import detect_language
+from heedful.verifiers.spec import SpecDocument
+
 from .reader import StudyLogError
 from .records import Session
 

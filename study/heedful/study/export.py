@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..server.recording import hashed_path, sha256
+from heedful.server.recording import hashed_path, sha256
+
 from .reader import StudyLogError
 
 TEXT_FIELDS = ("text", "before_text")

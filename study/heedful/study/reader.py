@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from ..verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
+
 from .records import (
     SCHEMA_VERSION,
     AssistantEditRecord,

@@ -13,12 +13,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from ..verifiers.engine import check_source
-from ..verifiers.errors import SourceError
-from ..verifiers.languages import detect_language
-from ..verifiers.model import Status
-from ..verifiers.source import Source
-from ..verifiers.spec import SpecDocument
+from heedful.verifiers.engine import check_source
+from heedful.verifiers.errors import SourceError
+from heedful.verifiers.languages import detect_language
+from heedful.verifiers.model import Status
+from heedful.verifiers.source import Source
+from heedful.verifiers.spec import SpecDocument
+
 from .reader import StudyLogError
 from .records import Session
 

@@ -19,7 +19,7 @@ import importlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from ...verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
 
 if TYPE_CHECKING:
     from ..sweep import CellOutcome, RunOptions, SweepCell

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
+
 from ..conversation import FORMATS as CONVERSATION_FORMATS
 from ..conversation import ConversationError, LoadedDataset, load_conversations, parse_conversation
 

@@ -69,7 +69,8 @@ import os
 import re
 from typing import Any
 
-from ...verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
+
 from . import ImportResult, first_record, json_lines
 
 NAME = "ifcodebench"
@@ -472,7 +473,7 @@ def assign_checks(items: list[str], mutation: list) -> tuple[list[list[dict]], l
 def _file_name(language: str) -> str:
     if language == "java":
         return "Solution.java"
-    from ...verifiers.languages import EXTENSIONS
+    from heedful.verifiers.languages import EXTENSIONS
 
     return "solution" + EXTENSIONS[language][0]
 
@@ -524,7 +525,7 @@ def convert_record(record: Any, line: int) -> tuple[dict[str, Any], dict[str, in
     if not items:
         raise RecordError("field 'instruction' has no numbered items")
 
-    from ...verifiers.languages import normalise_language
+    from heedful.verifiers.languages import normalise_language
 
     metadata: dict[str, Any] = {"source": "IFCodeBench", "line": line, "lg": record.get("lg"),
                                 "programming_language": record["programming_language"],

@@ -254,8 +254,8 @@ def _json_files(path: str) -> list[str]:
 
 def heedful_language(tag: str) -> str | None:
     """heedful's name for a MultiCodeIF language tag, or None when heedful has no verifiers for it."""
-    from ...verifiers.errors import HeedfulError
-    from ...verifiers.languages import normalise_language
+    from heedful.verifiers.errors import HeedfulError
+    from heedful.verifiers.languages import normalise_language
 
     try:
         return normalise_language(tag.strip())
@@ -273,7 +273,7 @@ def _language_in_text(text: str) -> str | None:
 def _file_name(language: str) -> str:
     if language == "java":
         return "Solution.java"
-    from ...verifiers.languages import EXTENSIONS
+    from heedful.verifiers.languages import EXTENSIONS
 
     return "solution" + EXTENSIONS[language][0]
 
@@ -558,8 +558,8 @@ def _reference(kind: str, answer: str) -> str | None:
 
 
 def _applicable(constraints: list[dict[str, Any]], language: str) -> tuple[list[dict[str, Any]], list[str]]:
-    from ...verifiers.languages import DISPLAY_NAMES
-    from ...verifiers.registry import REGISTRY
+    from heedful.verifiers.languages import DISPLAY_NAMES
+    from heedful.verifiers.registry import REGISTRY
 
     kept, reasons = [], []
     for constraint in constraints:

@@ -35,7 +35,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ...verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
+
 from ..extraction import STRATEGIES
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Protocol
 
-from ...verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
 
 HISTORIES = ("fresh", "continue")
 STDIN_POLICIES = ("instruction", "none")

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from ...verifiers.errors import HeedfulError
+from heedful.verifiers.errors import HeedfulError
+
 from .. import transcript
 from ..metrics import RunMetrics, compute
 from ..report import pct, problem_lines

@@ -13,7 +13,8 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from ...version import __version__
+from heedful.version import __version__
+
 from ..model import Status
 from . import FileResult
 
