@@ -109,8 +109,8 @@ def answers_for(record: dict, reference: str, entry: str) -> dict[str, str]:
     out = {"reference": f"```python\n{ref}```\n", "bare": ref,
            "unclosed": f"Here is the function:\n\n```python\n{ref}",
            "usage-first": f"Usage:\n\n```python\nprint({entry})\n```\n\nThe function:\n\n```python\n{ref}```\n"}
-    tests = "\n".join(["# Test cases"] + [t for t in (record["test"] if isinstance(record["test"], list)
-                                                       else [record["test"]])] * 3)
+    cases = record["test"] if isinstance(record["test"], list) else [record["test"]]
+    tests = "\n".join(["# Test cases"] + list(cases) * 3)
     out["tests-after"] = f"```python\n{ref}```\n\nTests:\n\n```python\n{tests}\n```\n"
     docstring = _insert_after_def(ref, entry, ['    """', f"    {LONG}", '    """'])
     if docstring is not None:

@@ -766,7 +766,7 @@ def _data_structure(kind: str, language: str, spec: str) -> Iterator[tuple[str, 
         if len(ops) > 1:
             variants.append(("failing:missing-operation", False, _structure_use(language, structure, None, ops[:-1])))
         variants.append(("failing:other-structure", False, _structure_use(language, other, None, [])))
-    for variant, expected, code in variants:
+    for _variant, _expected, code in variants:
         if code is None:
             yield f"no {language} template for {structure!r}"
             return

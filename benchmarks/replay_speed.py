@@ -72,7 +72,7 @@ def dataset(directory: str, conversations: int, turns: int) -> tuple[str, str]:
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def overhead(directory: str, conversations: int, turns: int) -> dict:

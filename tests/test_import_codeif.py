@@ -187,7 +187,7 @@ def test_static_categories_carry_constraints_with_params_from_the_tests(shared_d
     path = _path(shared_data, "L_1_part_1")
     result = codeif.convert(path)
     kinds = Counter()
-    for (_, data), record in zip(result.conversations, _records(path)):
+    for (_, data), _record in zip(result.conversations, _records(path)):
         for turn in data["turns"]:
             types = [c["type"] for c in turn.get("constraints", [])]
             kinds[(turn["category"], tuple(types))] += 1

@@ -43,7 +43,7 @@ def test_every_single_level_task_imports_and_parses(shared_data):
     assert len(result.conversations) == SINGLE_LEVEL_TASKS
     ids = [c["id"] for _, c in result.conversations]
     assert len(set(ids)) == SINGLE_LEVEL_TASKS
-    records = sum((json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))), [])
+    records = [record for p in sorted(folder.glob("*.json")) for record in json.loads(p.read_text(encoding="utf-8"))]
     assert len(records) == SINGLE_LEVEL_TASKS
     kinds: Counter[str] = Counter()
     reasons = 0

@@ -355,7 +355,7 @@ def test_forbidden_calls_through_imports_in_other_chunks(data):
     constraint = [REGISTRY.make("calls.forbidden", {"names": names})]
 
     def module(imports: list[str], bodies: list[list[str]]) -> str:
-        functions = ["def f%d(n, s, xs, a, b):\n" % i + "".join(f"    {c}\n" for c in calls) + "    return n\n"
+        functions = [f"def f{i}(n, s, xs, a, b):\n" + "".join(f"    {c}\n" for c in calls) + "    return n\n"
                      for i, calls in enumerate(bodies)]
         return "\n".join(imports) + "\n\n\n" + "\n\n".join(functions)
 

@@ -136,7 +136,7 @@ def test_the_server_replaces_by_label_on_append_and_retires(tmp_path):
     async def scenario() -> None:
         async with ServerSession(str(tmp_path)) as session:
             uri = session.open("m.py", "def f(a, b):\n    return a\n", "python")
-            params = {k: v for k, v in PARAMS_3.items()}
+            params = dict(PARAMS_3.items())
             assert await _set(session, uri, {"constraints": [params], "mode": "replace"}) == [(3, "pass")]
             # append a new version under the same label: the old one is no longer in force
             assert await _set(session, uri, {"constraints": [PARAMS_1], "mode": "append"}) == [(1, "fail")]

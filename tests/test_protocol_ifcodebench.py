@@ -450,6 +450,6 @@ def test_a_dataset_that_is_not_ifcodebenchs_is_refused_under_its_evaluator(data,
     answers = tmp_path / "answers.jsonl"
     answers.write_text("")
     settings = ReplaySettings(progress=False, protocol="ifcodebench", evaluator=data["evaluator"])
-    with pytest.raises(EvaluatorError, match="judges IFCodeBench tasks .* not: own"):
+    with pytest.raises(EvaluatorError, match=r"judges IFCodeBench tasks .* not: own"):
         ReplayEngine(str(dataset), RecordedAssistant(str(answers)), str(tmp_path / "run"), settings).run()
     assert not (tmp_path / "run" / "log.jsonl").exists()

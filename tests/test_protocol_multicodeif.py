@@ -333,7 +333,7 @@ def test_a_folder_that_is_not_the_authors_evaluation_is_refused(data, tmp_path):
         with pytest.raises(EvaluatorError, match=message):
             ReplayEngine(data["dataset"], RecordedAssistant(str(answers)), str(tmp_path / "run"),
                          ReplaySettings(progress=False, protocol="multicodeif", evaluator=str(path)))
-    with pytest.raises(EvaluatorError, match="--evaluator-python .* not an executable Python"):
+    with pytest.raises(EvaluatorError, match=r"--evaluator-python .* not an executable Python"):
         ReplayEngine(data["dataset"], RecordedAssistant(str(answers)), str(tmp_path / "run"),
                      ReplaySettings(progress=False, protocol="multicodeif", evaluator=data["evaluation"],
                                     evaluator_python=str(tmp_path / "no-python"))).run()

@@ -34,7 +34,7 @@ HEEDFUL = [sys.executable, "-m", "heedful.cli"]
 def test_the_registry_names_every_protocol_and_refuses_others():
     assert NAMES == ("heedful", "codeif-bench", "multicodeif", "ifcodebench")
     assert get_protocol(None).name == "heedful"
-    with pytest.raises(ProtocolError, match="unknown protocol 'paper' .one of: heedful, codeif-bench"):
+    with pytest.raises(ProtocolError, match=r"unknown protocol 'paper' .one of: heedful, codeif-bench"):
         get_protocol("paper")
     identities = [get_protocol(name).identity() for name in NAMES]
     assert len({json.dumps(i, sort_keys=True) for i in identities}) == len(NAMES)
@@ -183,5 +183,5 @@ def test_resume_and_rescore_refuse_another_protocol(tmp_path):
 def test_a_header_without_a_protocol_is_heedfuls_and_a_changed_version_is_refused():
     assert header_protocol({"record": "header"}) == get_protocol("heedful").identity()
     older = get_protocol("heedful").identity() | {"version": 1}
-    with pytest.raises(ProtocolError, match="heedful/1 .version: 1 vs 2"):
+    with pytest.raises(ProtocolError, match=r"heedful/1 .version: 1 vs 2"):
         check_same(older, get_protocol("heedful"), "rescore run")

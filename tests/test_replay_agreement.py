@@ -178,7 +178,7 @@ def test_a_run_without_comparable_verdicts_is_a_clear_error(tmp_path):
     writer.append(R("a", 2, 2, "calls", "Add mul.", {"1": V([C("naming.case", "fail", **SNAKE)], [T("skipped")]),
                                                      "2": V([], [T("pass")])}))
     writer.close()
-    with pytest.raises(AgreementError, match="no instruction has both static and test verdicts in this run: "
+    with pytest.raises(AgreementError, match=r"no instruction has both static and test verdicts in this run: "
                                              "agreement needs a benchmark with both, e.g. CodeIF-Bench imported "
                                              "with `heedful import codeif`"):
         agreement(str(run_dir))

@@ -36,5 +36,5 @@ def test_recorded_answers_by_conversation_and_turn(tmp_path):
     with pytest.raises(AssistantError, match="no answer for conversation 'c1', turn 2"):
         recorded.answer(Prompt(_conversation(), 2, 0, []))
     path.write_text('{"conversation": "c1"}\n')
-    with pytest.raises(HeedfulError, match="answers.jsonl:1: a recorded answer needs"):
+    with pytest.raises(HeedfulError, match=r"answers.jsonl:1: a recorded answer needs"):
         RecordedAssistant(str(path))

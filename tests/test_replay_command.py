@@ -433,7 +433,7 @@ def test_preset_options_are_checked(tmp_path):
         CommandAssistant("python3", history="continue")
     with pytest.raises(HeedfulError, match="--stdin must be one of"):
         CommandAssistant("python3", stdin="file")
-    with pytest.raises(HeedfulError, match="--tool-path .*: not an executable file"):
+    with pytest.raises(HeedfulError, match=r"--tool-path .*: not an executable file"):
         CommandAssistant(preset="codex", tool_model="m", tool_base_url="http://127.0.0.1:1/v1",
                          tool_path=str(tmp_path / "nothing"))
 
@@ -490,7 +490,7 @@ def test_a_tool_that_fails_after_its_model_failed_mid_round_is_a_retryable_model
     with FakeOpenAIServer(["fine", Reply.status(503)]) as upstream:
         assistant = CommandAssistant(tool, settle_ms=50, tool_model="m", tool_base_url=upstream.base_url)
         try:
-            with pytest.raises(AssistantError, match="tool/model error: .*answered HTTP 503") as caught:
+            with pytest.raises(AssistantError, match=r"tool/model error: .*answered HTTP 503") as caught:
                 assistant.answer(_prompt(tmp_path))
         finally:
             assistant.close()

@@ -104,7 +104,7 @@ def test_forgetting_out_of_scope_edits_and_format_errors_are_recorded(tmp_path):
 
 def test_dynamic_mode_feeds_the_diagnostics_back_and_drops_what_still_fails(tmp_path):
     dataset = write_dataset(tmp_path, conversation("c1"))
-    answers = dict({("c1", t, 0): text for t, text in FORGETFUL.items()})
+    answers = {("c1", t, 0): text for t, text in FORGETFUL.items()}
     answers[("c1", 2, 1)] = whole(START)  # the feedback round repairs the rename
     answers[("c1", 3, 1)] = "I cannot do that."  # no code: still failing -> dropped
     third_fails = whole(START.replace("    return a + b\n", "    print(a)\n    return a + b\n"))
@@ -151,7 +151,7 @@ def test_a_changed_configuration_is_refused_with_what_changed(tmp_path):
     with pytest.raises(ReplayError, match=r"cannot be resumed:\n  mode: was \"static\", now \"dynamic\""):
         run(dataset, ReferenceAssistant(), tmp_path / "run", mode="dynamic")
     (tmp_path / "dataset.jsonl").write_text(json.dumps(conversation("c1", category="other")) + "\n")
-    with pytest.raises(ReplayError, match="dataset .* changed since the run started"):
+    with pytest.raises(ReplayError, match=r"dataset .* changed since the run started"):
         run(dataset, ReferenceAssistant(), tmp_path / "run")
 
 

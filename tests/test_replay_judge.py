@@ -136,9 +136,9 @@ def test_settings_that_cannot_work_fail_at_once_naming_the_judge_option(monkeypa
         LLMJudge("  ")
     with pytest.raises(HeedfulError, match="--judge-base-url"):
         LLMJudge("m", base_url="ftp://example.com")
-    with pytest.raises(HeedfulError, match="HEEDFUL_TEST_NO_SUCH_KEY .*--judge-api-key-env"):
+    with pytest.raises(HeedfulError, match=r"HEEDFUL_TEST_NO_SUCH_KEY .*--judge-api-key-env"):
         LLMJudge("m", base_url="https://api.example.com/v1", api_key_env="HEEDFUL_TEST_NO_SUCH_KEY")
-    with pytest.raises(HeedfulError, match="the LLM judge: .*timeout > 0"):
+    with pytest.raises(HeedfulError, match=r"the LLM judge: .*timeout > 0"):
         LLMJudge("m", base_url="http://127.0.0.1:9/v1", timeout=0)
     # a local endpoint needs no key
     assert LLMJudge("m", base_url="http://127.0.0.1:9/v1", api_key_env="HEEDFUL_TEST_NO_SUCH_KEY").config()

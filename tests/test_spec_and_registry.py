@@ -57,7 +57,7 @@ def test_spec_errors_are_located(text, message, line):
 
 
 def test_unknown_type_and_bad_params_in_the_api():
-    with pytest.raises(UnknownConstraintType, match="did you mean naming.case"):
+    with pytest.raises(UnknownConstraintType, match=r"did you mean naming.case"):
         REGISTRY.make("naming.cas")
     with pytest.raises(ConstraintParamError, match="must be an integer"):
         REGISTRY.make("size.function_length", {"max_lines": "ten"})

@@ -115,7 +115,7 @@ def test_a_bad_sweep_file_is_an_error_naming_the_file_and_entry(tmp_path, text, 
     write_dataset(tmp_path / "d.jsonl", "d", 1)
     sweep = tmp_path / "sweep.toml"
     sweep.write_text(text)
-    with pytest.raises(SweepError, match="sweep.toml") as caught:
+    with pytest.raises(SweepError, match=r"sweep.toml") as caught:
         load_sweep(str(sweep))
     assert message in str(caught.value)
     result = _run("sweep", str(sweep))
