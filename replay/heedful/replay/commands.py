@@ -9,9 +9,18 @@ from typing import Any
 
 from heedful.verifiers.errors import HeedfulError
 
-from .assistants import Assistant, RecordedAssistant, ReferenceAssistant
+from .assistants import RecordedAssistant, make_assistant
+from .assistants.registry import ASSISTANTS, add_assistant_options, describe_choices
 
-ASSISTANTS = ("reference", "recorded", "openai", "command", "aider", "codex", "opencode")  # presets: replay/heedful/replay/tools/
+
+class ChoicesHelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, keeping the line breaks of a help text (one line per registered choice)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        lines: list[str] = []
+        for paragraph in text.splitlines():
+            lines.extend(super()._split_lines(paragraph, width))
+        return lines
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -31,17 +40,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_replay(sub: argparse._SubParsersAction) -> None:
+    from .importers import DATASET_FORMATS, describe_formats
+
     parser = sub.add_parser(
-        "replay", help="replay conversations through an assistant and the server",
+        "replay", help="replay conversations through an assistant and the server", formatter_class=ChoicesHelpFormatter,
         description="Feed each conversation of DATASET to an assistant, apply its answers as an editor would "
                     "(LSP to `heedful serve`), and log the server's verdicts in RUN_DIR. Re-running the same "
                     "command resumes; `heedful report RUN_DIR` shows the metrics.")
     parser.add_argument("dataset", metavar="DATASET",
                         help="a heedful.conversation/1 JSONL file, or a benchmark file (see --format)")
-    parser.add_argument("--format", dest="dataset_format", choices=("heedful", "codeif", "multicodeif", "ifcodebench"),
-                        help="the dataset's format (default: detected)")
+    parser.add_argument("--format", dest="dataset_format", choices=DATASET_FORMATS.names(), metavar="FORMAT",
+                        help="the dataset's format (default: detected):\n" + describe_formats())
     parser.add_argument("--out", "-o", required=True, metavar="RUN_DIR", help="the run directory (log, report, plots)")
-    parser.add_argument("--assistant", "-a", choices=ASSISTANTS, default="reference")
+    parser.add_argument("--assistant", "-a", choices=ASSISTANTS.names(), default="reference", metavar="KIND",
+                        help="who answers (default reference):\n" + describe_choices())
     parser.add_argument("--mode", choices=("static", "dynamic"), default="static",
                         help="static: fixed order, growing chat; dynamic: feedback rounds from the diagnostics")
     parser.add_argument("--protocol", choices=_protocol_names(), default="heedful",
@@ -86,45 +98,7 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
                              "counted, logged and listed in the report)")
     parser.add_argument("--no-probe", dest="probe", action="store_false",
                         help="do not ask the endpoint (GET /models) before the first conversation")
-    recorded = parser.add_argument_group("recorded assistant")
-    recorded.add_argument("--answers", metavar="FILE", help="recorded answers (JSONL) or a previous run's log.jsonl")
-    openai = parser.add_argument_group("openai assistant (any OpenAI-compatible endpoint)")
-    openai.add_argument("--model", help="the model name the endpoint knows")
-    openai.add_argument("--base-url", default=None, help="e.g. http://127.0.0.1:8000/v1 (default: OpenAI)")
-    openai.add_argument("--api-key-env", default="OPENAI_API_KEY", metavar="VAR",
-                        help="the environment variable holding the key (default OPENAI_API_KEY)")
-    openai.add_argument("--temperature", type=float, default=0.0)
-    openai.add_argument("--seed", type=int)
-    openai.add_argument("--max-tokens", type=int)
-    openai.add_argument("--retries", type=int, default=5, help="retries on 429/5xx/timeouts (default 5)")
-    openai.add_argument("--request-option", dest="request_options", action="append", default=[],
-                        metavar="KEY=JSON", help="one more request body field, sent as given, e.g. top_p=0.9, "
-                                                 "'stop=[\"```\"]' or a vendor parameter (repeatable)")
-    tool = parser.add_argument_group("command assistant (a copilot-style command-line tool)")
-    tool.add_argument("--command", dest="tool_command", metavar="CMD",
-                      help="the tool's command line; {instruction}, {instruction_file}, {workspace}, {turn}, "
-                           "{conversation} are replaced, and an argument {files} becomes the conversation's files")
-    tool.add_argument("--settle-ms", type=int, default=500, help="quiet time that ends an edit (default 500)")
-    tool.add_argument("--tool-env", action="append", default=[], metavar="KEY=VALUE",
-                      help="an environment variable for the tool (repeatable)")
-    tool.add_argument("--stdin", dest="tool_stdin", choices=("instruction", "none"), default=None,
-                      help="the tool's stdin: the instruction (default for --command) or nothing")
-    presets = parser.add_argument_group(
-        "tool presets (--assistant aider|codex|opencode) and the recording model proxy (docs/replay.md, Copilot tools)")
-    presets.add_argument("--tool-model", metavar="MODEL", help="the tool's model, e.g. openai/NAME")
-    presets.add_argument("--tool-base-url", metavar="URL",
-                         help="the tool's OpenAI-compatible endpoint; the tool talks to heedful's recording proxy, "
-                              "which forwards there (also for --command: {base_url}, {api_key}, {model})")
-    presets.add_argument("--tool-api-key-env", metavar="VAR", default=None,
-                         help="the environment variable holding the endpoint's key (default: none is sent)")
-    presets.add_argument("--tool-history", choices=("fresh", "continue"), default="fresh",
-                         help="fresh: one tool process per turn, no memory (default); continue: the tool's own "
-                              "session carried across the turns of a conversation")
-    presets.add_argument("--tool-arg", dest="tool_args", action="append", default=[], metavar="ARG",
-                         help="one more of the tool's own options, e.g. --tool-arg=--edit-format --tool-arg=diff "
-                              "(repeatable)")
-    presets.add_argument("--tool-path", metavar="PATH", help="the tool's executable (default: PATH, then "
-                                                             ".venv-aider/bin and .tools/bin)")
+    add_assistant_options(parser)  # each kind's own (replay/heedful/replay/assistants/)
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds per request (openai, default 120) or per tool run (command, default 300)")
     judge = parser.add_argument_group("LLM judge (opt-in: the turns' `judge` questions; docs/judge.md)")
@@ -135,72 +109,6 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     judge.add_argument("--judge-api-key-env", metavar="VAR", default="OPENAI_API_KEY",
                        help="the environment variable holding the judge's key (default OPENAI_API_KEY)")
     parser.set_defaults(run=run_replay)
-
-
-def make_assistant(args: argparse.Namespace) -> Assistant:
-    kind = args.assistant
-    if kind == "reference":
-        return ReferenceAssistant()
-    if kind == "recorded":
-        if not args.answers:
-            raise HeedfulError("--assistant recorded needs --answers FILE (recorded answers or a run's log.jsonl)")
-        return RecordedAssistant(args.answers)
-    if kind == "openai":
-        from .openai_assistant import OpenAIAssistant
-
-        if not args.model:
-            raise HeedfulError("--assistant openai needs --model NAME (and --base-url for a non-OpenAI endpoint)")
-        options: dict[str, Any] = {"model": args.model, "api_key_env": args.api_key_env,
-                                   "temperature": args.temperature, "seed": args.seed,
-                                   "max_tokens": args.max_tokens, "retries": args.retries,
-                                   "request_options": parse_request_options(getattr(args, "request_options", None))}
-        if args.base_url:
-            options["base_url"] = args.base_url
-        if args.timeout is not None:
-            options["timeout"] = args.timeout
-        return OpenAIAssistant(**options)
-    if kind in ("command", "aider", "codex", "opencode"):
-        from .command_assistant import CommandAssistant
-
-        if kind == "command" and not args.tool_command:
-            raise HeedfulError("--assistant command needs --command 'TOOL ARGS {instruction}'")
-        env = {}
-        for item in getattr(args, "tool_env", None) or []:
-            name, equals, value = item.partition("=")
-            if not equals or not name:
-                raise HeedfulError(f"--tool-env {item!r}: expected KEY=VALUE")
-            env[name] = value
-        options = {"settle_ms": args.settle_ms, "env": env, "stdin": getattr(args, "tool_stdin", None),
-                   "tool_model": getattr(args, "tool_model", None), "tool_base_url": getattr(args, "tool_base_url", None),
-                   "tool_api_key_env": getattr(args, "tool_api_key_env", None),
-                   "history": getattr(args, "tool_history", "fresh"), "tool_path": getattr(args, "tool_path", None)}
-        if kind != "command":
-            options["tool_args"] = getattr(args, "tool_args", None) or []
-        if args.cache is not None:  # a tool's --cache is its model proxy's: the tool still runs
-            options["cache_dir"] = args.cache or os.path.join(args.out, "cache")
-        if args.timeout is not None:
-            options["timeout"] = args.timeout
-        if kind != "command":
-            return CommandAssistant(preset=kind, **options)
-        return CommandAssistant(args.tool_command, **options)
-    raise HeedfulError(f"unknown assistant {kind!r}")
-
-
-def parse_request_options(items: list[str] | None) -> dict[str, Any]:
-    """`--request-option KEY=JSON` values as a dict; a value that is not JSON is taken as a string
-    (`stop=END`), so only structured values need quoting."""
-    import json
-
-    options: dict[str, Any] = {}
-    for item in items or []:
-        key, equals, raw = item.partition("=")
-        if not equals or not key.strip():
-            raise HeedfulError(f"--request-option {item!r}: expected KEY=JSON, e.g. top_p=0.9")
-        try:
-            options[key.strip()] = json.loads(raw)
-        except ValueError:
-            options[key.strip()] = raw
-    return options
 
 
 def make_judge(args: argparse.Namespace) -> Any:
@@ -289,12 +197,16 @@ def _run_and_report(engine: Any, run_dir: str, no_report: bool, skip_bad_lines: 
 
 
 def _add_import(sub: argparse._SubParsersAction) -> None:
+    from .importers import DATASET_FORMATS, describe_formats
+
+    convertible = DATASET_FORMATS.convertible()
     parser = sub.add_parser("import", help="convert a benchmark's file to heedful conversations",
+                            formatter_class=ChoicesHelpFormatter,
                             description="Convert a published benchmark's file (CodeIF-Bench, MultiCodeIF, IFCodeBench) "
                                         "to heedful.conversation/1 JSONL. `heedful replay` also reads these files "
                                         "directly; importing lets you inspect or edit the conversations first.")
-    parser.add_argument("format", choices=("codeif", "multicodeif", "ifcodebench"), metavar="FORMAT",
-                        help="codeif | multicodeif | ifcodebench")
+    parser.add_argument("format", choices=convertible, metavar="FORMAT",
+                        help="the benchmark's format:\n" + describe_formats(convertible))
     parser.add_argument("path", metavar="PATH", help="the benchmark's file")
     parser.add_argument("--out", "-o", required=True, metavar="FILE", help="the JSONL file to write")
     parser.set_defaults(run=run_import)

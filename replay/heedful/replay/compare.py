@@ -133,12 +133,12 @@ def _label_run(run: _Run, results: RunResults) -> _Run:
     if run.model:
         return run
     header = results.header
-    sweep = header.get("sweep") if isinstance(header.get("sweep"), dict) else {}
-    assistant = header.get("assistant") if isinstance(header.get("assistant"), dict) else {}
+    sweep = found if isinstance(found := header.get("sweep"), dict) else {}
+    assistant = found if isinstance(found := header.get("assistant"), dict) else {}
     model = str(sweep.get("model") or assistant.get("model") or assistant.get("kind") or os.path.basename(run.run_dir))
     protocol = (header.get("protocol") or {}).get("name", "heedful") if isinstance(header.get("protocol"), dict) \
         else "heedful"
-    dataset = header.get("dataset") if isinstance(header.get("dataset"), dict) else {}
+    dataset = found if isinstance(found := header.get("dataset"), dict) else {}
     prefix = str(sweep.get("dataset") or os.path.basename(str(dataset.get("path") or "dataset")))
     if sweep.get("part"):
         prefix += f"/{sweep['part']}"

@@ -173,10 +173,11 @@ def _apply_unified_diff(diff_text: str, files: dict[str, str], default_path: str
         target = patched.target_file if patched.target_file != "/dev/null" else patched.source_file
         if patched.is_added_file:
             # a new file is where the diff says, never the task's single file (default_path)
-            path = _strip_prefix(patched.target_file)
-            if files.get(path):
-                result.errors.append(EditFormatError(file_index, f"the diff creates {path}, which already exists"))
+            created = _strip_prefix(patched.target_file)
+            if files.get(created):
+                result.errors.append(EditFormatError(file_index, f"the diff creates {created}, which already exists"))
                 continue
+            path: str | None = created
         else:
             path = _known_path(_strip_prefix(target), files) or _known_path(_strip_prefix(patched.source_file), files) \
                 or (default_path if len(patch) == 1 else None)
@@ -276,7 +277,7 @@ def _apply_whole_files(answer: str, files: dict[str, str], default_path: str | N
                                                                                  "task has several")])
         # one file: the block in the task's language that defines its entry point (replay/heedful/replay/extraction.py)
         return _extracted(answer, default_path, rule)
-    for index, path, body in named:
+    for _index, path, body in named:
         if path:
             result.files[path] = body
     return result

@@ -278,7 +278,7 @@ def ca() -> Metric:
     instructions 1..n the final answer satisfies, averaged over conversations."""
 
     def compute_ca(scores: list[SampleScore]) -> float:
-        finals = {}
+        finals: dict[str, tuple[int, TurnResult]] = {}
         for result in _turn_results(scores):
             if result.satisfied and result.turn >= finals.get(result.conversation, (0, None))[0]:
                 finals[result.conversation] = (result.turn, result)

@@ -146,7 +146,7 @@ class ServerSession:
         tail = "\n".join(self.stderr) or "(nothing on stderr)"
         return f"the heedful server `{' '.join(self.command)}` (in {self.workspace}) {what} at start-up:\n{tail}"
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    async def __aexit__(self, *_exc_info: object) -> None:
         with contextlib.suppress(Exception):  # a dead server is stopped below anyway
             await asyncio.wait_for(self.client.shutdown_async(None), 10)
             self.client.exit(None)

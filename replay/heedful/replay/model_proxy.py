@@ -204,7 +204,7 @@ class ModelProxy:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         server = site._server  # the bound socket tells the port chosen by the OS
-        assert server is not None and server.sockets
+        assert isinstance(server, asyncio.Server) and server.sockets
         self.port = int(server.sockets[0].getsockname()[1])
         self._client = ClientSession(timeout=ClientTimeout(total=self.timeout, sock_connect=10),
                                      auto_decompress=True)

@@ -35,6 +35,7 @@ Usage: PYTHON -P multicodeif_checkers.py EVALUATION_DIR < batch.jsonl
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import sys
 import types
@@ -90,12 +91,10 @@ def _load(evaluation_dir: str) -> dict[str, Any]:
     sys.modules.setdefault("tree_sitter_languages", bundle)
     sys.path.insert(0, evaluation_dir)
     with contextlib.redirect_stdout(sys.stderr):
-        import code_convention
-        import data_structure
-        import input_output
-        import multi_eval
-        import syntax
-        import util
+        # the authors' modules, found in `evaluation_dir` at run time (mypy cannot see them: they are not heedful's)
+        code_convention, data_structure, input_output, multi_eval, syntax, util = (
+            importlib.import_module(name)
+            for name in ("code_convention", "data_structure", "input_output", "multi_eval", "syntax", "util"))
     global _extract_code
     _extract_code = util.extract_code
     return {"syntax": syntax.evaluate_syntax, "code_convention": code_convention.evaluate_code_convention,

@@ -148,7 +148,10 @@ def compare_categories_figure(comparison: Any) -> Any:
     ax = fig.subplots()
     width = 0.8 / max(1, len(models))
     for index, label in enumerate(models):
-        xs, heights, errors, ns = [], [], [[], []], []
+        xs: list[float] = []
+        heights: list[float] = []
+        errors: tuple[list[float], list[float]] = ([], [])  # below and above each bar
+        ns: list[int] = []
         for position, category in enumerate(categories):
             e = comparison.categories[label].get(category)
             if e is None or e.mean is None:

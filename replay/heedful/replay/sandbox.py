@@ -41,7 +41,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal, Self
+from typing import IO, Literal, Self
 
 from heedful.verifiers.errors import HeedfulError
 
@@ -111,9 +111,6 @@ class ExecResult:
     @property
     def passed(self) -> bool:
         return self.status == "pass"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def run_python(program: str, test: str, limits: Limits | None = None, files: Mapping[str, str | bytes] | None = None,
@@ -216,10 +213,10 @@ class SandboxSession:
         self.python, self.isolation = python or sys.executable, isolation
         self._base_files = _check_files(self.files)
         self._base_files[PROGRAM_NAME] = {"text": program}
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._fallback = False
         self._index = 0
-        self._finalizer = None
+        self._finalizer: weakref.finalize[..., SandboxSession] | None = None
 
     def __enter__(self) -> Self:
         return self
@@ -232,12 +229,11 @@ class SandboxSession:
             return run_python(self.program, test, self.limits, self.files, python=self.python,
                               isolation=self.isolation)
         fresh = self._proc is None
-        if fresh:
-            self._start()
+        proc = self._start() if self._proc is None else self._proc
         started = time.monotonic()
         index, self._index = self._index, self._index + 1
         try:
-            os.write(self._proc.stdin.fileno(), (json.dumps({"index": index, "test": test}) + "\n").encode())
+            os.write(_piped(proc.stdin).fileno(), (json.dumps({"index": index, "test": test}) + "\n").encode())
         except OSError:
             pass  # the bootstrap is gone: the reader sees why
         captured = self._reader.next_test(index, started + self.limits.wall_seconds + HARD_GRACE,
@@ -254,7 +250,8 @@ class SandboxSession:
             self.close()
         return result
 
-    def _start(self) -> None:
+    def _start(self) -> subprocess.Popen[bytes]:
+        """Start the bootstrap of a batch of tests (its process, which `run` writes the tests to)."""
         self._root = os.geteuid() == 0
         self._uid = _pick_uid() if self._root else os.getuid()
         self._run_dir = _new_run_dir()
@@ -274,20 +271,21 @@ class SandboxSession:
             fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(config, f)
-            self._proc = subprocess.Popen(
+            proc = self._proc = subprocess.Popen(
                 [self.python, "-I", "-S", "-B", str(CHILD), "boot", str(config_path)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(status_w,),
                 cwd=self._run_dir, env={"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}, start_new_session=True)
-            _record_owners(self._run_dir, self._proc.pid)
+            _record_owners(self._run_dir, proc.pid)
         except BaseException:
             os.close(self._status_r)
             _remove_tree(self._run_dir)
             raise
         finally:
             os.close(status_w)
-        self._reader = _BatchReader(self._proc, self._status_r, self.limits)
-        self._finalizer = weakref.finalize(self, _end_session, self._proc, self._status_r, self._run_dir,
+        self._reader = _BatchReader(proc, self._status_r, self.limits)
+        self._finalizer = weakref.finalize(self, _end_session, proc, self._status_r, self._run_dir,
                                            self._uid if self._root else None)
+        return proc
 
     def close(self) -> None:
         if self._finalizer is not None:
@@ -297,9 +295,16 @@ class SandboxSession:
         self._index = 0
 
 
-def _end_session(proc: subprocess.Popen, status_r: int, run_dir: Path, uid: int | None) -> None:
+def _piped(stream: IO[bytes] | None) -> IO[bytes]:
+    """A standard stream of a process started with PIPE (None only in subprocess's types)."""
+    if stream is None:
+        raise SandboxError("the sandbox's bootstrap was started without a pipe")
+    return stream
+
+
+def _end_session(proc: subprocess.Popen[bytes], status_r: int, run_dir: Path, uid: int | None) -> None:
     try:
-        proc.stdin.close()  # the end of the commands: the bootstrap kills everything and exits
+        _piped(proc.stdin).close()  # the end of the commands: the bootstrap kills everything and exits
     except OSError:
         pass
     try:
@@ -310,7 +315,7 @@ def _end_session(proc: subprocess.Popen, status_r: int, run_dir: Path, uid: int 
         _hard_kill(proc, uid)
         proc.wait()
     for stream in (proc.stdout, proc.stderr):
-        stream.close()
+        _piped(stream).close()
     os.close(status_r)
     _remove_tree(run_dir)
 
@@ -321,9 +326,9 @@ class _BatchReader:
     processes are dead by then, so all they wrote is in the pipes, and the next test only starts
     when the caller asks for it)."""
 
-    def __init__(self, proc: subprocess.Popen, status_r: int, limits: Limits) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], status_r: int, limits: Limits) -> None:
         self.proc, self.limits = proc, limits
-        self.out_fd, self.err_fd, self.status_fd = proc.stdout.fileno(), proc.stderr.fileno(), status_r
+        self.out_fd, self.err_fd, self.status_fd = _piped(proc.stdout).fileno(), _piped(proc.stderr).fileno(), status_r
         self.sel = selectors.DefaultSelector()
         for fd in (self.out_fd, self.err_fd, self.status_fd):
             self.sel.register(fd, selectors.EVENT_READ)
@@ -508,7 +513,7 @@ def clean_stale_sandboxes(temp_dir: str | None = None) -> list[str]:
     """Remove the run folders (`heedful-sandbox-*`, this user's) left by runs whose caller and
     bootstrap are both dead, and return their paths. A folder with a live owner, or without an
     owners record (another heedful version, or one being created), is never touched."""
-    removed = []
+    removed: list[str] = []
     base = Path(temp_dir or tempfile.gettempdir())
     try:
         entries = list(base.glob(RUN_DIR_PREFIX + "*"))
@@ -557,10 +562,10 @@ class _Captured:
     hard_killed: bool
 
 
-def _capture(proc: subprocess.Popen, status_r: int, limits: Limits, deadline: float, uid: int | None) -> _Captured:
+def _capture(proc: subprocess.Popen[bytes], status_r: int, limits: Limits, deadline: float, uid: int | None) -> _Captured:
     """Read stdout, stderr and the status pipe together until all are closed (no deadlock on a
     full pipe); keep `output_bytes` of each stream and drop the rest as it comes."""
-    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    out_fd, err_fd = _piped(proc.stdout).fileno(), _piped(proc.stderr).fileno()
     caps = {out_fd: limits.output_bytes, err_fd: limits.output_bytes, status_r: STATUS_CAP}
     bufs = {fd: bytearray() for fd in caps}
     over = dict.fromkeys(caps, False)
@@ -592,8 +597,8 @@ def _capture(proc: subprocess.Popen, status_r: int, limits: Limits, deadline: fl
         _hard_kill(proc, uid, _session(bufs[status_r]))
         hard_killed = True
         boot_exit = proc.wait()
-    proc.stdout.close()
-    proc.stderr.close()
+    _piped(proc.stdout).close()
+    _piped(proc.stderr).close()
     records = []
     for line in bytes(bufs[status_r]).decode("utf-8", "replace").splitlines():
         try:

@@ -392,7 +392,8 @@ def _last_rounds(rounds: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
 
 def multicodeif_scores(results: RunResults) -> MultiCodeIFScores | None:
     """The authors' scores of a run whose rounds carry MultiCodeIF's evaluator, else None."""
-    overall, categories = Tally(), {}
+    overall = Tally()
+    categories: dict[str, Tally] = {}
     levels = [Level(n) for n in range(6)]
     agreement: dict[str, Agreement] = {"all": Agreement()}
     runner_errors: list[str] = []
@@ -421,11 +422,11 @@ def multicodeif_scores(results: RunResults) -> MultiCodeIFScores | None:
                 counted.append(status == "pass")
                 if not multi:
                     tally = categories.setdefault(_category(kind), Tally())
-                    for row in (overall, tally):
-                        row.total += 1
-                        row.matched += status == "pass"
-                        row.by_checker += upstream.get("checker") is not None and "reason" not in upstream
-                        row.errors += bool(upstream.get("error")) and "reason" not in upstream
+                    for counts in (overall, tally):
+                        counts.total += 1
+                        counts.matched += status == "pass"
+                        counts.by_checker += upstream.get("checker") is not None and "reason" not in upstream
+                        counts.errors += bool(upstream.get("error")) and "reason" not in upstream
                 if "reason" in upstream or status not in DECIDED:
                     continue
                 heedful = (verdict.get("heedful") or {}).get("status")
@@ -457,7 +458,7 @@ def section(results: RunResults, fmt: str) -> list[str]:
     scores = multicodeif_scores(results)
     if scores is None:
         return []
-    header = results.header.get("evaluator") if isinstance(results.header.get("evaluator"), dict) else {}
+    header = found if isinstance(found := results.header.get("evaluator"), dict) else {}
     sha = str(header.get("sha256") or "")[:12] or "not recorded"
     out = _heading("multicodeif: the authors' scoring", fmt)
     out += [(f"The counted verdicts are the authors' own rule checkers (evaluator {header.get('path', '?')}, "

@@ -111,7 +111,7 @@ def upstream_scores(results: RunResults) -> UpstreamScores | None:
             continue
         upstream = final["upstream"]
         evaluator = evaluator or str(upstream.get("evaluator"))
-        base = final.get("base") if isinstance(final.get("base"), dict) else {}
+        base = found if isinstance(found := final.get("base"), dict) else {}
         score = upstream.get("instruction_score")
         if not isinstance(score, (int, float)):
             unscored.append(conversation)
@@ -157,7 +157,7 @@ def section(results: RunResults, fmt: str) -> list[str]:
     scores = upstream_scores(results)
     if scores is None:
         return []
-    header = results.header.get("evaluator") if isinstance(results.header.get("evaluator"), dict) else {}
+    header = found if isinstance(found := results.header.get("evaluator"), dict) else {}
     sha = str(header.get("sha256") or "")[:12] or "not recorded"
     turns = (results.header.get("protocol") or {}).get("turns", "each")
     out = _heading(f"{scores.evaluator}: the authors' scoring", fmt)

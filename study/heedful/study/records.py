@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 SCHEMA_VERSION = 2
-SCHEMA = f"heedful.study-log/{SCHEMA_VERSION}"
-ASSISTANT_ORIGINS = frozenset({"heedful_assistant"})  # edits by the assistant under study
+
+
+class _Timed(Protocol):
+    """Any record of a session: each says when it happened."""
+
+    @property
+    def time(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -52,10 +58,6 @@ class EditRecord:
     text: str | None = None  # only with full_text
     before_text: str | None = None  # full_text: the first edit of a uri in the session carries it
     line: int = 0
-
-    @property
-    def by_assistant(self) -> bool:
-        return self.origin in ASSISTANT_ORIGINS
 
 
 @dataclass(frozen=True)
@@ -128,5 +130,6 @@ class Session:
 
     @property
     def ended(self) -> datetime:
-        times = [r.time for r in (*self.edits, *self.diagnostics, *self.assistant_edits, *self.reports)]
+        records: tuple[_Timed, ...] = (*self.edits, *self.diagnostics, *self.assistant_edits, *self.reports)
+        times = [r.time for r in records]
         return max(times, default=self.info.started)

@@ -10,7 +10,9 @@ import html
 import re
 from collections import defaultdict
 
-from .examples import examples_for
+# mypy resolves `.examples` to the examples/ data folder (a namespace-package candidate it prefers
+# when `heedful/` has no __init__.py), not to examples.py; Python imports examples.py.
+from .examples import examples_for  # type: ignore[attr-defined]
 from .languages import DISPLAY_NAMES, LANGUAGES
 from .registry import REGISTRY, ConstraintType
 

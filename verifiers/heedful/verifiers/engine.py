@@ -257,7 +257,9 @@ class Suppressions:
 
     def line_disables(self, type_id: str, line: int) -> bool:
         ids = self.by_line.get(line)
-        return bool(ids) and (type_id in ids or "all" in ids)
+        if not ids:
+            return False
+        return type_id in ids or "all" in ids
 
 
 def summarise(verdicts: Iterable[Verdict]) -> dict[str, int]:

@@ -51,7 +51,8 @@ def depth_problem(tree: Tree) -> LimitExceeded | None:
         if cursor.goto_first_child():
             depth += 1
             if depth > MAX_SYNTAX_DEPTH:
-                line = cursor.node.start_point[0]
+                node = cursor.node
+                line = node.start_point[0] if node is not None else 0  # on a child: never None
                 return LimitExceeded("depth", f"the code nests more than {MAX_SYNTAX_DEPTH} syntax levels deep "
                                               f"(from line {line + 1}); heedful does not check code nested this "
                                               "deeply", line)

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    # registry imports this module, so the name is only needed (and only imported) for typing
+    from .registry import Constraint
 
 
 # Positions, ranges and violations are NamedTuples rather than dataclasses: a file that breaks a
@@ -40,14 +44,11 @@ class Range(NamedTuple):
     def whole_line(cls, line: int, length: int) -> Range:
         return cls.of(line, 0, line, length)
 
-    def contains_line(self, line: int) -> bool:
-        return self.start.line <= line <= self.end.line
-
     def to_json(self) -> dict[str, dict[str, int]]:
         return {"start": self.start.to_json(), "end": self.end.to_json()}
 
 
-class Status(str, Enum):
+class Status(str, Enum):  # noqa: UP042 - StrEnum would change str()/f-string output ("pass", not "Status.PASS")
     """Outcome of one constraint on one source.
 
     `error` means the check itself could not decide (say why); `n/a` means the constraint does
@@ -60,7 +61,7 @@ class Status(str, Enum):
     NOT_APPLICABLE = "n/a"
 
 
-class Kind(str, Enum):
+class Kind(str, Enum):  # noqa: UP042 - StrEnum would change str()/f-string output ("static", not "Kind.STATIC")
     """How a constraint type decides (design §3)."""
 
     STATIC = "static"
@@ -87,7 +88,7 @@ class Violation(NamedTuple):
 class Verdict:
     """The result of checking one constraint against one source."""
 
-    constraint: Constraint  # noqa: F821 - defined in registry, imported lazily to avoid a cycle
+    constraint: Constraint
     status: Status
     violations: tuple[Violation, ...] = ()
     reason: str | None = None  # why `error` or `n/a`, or a note on a partial parse

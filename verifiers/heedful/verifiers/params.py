@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -19,6 +19,8 @@ import regex
 from .errors import ConstraintParamError, HeedfulError
 
 _TYPE_NAMES = {"int", "float", "str", "bool", "list[str]", "regex", "dict"}
+# Makes the error for a bad value of one parameter (naming the type and the key) from what is wrong.
+_Bad = Callable[[str], ConstraintParamError]
 
 
 @dataclass(frozen=True)
@@ -47,61 +49,78 @@ class ParamSpec:
 
         kind = self.type
         if kind == "bool":
-            if isinstance(value, bool):
-                return value
-            if isinstance(value, str) and value.lower() in ("true", "false"):
-                return value.lower() == "true"
-            raise bad(f"must be true or false, got {value!r}")
+            return self._coerce_bool(value, bad)
         if kind in ("int", "float"):
-            if isinstance(value, bool):
-                raise bad(f"must be a number, got {value!r}")
-            try:
-                number = int(value) if kind == "int" else float(value)
-            except (TypeError, ValueError):
-                raise bad(f"must be {'an integer' if kind == 'int' else 'a number'}, got {value!r}") from None
-            if kind == "int" and isinstance(value, float) and not value.is_integer():
-                raise bad(f"must be an integer, got {value!r}")
-            if self.minimum is not None and number < self.minimum:
-                raise bad(f"must be at least {self.minimum:g}, got {number!r}")
-            if self.maximum is not None and number > self.maximum:
-                raise bad(f"must be at most {self.maximum:g}, got {number!r}")
-            return number
+            return self._coerce_number(value, bad)
         if kind in ("str", "regex"):
-            if not isinstance(value, str):
-                raise bad(f"must be a string, got {value!r}")
-            if self.choices is not None:
-                normalised = _match_choice(value, self.choices)
-                if normalised is None:
-                    raise bad(f"must be one of {', '.join(map(repr, self.choices))}, got {value!r}")
-                return normalised
-            if kind == "regex":
-                if len(value) > MAX_PATTERN_CHARS:
-                    raise bad(f"is a regular expression of {len(value)} characters (at most {MAX_PATTERN_CHARS})")
-                try:
-                    compile_pattern(value)
-                except regex.error as exc:
-                    raise bad(f"is not a valid regular expression: {exc}") from None
-            return value
+            return self._coerce_string(value, bad)
         if kind == "list[str]":
-            if isinstance(value, str):
-                # Benchmarks write lists as "sum, map"; accept that as a convenience.
-                value = [part.strip() for part in value.split(",") if part.strip()]
-            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-                raise bad(f"must be a list of strings, got {value!r}")
-            if self.choices is not None:
-                out = []
-                for item in value:
-                    normalised = _match_choice(item, self.choices)
-                    if normalised is None:
-                        raise bad(f"items must be among {', '.join(map(repr, self.choices))}, got {item!r}")
-                    out.append(normalised)
-                return tuple(out)
-            return tuple(value)
+            return self._coerce_list(value, bad)
         if kind == "dict":
             if not isinstance(value, dict):
                 raise bad(f"must be a table, got {value!r}")
             return dict(value)
         raise AssertionError(kind)
+
+    @staticmethod
+    def _coerce_bool(value: Any, bad: _Bad) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise bad(f"must be true or false, got {value!r}")
+
+    def _coerce_number(self, value: Any, bad: _Bad) -> int | float:
+        """An int or float (a bool is not a number here), within `minimum` and `maximum`."""
+        kind = self.type
+        if isinstance(value, bool):
+            raise bad(f"must be a number, got {value!r}")
+        try:
+            number = int(value) if kind == "int" else float(value)
+        except (TypeError, ValueError):
+            raise bad(f"must be {'an integer' if kind == 'int' else 'a number'}, got {value!r}") from None
+        if kind == "int" and isinstance(value, float) and not value.is_integer():
+            raise bad(f"must be an integer, got {value!r}")
+        if self.minimum is not None and number < self.minimum:
+            raise bad(f"must be at least {self.minimum:g}, got {number!r}")
+        if self.maximum is not None and number > self.maximum:
+            raise bad(f"must be at most {self.maximum:g}, got {number!r}")
+        return number
+
+    def _coerce_string(self, value: Any, bad: _Bad) -> str:
+        """A string: one of `choices` (normalised) if there are any, else a valid pattern if a regex."""
+        if not isinstance(value, str):
+            raise bad(f"must be a string, got {value!r}")
+        if self.choices is not None:
+            normalised = _match_choice(value, self.choices)
+            if normalised is None:
+                raise bad(f"must be one of {', '.join(map(repr, self.choices))}, got {value!r}")
+            return normalised
+        if self.type == "regex":
+            if len(value) > MAX_PATTERN_CHARS:
+                raise bad(f"is a regular expression of {len(value)} characters (at most {MAX_PATTERN_CHARS})")
+            try:
+                compile_pattern(value)
+            except regex.error as exc:
+                raise bad(f"is not a valid regular expression: {exc}") from None
+        return value
+
+    def _coerce_list(self, value: Any, bad: _Bad) -> tuple[str, ...]:
+        """A tuple of strings, each one of `choices` (normalised) if there are any."""
+        if isinstance(value, str):
+            # Benchmarks write lists as "sum, map"; accept that as a convenience.
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise bad(f"must be a list of strings, got {value!r}")
+        if self.choices is None:
+            return tuple(value)
+        out = []
+        for item in value:
+            normalised = _match_choice(item, self.choices)
+            if normalised is None:
+                raise bad(f"items must be among {', '.join(map(repr, self.choices))}, got {item!r}")
+            out.append(normalised)
+        return tuple(out)
 
     def describe_type(self) -> str:
         if self.choices:

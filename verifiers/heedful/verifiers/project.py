@@ -14,7 +14,7 @@ from .engine import check_source
 from .errors import SourceError, SpecError
 from .formats import FileResult
 from .languages import detect_language, normalise_language
-from .limits import MAX_SOURCE_BYTES, depth_problem, size_problem
+from .limits import depth_problem, size_problem
 from .registry import Constraint
 from .source import Source
 from .spec import SpecDocument, load_spec_document
@@ -22,8 +22,6 @@ from .spec import SpecDocument, load_spec_document
 SPEC_FILENAME = "heedful.toml"
 SKIPPED_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", "build", "dist", "target",
                 ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".idea", ".vscode"}
-# Larger files are refused rather than parsed: they are generated, not written by an assistant.
-MAX_FILE_BYTES = MAX_SOURCE_BYTES  # the same limit as the server's (limits.py)
 
 
 @dataclass

@@ -57,7 +57,7 @@ class Chunking:
 
     facts: Callable[..., Iterable[tuple[int, Any]]] | None = None
     combine: Callable[..., Iterable[Violation]] | None = None
-    summary: Callable[[list], tuple] | None = None
+    summary: Callable[[list[Any]], tuple[Any, ...]] | None = None
 
 
 # Every violation comes from one chunk's syntax and depends on nothing outside it.
@@ -86,7 +86,7 @@ class ConstraintType:
     # small constraint set runs a small query; asking for an undeclared capture still works.
     # A function of the params where the need depends on them (naming.case on functions reads
     # no variable captures).
-    captures: frozenset[str] | Callable[[dict[str, Any]], frozenset[str]] | None = None
+    captures: frozenset[str] | Callable[[dict[str, Any]], Iterable[str]] | None = None
     # How the result splits over chunks for incremental re-checking (None: whole file only), or a
     # function of the params where that depends on them.
     chunking: Chunking | Callable[[dict[str, Any]], Chunking | None] | None = None

@@ -164,6 +164,6 @@ def _key_line(text: str | None, key: str | None, after: int | None = None) -> in
         stripped = line.strip()
         if stripped.startswith(key) and stripped[len(key):].lstrip().startswith("="):
             return number
-        if stripped.startswith(f"[{key}]") or stripped.startswith(f"[[{key}]]"):
+        if stripped.startswith((f"[{key}]", f"[[{key}]]")):
             return number
     return None

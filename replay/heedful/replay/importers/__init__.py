@@ -1,14 +1,14 @@
 """Importers: the published benchmarks' files as heedful conversations (`heedful.conversation/1`).
 
-Each importer module has `NAME`, `detect(path) -> bool` (does this file look like its format) and
-`convert(path) -> ImportResult`. `load_dataset` is what `heedful replay` uses, so a benchmark file
-replays directly (`--format`, or detected); `heedful import FORMAT PATH --out FILE` writes the
-converted JSONL for inspection or editing.
+Each importer module registers its format (`registry.py`: a name, a line for --help,
+`detect(path) -> bool`, does this file look like its format, and `convert(path) -> ImportResult`).
+`load_dataset` is what `heedful replay` uses, so a benchmark file replays directly (`--format`,
+or detected); `heedful import FORMAT PATH --out FILE` writes the converted JSONL for inspection or
+editing.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from collections.abc import Iterator
@@ -17,10 +17,12 @@ from typing import Any
 
 from heedful.verifiers.errors import HeedfulError
 
-from ..conversation import FORMATS as CONVERSATION_FORMATS
 from ..conversation import ConversationError, LoadedDataset, load_conversations, parse_conversation
+from .registry import DATASET_FORMATS, DatasetFormat, describe_formats, register_format
 
-FORMATS = {"codeif": "codeif", "multicodeif": "multicodeif", "ifcodebench": "ifcodebench"}
+__all__ = ["DATASET_FORMATS", "TOO_DEEP", "TOO_DEEP_MESSAGE", "DatasetFormat", "ImportResult", "convert",
+           "describe_formats", "detect_format", "first_record", "json_lines", "load_dataset", "register_format",
+           "skip_json_value"]
 # What Python's parsers raise on deeply nested input (JSON, `compile`, `ast`): `[[[[...` or
 # `------1` a few thousand deep. One such record is a per-record error, never a crash of the import.
 TOO_DEEP = (RecursionError, MemoryError)
@@ -91,12 +93,6 @@ def skip_json_value(text: str, index: int) -> int:
     return len(text)
 
 
-def importer(name: str) -> Any:
-    if name not in FORMATS:
-        raise HeedfulError(f"unknown dataset format {name!r} (one of: heedful, {', '.join(FORMATS)})")
-    return importlib.import_module(f"{__name__}.{FORMATS[name]}")
-
-
 def first_record(path: str, max_lines: int = 1000) -> Any:
     """The first JSON value of a JSONL file that parses (None if there is none in its first
     `max_lines` non-blank lines, or the file is unreadable): what format detection looks at.
@@ -121,36 +117,31 @@ def first_record(path: str, max_lines: int = 1000) -> Any:
     return None
 
 
-def is_heedful(path: str) -> bool:
-    record = first_record(path)
-    return isinstance(record, dict) and record.get("format") in CONVERSATION_FORMATS
-
-
 def detect_format(path: str) -> str:
+    """The name of the first registered format whose `detect` accepts the file (heedful's own first)."""
     if not os.path.exists(path):
         raise HeedfulError(f"{path}: cannot read: no such file or directory")
-    if is_heedful(path):
-        return "heedful"
-    for name in FORMATS:
-        try:
-            if importer(name).detect(path):
-                return name
-        except (ModuleNotFoundError, AttributeError):
-            continue
+    for fmt in DATASET_FORMATS.all():
+        if fmt.detect(path):
+            return fmt.name
     raise HeedfulError(f"{path}: not a heedful.conversation/1 file and not a known benchmark format; "
-                       f"pass --format (one of: heedful, {', '.join(FORMATS)})")
+                       f"pass --format (one of: {', '.join(DATASET_FORMATS.names())})")
 
 
 def convert(path: str, fmt: str) -> ImportResult:
-    return importer(fmt).convert(path)
+    """The records of a benchmark file in format `fmt`, converted to heedful conversations."""
+    converter = DATASET_FORMATS.get(fmt).convert
+    if converter is None:
+        raise HeedfulError(f"{fmt} is heedful's own format: there is nothing to convert")
+    return converter(path)
 
 
 def load_dataset(path: str, fmt: str | None = None) -> LoadedDataset:
     """Conversations from a heedful JSONL file or a benchmark file (converted in memory)."""
-    fmt = fmt or detect_format(path)
-    if fmt == "heedful":
+    converter = DATASET_FORMATS.get(fmt or detect_format(path)).convert
+    if converter is None:
         return load_conversations(path)
-    result = convert(path, fmt)
+    result = converter(path)
     loaded = LoadedDataset([], [])
     seen: dict[str, int] = {}
     for line, data in result.conversations:

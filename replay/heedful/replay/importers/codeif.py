@@ -120,6 +120,7 @@ import warnings
 from typing import Any
 
 from . import TOO_DEEP, TOO_DEEP_MESSAGE, ImportResult, first_record, json_lines
+from .registry import DatasetFormat, register_format
 
 NAME = "codeif"
 
@@ -453,9 +454,12 @@ def exact_annotations(snippets: list[str]) -> list[dict[str, Any]]:
             mapping = next((side for side in sides if isinstance(side, ast.Dict)), None)
             other = next((side for side in sides if side is not mapping), None)
             function = _annotated_function(other, hints) if mapping is not None else None
-            if not function or not all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in mapping.keys):
+            if mapping is None or not function:
                 continue
-            parameters = {k.value: ast.unparse(v) for k, v in zip(mapping.keys, mapping.values)}  # type: ignore[union-attr]
+            names = [k.value for k in mapping.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+            if len(names) != len(mapping.keys):  # a key that is not a string, or a `**spread`
+                continue
+            parameters = {name: ast.unparse(v) for name, v in zip(names, mapping.values)}
             constraint = {"type": "signature.annotations", "function": function.rsplit(".", 1)[-1],
                           "parameters": {k: v for k, v in parameters.items() if k != "return"},
                           "returns": parameters.get("return", "")}
@@ -519,3 +523,6 @@ def complexity_threshold(test: str, requirement: str = "") -> int | None:
         if match:
             return max(1, int(match.group(1)) + offset)
     return None
+
+
+register_format(DatasetFormat(name=NAME, summary="CodeIF-Bench's data/L_*.jsonl (zhu-zhu-ding/CodeIF-Bench)", detect=detect, convert=convert))

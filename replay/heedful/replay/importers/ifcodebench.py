@@ -72,6 +72,7 @@ from typing import Any
 from heedful.verifiers.errors import HeedfulError
 
 from . import ImportResult, first_record, json_lines
+from .registry import DatasetFormat, register_format
 
 NAME = "ifcodebench"
 
@@ -137,6 +138,12 @@ def _names(value: Any, what: str) -> list[str]:
     if not names:
         raise Unmapped(f"{what} names nothing")
     return names
+
+
+def _choice(table: dict[str, str], value: object) -> str | None:
+    """`table[value]` for a string value in the table, else None (a missing or non-string field
+    is unmapped, like an unknown one)."""
+    return table.get(value) if isinstance(value, str) else None
 
 
 def _str(params: dict, key: str) -> str:
@@ -211,11 +218,11 @@ def constraints_for_check(function: str, params: dict[str, Any]) -> list[dict[st
         return [{"type": "calls.required",
                  "names": [_builtin(n) for n in _names(p.get("required_functions"), "required_functions")]}]
     if function in ("check_inline_construct_count", "check_syntactic_sugar_usage"):
-        construct = CONSTRUCTS.get(p.get("construct_type"))
+        construct = _choice(CONSTRUCTS, p.get("construct_type"))
         if construct is None:
             raise Unmapped(f"construct_type {p.get('construct_type')!r}")
         if function == "check_syntactic_sugar_usage":
-            use = {"must": "required", "must not": "forbidden"}.get(p.get("should_use"))
+            use = _choice({"must": "required", "must not": "forbidden"}, p.get("should_use"))
             if use is None:
                 raise Unmapped(f"should_use {p.get('should_use')!r}")
             return [{"type": "syntax.construct", "construct": construct, "use": use}]
@@ -228,7 +235,7 @@ def constraints_for_check(function: str, params: dict[str, Any]) -> list[dict[st
         structure = p.get("data_structure")
         if structure not in ("list", "dict", "set", "tuple"):
             raise Unmapped(f"data_structure {structure!r}")
-        use = {"must": "required", "must not": "forbidden"}.get(p.get("must_use"))
+        use = _choice({"must": "required", "must not": "forbidden"}, p.get("must_use"))
         if use is None:
             raise Unmapped(f"must_use {p.get('must_use')!r}")
         return [{"type": "data_structure.usage", "structure": structure, "use": use}]
@@ -277,7 +284,7 @@ def constraints_for_check(function: str, params: dict[str, Any]) -> list[dict[st
         return [{"type": "imports.none"}]
     if function in ("check_library_import", "check_evolved_import"):
         library = _str(p, "library_name")
-        use = {"must": "imports.required", "must not": "imports.forbidden"}.get(p.get("should_import"))
+        use = _choice({"must": "imports.required", "must not": "imports.forbidden"}, p.get("should_import"))
         if use is None:
             raise Unmapped(f"should_import {p.get('should_import')!r}")
         out = [{"type": use, "modules": [library]}]
@@ -285,7 +292,7 @@ def constraints_for_check(function: str, params: dict[str, Any]) -> list[dict[st
             out.append({"type": "imports.count", "count": 2, "comparison": "at least"})
         return out
     if function == "check_variable_existence":
-        use = {"should": "required", "should not": "forbidden"}.get(p.get("should_define"))
+        use = _choice({"should": "required", "should not": "forbidden"}, p.get("should_define"))
         if use is None:
             raise Unmapped(f"should_define {p.get('should_define')!r}")
         return [{"type": "symbol.variable_defined", "name": _str(p, "variable_name"), "use": use}]
@@ -302,10 +309,11 @@ def constraints_for_check(function: str, params: dict[str, Any]) -> list[dict[st
         value = p.get("initial_value")
         if value is None or not str(value).strip():
             raise Unmapped(f"initial_value {value!r}")
-        out = {"type": "symbol.initial_value", "name": _str(p, "variable_name"), "value": str(value)}
+        constraint: dict[str, Any] = {"type": "symbol.initial_value", "name": _str(p, "variable_name"),
+                                      "value": str(value)}
         if function.endswith("_in_nested_block"):
-            out["in_nested_block"] = True
-        return [out]
+            constraint["in_nested_block"] = True
+        return [constraint]
     if function == "check_recursion_usage":
         return [{"type": "structure.recursion", "use": "required"}]
     if function == "check_lines_of_code":
@@ -349,7 +357,10 @@ _STRUCTURE_WORDS = {"list": r"\blists?\b", "dict": r"\bdict\b|dictionar", "set":
 STATED = 3  # the score of a check's key cue: below it, no item states the check
 
 
-def _cues(check: dict[str, Any]) -> list[tuple[str, float]]:
+Cue = tuple[str, float]  # a regular expression of the instruction's wording, and its weight
+
+
+def _cues(check: dict[str, Any]) -> list[Cue]:
     """(regex, weight) pairs: what an instruction stating this check mentions."""
     f, p = check.get("function"), check.get("params") or {}
 
@@ -360,7 +371,7 @@ def _cues(check: dict[str, Any]) -> list[tuple[str, float]]:
         return rf"(?<![\w]){esc(value)}(?!\w)"
 
     if f in ("check_forbidden_loop_type", "check_loop_count"):
-        cues = [(rf"\b{esc(p.get('loop_type'))}[- ]loops?\b", 3), (r"nested block", -2)]
+        cues: list[Cue] = [(rf"\b{esc(p.get('loop_type'))}[- ]loops?\b", 3), (r"nested block", -2)]
         return cues + ([(_NEG, 1)] if f == "check_forbidden_loop_type" else [])
     if f in ("check_forbidden_builtins", "check_mandatory_builtins"):
         raw = p.get("forbidden_functions") if f == "check_forbidden_builtins" else p.get("required_functions")
@@ -381,7 +392,7 @@ def _cues(check: dict[str, Any]) -> list[tuple[str, float]]:
         return [(r"type (annotations?|hints?)", 2),
                 (r"(every|all|each)\b[^.;]*\bfunctions?\b|\bfull type|functions? and variables", 2)]
     if f in ("check_inline_construct_count", "check_syntactic_sugar_usage"):
-        cues = [(_CONSTRUCT_WORDS.get(p.get("construct_type"), r"(?!)"), 3)]
+        cues = [(_choice(_CONSTRUCT_WORDS, p.get("construct_type")) or r"(?!)", 3)]
         if p.get("construct_type") == "slicing":
             cues.append((r"extended slic", -2))
         if p.get("should_use") == "must not":
@@ -390,7 +401,7 @@ def _cues(check: dict[str, Any]) -> list[tuple[str, float]]:
     if f == "check_conditional_count":
         return [(r"if-else|if/else|if statements?|if-statements?|conditional", 3), (r"nested block", -2)]
     if f == "check_data_structure_usage":
-        cues = [(_STRUCTURE_WORDS.get(p.get("data_structure"), r"(?!)"), 3), (r"data structure", 1)]
+        cues = [(_choice(_STRUCTURE_WORDS, p.get("data_structure")) or r"(?!)", 3), (r"data structure", 1)]
         return cues + ([(_NEG, 1)] if p.get("must_use") == "must not" else [])
     if f == "check_variable_prefix":
         return [(esc(p.get("prefix")), 3), (r"prefix|start", 1)]
@@ -399,7 +410,7 @@ def _cues(check: dict[str, Any]) -> list[tuple[str, float]]:
     if f == "check_comment_count":
         return [(r"comments?\b", 3), (r"lines? of comments?|exactly|precisely|\d|\bone\b|\btwo\b|\bthree\b", 1)]
     if f == "check_comment_language":
-        return [(r"comments?\b", 2), ({"zh": "Chinese", "en": "English"}.get(p.get("language"), r"(?!)"), 3)]
+        return [(r"comments?\b", 2), (_choice({"zh": "Chinese", "en": "English"}, p.get("language")) or r"(?!)", 3)]
     if f == "check_interface_existence":
         return [(word(p.get("interface_name")), 3), (r"class|interface", 1)]
     if f == "check_switch_statement_existence":
@@ -650,3 +661,6 @@ def convert(path: str) -> ImportResult:
                 f"ifcodebench: {totals['non_checkable']} non_checkable group(s) (analogous_domain, translate_problem) "
                 "rewrote the problem statement; kept in metadata.upstream_non_checkable, not turns")
     return result
+
+
+register_format(DatasetFormat(name=NAME, summary="IFCodeBench's ifcodebench/benchmark.jsonl (IFCodeEvolve/homepage)", detect=detect, convert=convert))

@@ -77,6 +77,7 @@ from typing import Any
 
 from . import TOO_DEEP, TOO_DEEP_MESSAGE, ImportResult, skip_json_value
 from .multicodeif_io_tests import io_tests
+from .registry import DatasetFormat, register_format
 
 NAME = "multicodeif"
 
@@ -97,7 +98,7 @@ CONSTRUCTS = {
     "closures": ["closure"], "closure": ["closure"], "if let syntax sugar": ["if_let"], "defer statement": ["defer"],
     "arrow functions": ["arrow_function"],
 }
-DECLARATIONS = {
+DECLARATIONS: dict[str, dict[str, Any]] = {
     "disallowtypeinference": {"type": "types.explicit_types"},
     "explicittypeannotation": {"type": "types.explicit_types", "include_signatures": True},
     "constantattop": {"type": "declarations.constants_at_top"},
@@ -173,7 +174,7 @@ def _records(path: str) -> tuple[list[tuple[int, Any]], str | None]:
         return [], f"not UTF-8 text: {exc.reason}"
     decoder = json.JSONDecoder()
     index = len(text) - len(text.lstrip())
-    if not text[index:index + 1] == "[":
+    if text[index:index + 1] != "[":
         try:
             json.loads(text)
         except json.JSONDecodeError as exc:
@@ -374,7 +375,7 @@ def spec_constraints(kind: str, language: str, answer: str) -> tuple[list[dict[s
         return [{"type": "response.code_only"}], [], None
     _, rest = _split(answer, 2)
     if kind == "code_convention/naming_convention":
-        out = []
+        out: list[dict[str, Any]] = []
         for item in rest.split(","):
             if ":" not in item:
                 raise SpecError(f"{item.strip()!r} is not role:Case")
@@ -740,12 +741,20 @@ def _chain_lifecycle(specs: list[tuple[str, str, list[dict[str, Any]]]], parse_e
     return labels, replaces, retires
 
 
+def _level(record: dict[str, Any]) -> int:
+    """A multi-level record's `level`: a whole number (a record without one is that line's error)."""
+    try:
+        return int(record["level"])
+    except (KeyError, TypeError, ValueError):
+        raise RecordError(f"field 'level' must be a whole number, not {record.get('level')!r}") from None
+
+
 def _convert_chains(records: list[tuple[int, Any]], where: str, result: ImportResult, counts: dict[str, int]) -> None:
     chains: list[list[tuple[int, dict[str, Any]]]] = []
     for line, raw in records:
         try:
             record = _check_record(raw)
-            level = int(record.get("level"))
+            level = _level(record)
         except RecordError as exc:
             result.errors.append((line, f"{where}{exc}"))
             continue
@@ -771,7 +780,7 @@ def _convert_chains(records: list[tuple[int, Any]], where: str, result: ImportRe
         for _, record in chain:
             try:
                 _, rest = _split(record["answer"], 2)
-                kind, constraints, notes = _data_structure_spec(language or "python", rest)
+                kind, constraints, _notes = _data_structure_spec(language or "python", rest)
                 specs.append((kind, constraints[0]["structure"], constraints))
                 parse_errors.append(None)
             except SpecError as exc:
@@ -866,3 +875,6 @@ def convert(path: str) -> ImportResult:
         result.notes.append(f"multicodeif: {counts['unsupported']} conversation(s) in a language heedful does not "
                             "support are marked needs_context (replay skips them)")
     return result
+
+
+register_format(DatasetFormat(name=NAME, summary="MultiCodeIF's dataset/instructions/ JSON files, or their folder (SYSUSELab/MultiCodeIF)", detect=detect, convert=convert))

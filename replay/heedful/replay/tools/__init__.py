@@ -17,16 +17,19 @@ History policy (`--tool-history`), per tool:
   does remember what it was told. What "remembering" means is the tool's: aider summarises a long
   history, codex keeps its whole thread.
 
-Adding a tool: a module here with a class implementing `ToolPreset`, registered in `PRESETS`.
+Adding a tool: a module here with a class implementing `ToolPreset`, decorated with
+`@tool_preset`, and its name in `_BUILTIN_MODULES`. Every registered preset is also a choice of
+`heedful replay --assistant` (replay/heedful/replay/assistants/command.py).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from heedful.verifiers.errors import HeedfulError
 
@@ -53,6 +56,7 @@ class ToolRound:
 
 class ToolPreset(Protocol):
     name: str
+    summary: str  # one line for `heedful replay --help`
     program: str  # the executable looked up on PATH
     stdin: str  # what the tool gets on stdin: the instruction, or nothing
     histories: tuple[str, ...]
@@ -74,19 +78,47 @@ class ToolPreset(Protocol):
         ...
 
 
+# the built-in presets' modules, in the order --help lists them
+_BUILTIN_MODULES = ("aider", "codex", "opencode")
+_PRESETS: dict[str, type[ToolPreset]] = {}
+_loaded = False
+PresetClass = TypeVar("PresetClass", bound=type[ToolPreset])
+
+
+def tool_preset(cls: PresetClass) -> PresetClass:
+    """Register a preset class under its `name` (a class decorator)."""
+    if cls.name in _PRESETS:
+        raise ValueError(f"tool preset {cls.name} registered twice")
+    _PRESETS[cls.name] = cls
+    return cls
+
+
+def _load_builtin_presets() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for module in _BUILTIN_MODULES:
+            importlib.import_module(f"{__name__}.{module}")
+
+
+def preset_names() -> tuple[str, ...]:
+    """The registered presets' names, in registration order."""
+    _load_builtin_presets()
+    return tuple(_PRESETS)
+
+
+def preset_summaries() -> dict[str, str]:
+    """Each registered preset's name and its one line for --help."""
+    _load_builtin_presets()
+    return {name: cls.summary for name, cls in _PRESETS.items()}
+
+
 def get_preset(name: str) -> ToolPreset:
-    from .aider import AiderPreset
-    from .codex import CodexPreset
-    from .opencode import OpencodePreset
-
-    presets: dict[str, type] = {"aider": AiderPreset, "codex": CodexPreset, "opencode": OpencodePreset}
+    _load_builtin_presets()
     try:
-        return presets[name]()
+        return _PRESETS[name]()
     except KeyError:
-        raise HeedfulError(f"unknown tool preset {name!r} (known: {', '.join(sorted(presets))})") from None
-
-
-PRESETS = ("aider", "codex", "opencode")
+        raise HeedfulError(f"unknown tool preset {name!r} (known: {', '.join(sorted(_PRESETS))})") from None
 
 
 def find_executable(program: str, explicit: str | None = None) -> str:

@@ -27,7 +27,7 @@ import json
 import os
 import re
 
-from . import ToolRound
+from . import ToolRound, tool_preset
 
 _FAILURE = re.compile(r"^(# \d+ SEARCH/REPLACE blocks? failed to match!|The LLM did not conform to the edit format\."
                       r"|Only \d+ reflections allowed, stopping\.|Exception while updating files:"
@@ -35,11 +35,13 @@ _FAILURE = re.compile(r"^(# \d+ SEARCH/REPLACE blocks? failed to match!|The LLM 
 _APPLIED = re.compile(r"^Applied edit to ")
 
 
+@tool_preset
 class AiderPreset:
     name = "aider"
+    summary = "aider (aider-chat), driven non-interactively through heedful's recording model proxy"
     program = "aider"
     stdin = "none"  # the instruction is in --message-file; aider must not wait for input
-    histories = ("fresh", "continue")
+    histories: tuple[str, ...] = ("fresh", "continue")
 
     def argv(self, run: ToolRound, executable: str) -> list[str]:
         history = os.path.join(run.state if run.history == "continue" else run.scratch, ".aider.chat.history.md")

@@ -24,16 +24,18 @@ from __future__ import annotations
 
 import os
 
-from . import ToolRound
+from . import ToolRound, tool_preset
 
 KEY_VARIABLE = "HEEDFUL_TOOL_API_KEY"
 
 
+@tool_preset
 class CodexPreset:
     name = "codex"
+    summary = "OpenAI's codex CLI (`codex exec`), through heedful's recording model proxy"
     program = "codex"
     stdin = "instruction"
-    histories = ("fresh", "continue")
+    histories: tuple[str, ...] = ("fresh", "continue")
 
     def _home(self, run: ToolRound) -> str:
         return os.path.join(run.state, "codex-home")
@@ -79,10 +81,7 @@ class CodexPreset:
 
 def _has_session(home: str) -> bool:
     sessions = os.path.join(home, "sessions")
-    for _folder, _dirs, names in os.walk(sessions):
-        if any(name.endswith(".jsonl") for name in names):
-            return True
-    return False
+    return any(name.endswith(".jsonl") for _folder, _dirs, names in os.walk(sessions) for name in names)
 
 
 def _toml(value: str) -> str:

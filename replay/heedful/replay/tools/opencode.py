@@ -33,17 +33,19 @@ from __future__ import annotations
 import json
 import os
 
-from . import ToolRound
+from . import ToolRound, tool_preset
 
 KEY_VARIABLE = "HEEDFUL_TOOL_API_KEY"
 _EDIT_TOOLS = frozenset({"edit", "write", "patch", "multiedit", "apply_patch"})
 
 
+@tool_preset
 class OpencodePreset:
     name = "opencode"
+    summary = "opencode (`opencode run`), through heedful's recording model proxy"
     program = "opencode"
     stdin = "none"
-    histories = ("fresh", "continue")
+    histories: tuple[str, ...] = ("fresh", "continue")
 
     def _data(self, run: ToolRound) -> str:
         return os.path.join(run.state if run.history == "continue" else run.scratch, "opencode-data")
@@ -88,7 +90,7 @@ class OpencodePreset:
             part = event.get("part") if isinstance(event, dict) else None
             if not isinstance(part, dict) or part.get("type") != "tool" or part.get("tool") not in _EDIT_TOOLS:
                 continue
-            state = part.get("state") if isinstance(part.get("state"), dict) else {}
+            state = recorded if isinstance(recorded := part.get("state"), dict) else {}
             if state.get("status") == "error":
                 last[str(part["tool"])] = f"{part['tool']}: {state.get('error') or 'failed'}"
             elif state.get("status") == "completed":

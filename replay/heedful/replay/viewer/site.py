@@ -145,9 +145,9 @@ def _table(headers: Iterable[str], rows: Iterable[Iterable[str]], attrs: str = "
 
 def _run_facts(view: RunView) -> list[str]:
     header, summary = view.results.header, view.results.summary
-    assistant = header.get("assistant") if isinstance(header.get("assistant"), dict) else {}
-    dataset = header.get("dataset") if isinstance(header.get("dataset"), dict) else {}
-    protocol = header.get("protocol") if isinstance(header.get("protocol"), dict) else {}
+    assistant = found if isinstance(found := header.get("assistant"), dict) else {}
+    dataset = found if isinstance(found := header.get("dataset"), dict) else {}
+    protocol = found if isinstance(found := header.get("protocol"), dict) else {}
     facts = [("assistant", assistant.get("kind", "?") + (f" ({assistant['model']})" if assistant.get("model") else "")),
              ("dataset", dataset.get("path", "?")), ("mode", view.results.mode),
              ("protocol", protocol.get("name", "heedful")), ("created", header.get("created", "?")),
@@ -220,7 +220,7 @@ def index_page(view: RunView, plots: list[tuple[str, str]]) -> str:
 
 def _position(diagnostic: dict[str, Any]) -> tuple[int, int] | None:
     """0-based (line, character) of a logged diagnostic's start."""
-    rng = diagnostic.get("range") if isinstance(diagnostic.get("range"), dict) else {}
+    rng = found if isinstance(found := diagnostic.get("range"), dict) else {}
     start = rng.get("start")
     if isinstance(start, list) and len(start) == 2 and all(isinstance(x, int) for x in start):
         return start[0], start[1]
@@ -342,7 +342,7 @@ def conversation_page(entry: ConversationEntry, rounds: list[dict[str, Any]]) ->
             body += ['<div class="problem"><p>Edit-format errors:</p><ul>'] + \
                 [f"<li>{_e(e)}</li>" for e in errors] + ["</ul></div>"]
         body += [f'<p class="problem">{_e(line)}</p>' for line in transcript.integrity_lines(record)]
-        edit = record.get("edit") if isinstance(record.get("edit"), dict) else {}
+        edit = found if isinstance(found := record.get("edit"), dict) else {}
         diagnostics = _diagnostics(record)
         if edit.get("diff") or any(diagnostics.values()):
             body.append("<h3>Edit and diagnostics</h3>")

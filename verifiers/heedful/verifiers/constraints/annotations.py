@@ -43,7 +43,7 @@ def normalise_annotation(text: str) -> str:
     languages=("python",),
     anchors=("CodeIF-Bench Annotation Coverage (`__annotations__ == {...}`, `get_type_hints(f) == {...}`)",),
 )
-def annotations(src: Source, function: str, parameters: dict[str, Any], returns: str,
+def exact_annotations(src: Source, function: str, parameters: dict[str, Any], returns: str,
                 exact: bool) -> Iterable[Violation]:
     """A function's annotations are exactly the ones the instruction names.
 

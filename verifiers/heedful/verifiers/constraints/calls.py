@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from typing import Any
 
 from tree_sitter import Node
 
@@ -41,7 +42,7 @@ def python_import_aliases(src: Source) -> dict[str, str]:
     """The names Python imports bind to something qualified: `from math import isqrt as sq` binds
     `sq` to `math.isqrt`, `from math import floor` binds `floor` to `math.floor`, `import numpy as np`
     binds `np` to `numpy` (cached per source; empty for other languages)."""
-    cached = getattr(src.view, "_import_aliases", None)
+    cached: dict[str, str] | None = getattr(src.view, "_import_aliases", None)
     if cached is not None:
         return cached
     aliases: dict[str, str] = {}
@@ -151,7 +152,7 @@ def _forbidden_name(call: Call, names: tuple[str, ...], aliases: dict[str, str])
     return None
 
 
-def _forbidden_facts(src: Source, names: tuple[str, ...]) -> Iterator[tuple[int, tuple]]:
+def _forbidden_facts(src: Source, names: tuple[str, ...]) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """Per chunk: its Python import bindings, and the calls an import may re-decide, each with its
     verdict when no import binds the first name of its callee (how most calls are decided) and
     what deciding it under an import elsewhere in the file takes; the other calls' violations.
@@ -172,7 +173,7 @@ def _forbidden_facts(src: Source, names: tuple[str, ...]) -> Iterator[tuple[int,
             yield unbound.range.start.line, ("found", unbound)
 
 
-def _forbidden_combine(src: Source, found: list[tuple], names: tuple[str, ...]) -> Iterator[Violation]:
+def _forbidden_combine(src: Source, found: list[tuple[Any, ...]], names: tuple[str, ...]) -> Iterator[Violation]:
     aliases = {fact[1]: fact[2] for fact in found if fact[0] == "import"}  # later bindings win, as in the file
     for fact in found:
         if fact[0] == "found":
@@ -183,7 +184,7 @@ def _forbidden_combine(src: Source, found: list[tuple], names: tuple[str, ...]) 
                 if unbound is not None:
                     yield unbound
                 continue
-            call = Call(None, simple_name(qualified), qualified, None)  # type: ignore[arg-type] - as view.calls makes it
+            call = Call(None, simple_name(qualified), qualified, None)  # type: ignore[arg-type]  # no node or source: matching reads the names only
             violation = _forbidden(call, rng, names, aliases)
             if violation is not None:
                 yield violation

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from tree_sitter import Node
+
 from ..languages.profile import DEFINITIONS
+from ..languages.view import Comment
 from ..model import Violation
 from ..params import ParamSpec
 from ..registry import LOCAL, Chunking, NotApplicable, constraint_type
@@ -100,7 +103,7 @@ def _ratio_facts(src: Source, min: float, max: float) -> Iterable[tuple[int, boo
         yield line, False
 
 
-def _ratio_summary(counted: list[bool]) -> tuple:
+def _ratio_summary(counted: list[bool]) -> tuple[tuple[int, int]]:
     return ((sum(counted), len(counted)),)
 
 
@@ -250,9 +253,9 @@ def comment_style(src: Source, style: str, only: bool = True, at_least: int = 0)
         yield Violation(src.start_range(), f"{matching} {style} comment(s), at least {at_least} required")
 
 
-def _preceding_comments(src: Source, start_line: int) -> list:
+def _preceding_comments(src: Source, start_line: int) -> list[Comment]:
     """Comments ending on the line(s) just above `start_line` (no blank line between)."""
-    by_end = getattr(src.view, "_comments_by_end_line", None)
+    by_end: dict[int, Comment] | None = getattr(src.view, "_comments_by_end_line", None)
     if by_end is None:
         by_end = {}
         for comment in src.view.comments:
@@ -261,17 +264,17 @@ def _preceding_comments(src: Source, start_line: int) -> list:
     out = []
     line = start_line - 1
     while line >= 0:
-        comment = by_end.get(line)
-        if comment is None:
+        above = by_end.get(line)
+        if above is None:
             break
-        out.append(comment)
-        line = comment.range.start.line - 1
+        out.append(above)
+        line = above.range.start.line - 1
     return out
 
 
-def _definition_start_line(src: Source, node) -> int:
+def _definition_start_line(src: Source, node: Node) -> int:
     """The first line of a definition including its decorators/annotations/attributes."""
-    line = node.start_point[0]
+    line: int = node.start_point[0]
     prev = node.prev_named_sibling
     while prev is not None and prev.type in ("decorator", "annotation", "marker_annotation", "attribute_item",
                                              "attribute_list", "attribute") and prev.end_point[0] >= line - 1:
@@ -283,7 +286,7 @@ def _definition_start_line(src: Source, node) -> int:
     return line
 
 
-def is_documented(src: Source, node, name: str) -> bool:
+def is_documented(src: Source, node: Node, name: str) -> bool:
     """A docstring where the language has them (Python: a `#` comment above a def is not its
     documentation), else a documentation comment right above the definition."""
     if src.profile.docstrings:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from tree_sitter import Node
 
 from ..languages.profile import CONTROL, DEFINITIONS
-from ..languages.view import SyntaxView, node_key
+from ..languages.view import Function, SyntaxView, node_key
 from ..model import Violation
 from ..params import ParamSpec
 from ..registry import LOCAL, NotApplicable, constraint_type
@@ -24,7 +24,7 @@ def _is_default_case(view: SyntaxView, node: Node) -> bool:
     return text.startswith(_DEFAULT_CASE_PREFIXES) or node.type in ("default_case", "switch_default")
 
 
-def _outermost_functions(view: SyntaxView) -> list:
+def _outermost_functions(view: SyntaxView) -> list[Function]:
     """Functions not nested inside another named function (nested ones are counted in them)."""
     return [fn for fn in view.functions if view.enclosing_function(fn.node) is None]
 
@@ -247,7 +247,7 @@ def _else_without_field(node: Node) -> list[Node]:
     return []
 
 
-def _is_plain_else(alternative: Node, if_nodes: set) -> bool:
+def _is_plain_else(alternative: Node, if_nodes: set[Node]) -> bool:
     """An `else` branch that is not the next link of an else-if chain (nor a Python `elif`)."""
     if alternative in if_nodes or alternative.type == "elif_clause":
         return False

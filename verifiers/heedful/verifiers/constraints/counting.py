@@ -24,10 +24,6 @@ def compare(actual: int, comparison: str, count: int) -> bool:
     return actual <= count
 
 
-def describe(actual: int, comparison: str, count: int, noun: str) -> str:
-    return f"found {actual} {noun}, expected {comparison} {count}"
-
-
 USE_CHOICES = ("required", "forbidden")
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from tree_sitter import Node
 
 from ..languages.profile import LanguageProfile, contribute_query_patterns
+from ..languages.view import Call, SyntaxView
 from ..model import Violation
 from ..params import ParamSpec
 from ..registry import constraint_type
@@ -79,18 +80,18 @@ def bare_tuple_pattern(profile: LanguageProfile) -> str:
     return "(expression_list) @data.bare_tuple" if profile.name == "python" else ""
 
 
-def _call_indexes(view) -> tuple[dict[str, list], dict[str, list]]:
+def _call_indexes(view: SyntaxView) -> tuple[dict[str, list[Call]], dict[str, list[Call]]]:
     """Calls by simple name and by first `::` segment (cached on the view)."""
-    cached = getattr(view, "_structure_call_indexes", None)
+    cached: tuple[dict[str, list[Call]], dict[str, list[Call]]] | None = getattr(view, "_structure_call_indexes", None)
     if cached is None:
-        by_name: dict[str, list] = {}
-        by_head: dict[str, list] = {}
+        by_name: dict[str, list[Call]] = {}
+        by_head: dict[str, list[Call]] = {}
         for call in view.calls:
             by_name.setdefault(call.name, []).append(call)
             head = call.qualified.split("::")[0]
             if head != call.name:
                 by_head.setdefault(head, []).append(call)
-        cached = view._structure_call_indexes = (by_name, by_head)
+        cached = view.__dict__["_structure_call_indexes"] = (by_name, by_head)
     return cached
 
 

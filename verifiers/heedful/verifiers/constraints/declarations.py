@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from tree_sitter import Node
 
-from ..languages.view import body_of
+from ..languages.view import IntervalIndex, Name, body_of
 from ..model import Violation
 from ..registry import NotApplicable, constraint_type
 from ..source import Source
@@ -85,7 +85,7 @@ def top_of_scope(src: Source) -> Iterable[Violation]:
         raise NotApplicable(f"heedful cannot see declarations in {src.profile.display_name}")
     assignment_keys = {(n.start_byte, n.end_byte) for n in view.nodes("assignment")}
     loops = view.index(view.loops())
-    names_by_function: dict[tuple[int, int], list] = {}
+    names_by_function: dict[tuple[int, int], list[Name]] = {}
     for name in view.names("variable"):
         owner = view.enclosing_function(name.node)
         if owner is not None:
@@ -113,7 +113,7 @@ def top_of_scope(src: Source) -> Iterable[Violation]:
                 yield Violation(name.range, f"variable '{name.text}' is declared after the first statement")
 
 
-def _in_loop_header(node: Node, loops) -> bool:
+def _in_loop_header(node: Node, loops: IntervalIndex) -> bool:
     """Is `node` in the header of a loop (`loops`: an IntervalIndex of loop nodes)?"""
     for loop in loops.ancestors(node):
         body = body_of(loop)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from tree_sitter import Node
+
 from ..languages.view import masked_lines
 from ..model import Range, Violation
 from ..params import ParamSpec
@@ -204,7 +206,7 @@ def brace_style(src: Source, style: str) -> Iterable[Violation]:
         if _CONTINUATION_KEYWORD.match(line):
             prev = _previous_code_line(lines, number)
             prev_ends_with_brace = prev is not None and lines[prev].rstrip().endswith("}")
-            if not allman and prev_ends_with_brace and lines[prev].strip() == "}":
+            if not allman and prev is not None and prev_ends_with_brace and lines[prev].strip() == "}":
                 yield Violation(Range.of(number, 0, number, len(line)),
                                 f"'{stripped.split()[0]}' should follow the closing brace on the same line")
         if allman and re.match(r"^\s*\}\s*(else|catch|finally)\b", line):
@@ -332,7 +334,7 @@ def quote_style(src: Source, quote: str) -> Iterable[Violation]:
         yield Violation(src.node_range(node), f"string uses {'double' if other == chr(34) else 'single'} quotes")
 
 
-def _needs_double_quotes(src: Source, node, body: str) -> bool:
+def _needs_double_quotes(src: Source, node: Node, body: str) -> bool:
     """PHP and Ruby interpolate and unescape only inside double quotes."""
     if src.language not in ("php", "ruby"):
         return False

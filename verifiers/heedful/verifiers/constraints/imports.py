@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from tree_sitter import Node
+
 from ..languages.profile import DEFINITIONS
-from ..model import Violation
+from ..languages.view import Import
+from ..model import Range, Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
 from ..source import Source
@@ -38,7 +41,7 @@ def module_matches(module: str, wanted: str) -> bool:
     if len(wanted_lower) == 1:
         word = wanted_lower[0]
         return any(p == word or p.replace("-", "") == word or p.endswith("-" + word) or p == word + ".h"
-                   for p in lowered) or (lowered and lowered[-1] in (word + ".h", word + ".hpp"))
+                   for p in lowered) or (bool(lowered) and lowered[-1] in (word + ".h", word + ".hpp"))
     return False
 
 
@@ -87,12 +90,13 @@ def forbidden_imports(src: Source, modules: tuple[str, ...]) -> Iterable[Violati
                 yield Violation(where, f"imports forbidden module '{wanted}'")
 
 
-def module_range(src: Source, imp, module: str):
+def module_range(src: Source, imp: Import, module: str) -> Range:
     """Where an import names `module`: its own spec inside a group (Go `import ( ... )`, a Python
     `import a, b`), the whole directive when the module is not written as one node of it."""
     if imp.node.start_point[0] == imp.node.end_point[0] and len(imp.modules) == 1:
         return imp.range
-    stack, best = [imp.node], None
+    stack: list[Node] = [imp.node]
+    best: Node | None = None
     while stack:
         node = stack.pop()
         if node is not imp.node and src.node_text(node).strip().strip("'\"<>`") == module and \
@@ -102,9 +106,9 @@ def module_range(src: Source, imp, module: str):
     if best is None:
         return imp.range
     # the spec with its alias and quotes: Go `lib "github.com/x/y"`, Python `import x as y`
-    ancestor = best
+    ancestor: Node | None = best
     for _ in range(3):
-        ancestor = ancestor.parent
+        ancestor = ancestor.parent if ancestor is not None else None
         if ancestor is None or ancestor == imp.node:
             break
         if ancestor.type in _SPEC_NODES:
@@ -228,7 +232,7 @@ _PREAMBLE = {"package_declaration", "package_clause", "package_header", "file_an
 _CONTAINERS = {"namespace_declaration", "declaration_list", "namespace_body", "compilation_unit"}
 
 
-def _first_code(src: Source, children, import_keys: set[tuple[int, int]]):
+def _first_code(src: Source, children: list[Node], import_keys: set[tuple[int, int]]) -> Node | None:
     """The first top-level node that is neither an import, a comment, a docstring nor preamble,
     looking inside namespace blocks (imports may sit at the top of those)."""
     for child in children:

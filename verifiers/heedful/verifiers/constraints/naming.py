@@ -45,7 +45,7 @@ CASES: dict[str, CasePattern] = {
 }
 
 
-def names_for_role(params: dict) -> frozenset[str]:
+def names_for_role(params: dict[str, Any]) -> frozenset[str]:
     """The captures a naming check reads: definitions only, unless it is about bindings."""
     return DEFINITIONS if params.get("role") in ("function", "method", "class", "parameter") else NAMES
 
@@ -128,7 +128,7 @@ def name_chunking(rule: NameRule, per_chunk: Callable[[], dict[str, Any]] | None
     class names; combined, the violations less methods named after a class anywhere in the file.
     `per_chunk` gives extra arguments of the rule made fresh for each chunk (a time budget)."""
 
-    def facts(src: Source, role: str, **params: Any) -> Iterator[tuple[int, tuple]]:
+    def facts(src: Source, role: str, **params: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
         if per_chunk is not None:
             params = {**params, **per_chunk()}
         if "method" in _roles(role):
@@ -139,7 +139,7 @@ def name_chunking(rule: NameRule, per_chunk: Callable[[], dict[str, Any]] | None
             if violation is not None:
                 yield violation.range.start.line, ("name", violation, name.text if name.role == "method" else None)
 
-    def combine(src: Source, found: list[tuple], role: str, **params: Any) -> Iterator[Violation]:
+    def combine(src: Source, found: list[tuple[Any, ...]], role: str, **params: Any) -> Iterator[Violation]:
         classes = {fact[1] for fact in found if fact[0] == "class"}
         for fact in found:
             if fact[0] == "name" and (fact[2] is None or fact[2] not in classes):

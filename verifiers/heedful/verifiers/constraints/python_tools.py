@@ -10,6 +10,7 @@ import re
 import subprocess
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 from ..model import Kind, Range, Violation
 from ..params import ParamSpec
@@ -30,7 +31,7 @@ def ruff_binary() -> str:
 
 
 @lru_cache(maxsize=256)
-def run_ruff(text: str, args: tuple[str, ...], filename: str = "snippet.py") -> tuple[dict, ...]:
+def run_ruff(text: str, args: tuple[str, ...], filename: str = "snippet.py") -> tuple[dict[str, Any], ...]:
     """ruff's JSON diagnostics for `text` (cached: the server re-checks unchanged text often)."""
     command = [ruff_binary(), "check", "-", "--stdin-filename", filename, "--output-format", "json", "--no-fix",
                "--isolated", "--quiet", *args]
@@ -127,7 +128,7 @@ def pep8(src: Source, max_line_length: int, ignore: tuple[str, ...], select: tup
     """
     import pycodestyle
 
-    options: dict = {"max_line_length": max_line_length, "quiet": True}
+    options: dict[str, Any] = {"max_line_length": max_line_length, "quiet": True}
     if ignore:
         options["ignore"] = list(ignore)
     if select:
@@ -135,9 +136,9 @@ def pep8(src: Source, max_line_length: int, ignore: tuple[str, ...], select: tup
     style = pycodestyle.StyleGuide(**options)
     collected: list[tuple[int, int, str]] = []
 
-    class Collector(pycodestyle.BaseReport):
-        def error(self, line_number, offset, text, check):
-            code = super().error(line_number, offset, text, check)
+    class Collector(pycodestyle.BaseReport):  # type: ignore[misc]  # pycodestyle has no types
+        def error(self, line_number: int, offset: int, text: str, check: object) -> str | None:
+            code: str | None = super().error(line_number, offset, text, check)
             if code:
                 collected.append((line_number, offset, text))
             return code

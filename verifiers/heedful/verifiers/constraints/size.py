@@ -107,7 +107,7 @@ def file_length(src: Source, max_lines: int) -> Iterable[Violation]:
 
 def code_lines(src: Source) -> list[int]:
     """Lines holding code: not blank, not only comment, not only docstring (cached per source)."""
-    cached = getattr(src.view, "_code_lines", None)
+    cached: list[int] | None = getattr(src.view, "_code_lines", None)
     if cached is not None:
         return cached
     # Blank out comments and docstrings on a copy of the lines; what is left non-blank is code.

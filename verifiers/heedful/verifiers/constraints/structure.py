@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tree_sitter import Node
+
 from ..languages.profile import DEFINITIONS
-from ..languages.view import body_of
+from ..languages.view import Call, Function, IntervalIndex, body_of
 from ..model import Violation
 from ..params import ParamSpec
 from ..registry import LOCAL, NotApplicable, constraint_type
@@ -116,10 +118,10 @@ def switch_required(src: Source) -> Iterable[Violation]:
         yield Violation(src.start_range(), "no switch/match statement found")
 
 
-def _recursive_functions(src: Source) -> list:
+def _recursive_functions(src: Source) -> list[tuple[Function, Call]]:
     view = src.view
     out = []
-    calls_by_name: dict[str, list] = {}
+    calls_by_name: dict[str, list[Call]] = {}
     for call in view.calls:
         calls_by_name.setdefault(call.name, []).append(call)
     for fn in view.functions:
@@ -162,7 +164,7 @@ def recursion(src: Source, use: str) -> Iterable[Violation]:
 _TERMINATORS = ("return", "raise", "throw", "break", "continue")
 
 
-def _ends_with_exit(node) -> bool:
+def _ends_with_exit(node: Node) -> bool:
     """True if a branch body always leaves (its last statement returns/raises/...)."""
     children = [c for c in node.named_children if c.type not in ("comment", "line_comment", "block_comment")]
     while len(children) == 1 and children[0].type in ("statement_list", "block", "compound_statement", "statements"):
@@ -172,10 +174,8 @@ def _ends_with_exit(node) -> bool:
     last = children[-1]
     if last.type.startswith(_TERMINATORS) or last.type in ("return_statement", "raise_statement", "throw_statement"):
         return True
-    if last.type == "expression_statement" and last.named_children and \
-            last.named_children[0].type.startswith(("return", "throw", "break", "continue")):
-        return True
-    return False
+    return last.type == "expression_statement" and bool(last.named_children) and \
+        last.named_children[0].type.startswith(("return", "throw", "break", "continue"))
 
 
 @constraint_type(
@@ -237,7 +237,7 @@ def no_intermediate_variables(src: Source) -> Iterable[Violation]:
         yield Violation(name.range, f"intermediate variable '{name.text}'")
 
 
-def is_loop_variable(node, loops) -> bool:
+def is_loop_variable(node: Node, loops: IntervalIndex) -> bool:
     """Bound by a loop's header: outside its body (and its `else`), which a comprehension's
     `for` clause is too, though it follows the body (`[len(w) for w in words]`).
     `loops` is an IntervalIndex over the loop (and comprehension) nodes."""

@@ -71,7 +71,7 @@ def class_defined(src: Source, name: str, kind: str) -> Iterable[Violation]:
         yield Violation(classes[0].name_range, f"'{name}' is a {classes[0].kind}, expected a {kind}")
 
 
-def _variables_named(src: Source, name: str) -> list:
+def _variables_named(src: Source, name: str) -> list[Node]:
     """Variable then constant names spelled `name`, each group in document order. Four symbol
     types ask, each for its own name: the names are read once per view, not once per check."""
     view = src.view
@@ -208,9 +208,9 @@ def _inside_nested_block(src: Source, node: Node) -> bool:
     blocks = view.loops() + view.conditionals("if") + view.conditionals("switch") + view.nodes("try") + view.nodes("nesting")
     owner = view.enclosing_callable(node)
     for block in blocks:
-        if block.start_byte <= node.start_byte and node.end_byte <= block.end_byte:
-            if owner is None or (owner.start_byte <= block.start_byte and block.end_byte <= owner.end_byte):
-                return True
+        if block.start_byte <= node.start_byte and node.end_byte <= block.end_byte and \
+                (owner is None or (owner.start_byte <= block.start_byte and block.end_byte <= owner.end_byte)):
+            return True
     return False
 
 
@@ -246,9 +246,9 @@ def initial_value(src: Source, name: str, value: str, in_nested_block: bool) -> 
         return
     for node in nodes:
         bound = assigned_value(node)
-        if bound is not None and _same_value(src, src.node_text(bound), value):
-            if not in_nested_block or _inside_nested_block(src, node):
-                return
+        if bound is not None and _same_value(src, src.node_text(bound), value) and \
+                (not in_nested_block or _inside_nested_block(src, node)):
+            return
     where = "inside a nested block " if in_nested_block else ""
     yield Violation(src.node_range(nodes[0]), f"'{name}' is never assigned {value} {where}".rstrip())
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from tree_sitter import Node
+
 from ..languages.profile import LanguageProfile, contribute_query_patterns
 from ..model import Violation
 from ..params import ParamSpec
@@ -60,7 +62,7 @@ def _construct_param() -> ParamSpec:
                      choices=tuple(CONSTRUCTS))
 
 
-def _construct_nodes(src: Source, construct: str):
+def _construct_nodes(src: Source, construct: str) -> list[Node]:
     if construct not in src.profile.constructs:
         raise NotApplicable(f"{src.profile.display_name} has no {CONSTRUCTS[construct]} that heedful recognises")
     return src.view.construct(construct)

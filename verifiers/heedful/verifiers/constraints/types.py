@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from ..languages.profile import NAMES
+from ..languages.view import Function
 from ..model import Range, Violation
 from ..params import ParamSpec
 from ..registry import NotApplicable, constraint_type
@@ -177,13 +178,12 @@ def type_matches(written: str, wanted: str) -> bool:
     if want not in ABSTRACT_TYPES:
         return False  # a concrete name (`Vec`, `i8`, `HashMap`) is met by itself, not by its family
     for family, spellings in TYPE_FAMILIES.items():
-        if want == family or want in spellings:
-            if base in spellings or base == family or norm in spellings:
-                return True
+        if (want == family or want in spellings) and (base in spellings or base == family or norm in spellings):
+            return True
     return False
 
 
-def _function(src: Source, name: str):
+def _function(src: Source, name: str) -> Function | None:
     matches = [fn for fn in src.view.functions if fn.name == name]
     return matches[0] if matches else None
 

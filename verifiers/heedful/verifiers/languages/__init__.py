@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from functools import cache, lru_cache
+from functools import cache
 
 from ..errors import SourceError
 from .profile import CAPTURES, CommentSyntax, LanguageProfile
@@ -59,7 +59,8 @@ def normalise_language(name: str) -> str:
 def get_profile(name: str) -> LanguageProfile:
     key = normalise_language(name)
     module = importlib.import_module(f"{__name__}.{_MODULES[key]}")
-    return module.PROFILE
+    profile: LanguageProfile = module.PROFILE  # each language module defines one
+    return profile
 
 
 # File extensions by language; kept here (not only in the profiles) so that detecting a

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tree_sitter_c
 from tree_sitter import Language, Node
 
-from .profile import CommentSyntax, LanguageProfile
+from .profile import CommentSyntax, LanguageProfile, node_text
 
 
 def declarator_shapes(leaf: str, extra_wrappers: tuple[str, ...] = ()) -> list[str]:
@@ -148,7 +148,7 @@ def _enclosing_declaration(name_node: Node) -> tuple[Node | None, bool]:
 class CProfile(LanguageProfile):
     name = "c"
     display_name = "C"
-    extensions = (".c", ".h")
+    extensions: tuple[str, ...] = (".c", ".h")
     family = "c"
     # Doxygen: /** */ and /*! */ blocks, /// and //! lines
     comments = CommentSyntax(line=("//",), block=(("/*", "*/"),), doc=("/**", "/*!", "///", "//!"))
@@ -184,7 +184,7 @@ class CProfile(LanguageProfile):
         path = node.child_by_field_name("path")
         if path is None:
             return []
-        return [path.text.decode().strip().strip('<>"')]
+        return [node_text(path).strip().strip('<>"')]
 
     def call_callee(self, node: Node) -> Node | None:
         return node.child_by_field_name("function")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tree_sitter_c_sharp
 from tree_sitter import Language, Node
 
-from .profile import CommentSyntax, LanguageProfile
+from .profile import CommentSyntax, LanguageProfile, node_text
 
 # LINQ operators that make a method chain a query pipeline (C#'s streams).
 _LINQ = ('"Where" "Select" "SelectMany" "OrderBy" "OrderByDescending" "ThenBy" "ThenByDescending" "GroupBy" '
@@ -191,7 +191,7 @@ class CSharpProfile(LanguageProfile):
         alias = node.child_by_field_name("name")
         names = [c for c in node.named_children if c.type in ("qualified_name", "identifier", "alias_qualified_name")
                  and c != alias]
-        return [names[-1].text.decode()] if names else []
+        return [node_text(names[-1])] if names else []
 
     def call_callee(self, node: Node) -> Node | None:
         if node.type == "object_creation_expression":

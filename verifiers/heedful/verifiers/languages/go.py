@@ -5,7 +5,7 @@ from __future__ import annotations
 import tree_sitter_go
 from tree_sitter import Language, Node
 
-from .profile import CommentSyntax, LanguageProfile
+from .profile import CommentSyntax, LanguageProfile, node_text
 
 QUERY = r"""
 (function_declaration) @function
@@ -164,7 +164,7 @@ class GoProfile(LanguageProfile):
         for spec in specs:
             path = spec.child_by_field_name("path")
             if path is not None:
-                out.append(path.text.decode().strip('"`'))
+                out.append(node_text(path).strip('"`'))
         return out
 
     def call_callee(self, node: Node) -> Node | None:

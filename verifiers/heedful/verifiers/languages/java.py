@@ -5,7 +5,7 @@ from __future__ import annotations
 import tree_sitter_java
 from tree_sitter import Language, Node
 
-from .profile import CalleeSpan, CommentSyntax, LanguageProfile
+from .profile import CalleeSpan, CommentSyntax, LanguageProfile, node_text
 
 QUERY = r"""
 (method_declaration) @function
@@ -147,7 +147,7 @@ class JavaProfile(LanguageProfile):
         return None  # inferred lambda parameter
 
     def import_modules(self, node: Node, text: str) -> list[str]:
-        parts = [c.text.decode() for c in node.named_children if c.type in ("scoped_identifier", "identifier")]
+        parts = [node_text(c) for c in node.named_children if c.type in ("scoped_identifier", "identifier")]
         if not parts:
             return []
         name = parts[0]

@@ -207,7 +207,7 @@ _BINDERS = {"variable_declarator": "name", "field_definition": "property", "publ
 class JavaScriptProfile(LanguageProfile):
     name = "javascript"
     display_name = "JavaScript"
-    extensions = (".js", ".mjs", ".cjs", ".jsx")
+    extensions: tuple[str, ...] = (".js", ".mjs", ".cjs", ".jsx")
     family = "javascript"
     comments = CommentSyntax(line=("//",), block=(("/*", "*/"),), doc=("/**",))
     query_source = QUERY

@@ -7,7 +7,7 @@ import re
 import tree_sitter_kotlin
 from tree_sitter import Language, Node
 
-from .profile import CommentSyntax, LanguageProfile
+from .profile import CommentSyntax, LanguageProfile, node_text
 
 QUERY = r"""
 (function_declaration) @function
@@ -195,7 +195,7 @@ class KotlinProfile(LanguageProfile):
         name = next((c for c in node.named_children if c.type in ("qualified_identifier", "identifier")), None)
         if name is None:
             return []
-        module = name.text.decode()
+        module = node_text(name)
         if any(c.type == "*" for c in node.children):
             module += ".*"
         return [module]

@@ -186,7 +186,7 @@ class PhpProfile(LanguageProfile):
 
     def variable_declaration_type(self, name_node: Node) -> Node | None:
         """The `/** @var Type $name */` docblock right above the statement binding the variable."""
-        statement = name_node
+        statement: Node | None = name_node
         while statement is not None and statement.type not in ("expression_statement", "foreach_statement",
                                                              "global_declaration", "function_static_declaration"):
             statement = statement.parent

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
@@ -124,9 +124,10 @@ class LanguageProfile:
         text = "\n".join([self.query_source, *filter(None, (c(self) for c in QUERY_CONTRIBUTIONS))])
         return [(pattern, frozenset(re.findall(r"@([\w.]+)", pattern))) for pattern in split_patterns(text)]
 
-    def query_for(self, captures: frozenset[str]) -> Query:
+    def query_for(self, captures: frozenset[str]) -> Query | None:
         """A query with only the patterns that capture one of `captures`: far less work per
-        source when the constraints in force need a few kinds of nodes (the server's case)."""
+        source when the constraints in force need a few kinds of nodes (the server's case). None when
+        no pattern captures any of them."""
         cached = self._restricted_queries.get(captures)
         if cached is None:
             chosen = [p for p, names in self._patterns if names & captures]
@@ -135,7 +136,7 @@ class LanguageProfile:
         return cached
 
     @cached_property
-    def _restricted_queries(self) -> dict:
+    def _restricted_queries(self) -> dict[frozenset[str], Query | None]:
         return {}
 
     @cached_property
@@ -217,8 +218,6 @@ class LanguageProfile:
         """True if a variable is declared with type inference (var, auto, :=, let without type)."""
         return False
 
-
-ProfileFactory = Callable[[], LanguageProfile]
 
 # Functions from a profile to extra query patterns (or ""), registered by constraint modules
 # that need captures of their own (`statement`, `version.*`); see LanguageProfile.query.
@@ -324,8 +323,9 @@ def advance_point(point: Point, data: bytes) -> Point:
     return Point(point[0] + lines, len(data) - data.rfind(b"\n") - 1)
 
 
-def walk_ancestors(node: Node) -> Iterable[Node]:
-    parent = node.parent
-    while parent is not None:
-        yield parent
-        parent = parent.parent
+def node_text(node: Node) -> str:
+    """The node's source text. Trees parsed from bytes (all of heedful's) always carry it;
+    tree-sitter types it optional because a tree parsed through a read callback does not."""
+    text = node.text
+    return text.decode() if text is not None else ""
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tree_sitter_python
 from tree_sitter import Language, Node
 
-from .profile import CommentSyntax, LanguageProfile
+from .profile import CommentSyntax, LanguageProfile, node_text
 
 QUERY = r"""
 (function_definition) @function
@@ -142,12 +142,12 @@ class PythonProfile(LanguageProfile):
             for child in node.children_by_field_name("name"):
                 target = child.child_by_field_name("name") if child.type == "aliased_import" else child
                 if target is not None:
-                    out.append(target.text.decode())
+                    out.append(node_text(target))
             return out
         if node.type == "future_import_statement":
             return ["__future__"]
         module = node.child_by_field_name("module_name")
-        return [module.text.decode()] if module is not None else []
+        return [node_text(module)] if module is not None else []
 
     def call_callee(self, node: Node) -> Node | None:
         return node.child_by_field_name("function")

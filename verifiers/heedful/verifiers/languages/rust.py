@@ -5,7 +5,7 @@ from __future__ import annotations
 import tree_sitter_rust
 from tree_sitter import Language, Node
 
-from .profile import CommentSyntax, LanguageProfile
+from .profile import CommentSyntax, LanguageProfile, node_text
 
 QUERY = r"""
 (function_item) @function
@@ -149,7 +149,7 @@ class RustProfile(LanguageProfile):
     def import_modules(self, node: Node, text: str) -> list[str]:
         if node.type == "extern_crate_declaration":
             name = node.child_by_field_name("name")
-            return [name.text.decode()] if name is not None else []
+            return [node_text(name)] if name is not None else []
         argument = node.child_by_field_name("argument")
         return _use_paths(argument, "") if argument is not None else []
 
@@ -189,13 +189,15 @@ def _let_of(name_node: Node) -> Node | None:
 
 def _use_paths(node: Node, prefix: str) -> list[str]:
     """`std::io::{self, Read}` → std::io, std::io::Read; `serde::Serialize as Ser` → serde::Serialize."""
-    join = (lambda tail: f"{prefix}::{tail}" if prefix else tail)
+    def join(tail: str) -> str:
+        return f"{prefix}::{tail}" if prefix else tail
+
     if node.type == "use_as_clause":
         path = node.child_by_field_name("path")
         return _use_paths(path, prefix) if path is not None else []
     if node.type == "scoped_use_list":
         path = node.child_by_field_name("path")
-        inner = join(path.text.decode()) if path is not None else prefix
+        inner = join(node_text(path)) if path is not None else prefix
         items = node.child_by_field_name("list")
         return _use_paths(items, inner) if items is not None else [inner]
     if node.type == "use_list":
@@ -205,17 +207,10 @@ def _use_paths(node: Node, prefix: str) -> list[str]:
         return out
     if node.type == "use_wildcard":
         path = next((c for c in node.named_children), None)
-        return [join(path.text.decode())] if path is not None else ([prefix] if prefix else [])
+        return [join(node_text(path))] if path is not None else ([prefix] if prefix else [])
     if node.type == "self":
         return [prefix] if prefix else ["self"]
-    return [join(node.text.decode())]
-
-
-    def is_method(self, node: Node) -> bool | None:
-        # function_item -> declaration_list -> impl_item / trait_item
-        body = node.parent
-        owner = body.parent if body is not None else None
-        return owner is not None and owner.type in ("impl_item", "trait_item")
+    return [join(node_text(node))]
 
 
 PROFILE = RustProfile()

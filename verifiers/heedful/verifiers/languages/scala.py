@@ -5,7 +5,7 @@ from __future__ import annotations
 import tree_sitter_scala
 from tree_sitter import Language, Node
 
-from .profile import CommentSyntax, LanguageProfile
+from .profile import CommentSyntax, LanguageProfile, node_text
 
 # A `for` with `yield` is a comprehension (it desugars to map/flatMap), not a loop. The grammar
 # keeps `yield` as an anonymous token, so the loop pattern tells them apart by text: `yield`
@@ -152,7 +152,7 @@ class ScalaProfile(LanguageProfile):
         return node.child_by_field_name("type") if node.type != "identifier" else None
 
     def import_modules(self, node: Node, text: str) -> list[str]:
-        path = ".".join(c.text.decode() for c in node.children_by_field_name("path") if c.is_named)
+        path = ".".join(node_text(c) for c in node.children_by_field_name("path") if c.is_named)
         out = []
         for child in node.named_children:
             if child.type == "namespace_selectors":
@@ -160,13 +160,13 @@ class ScalaProfile(LanguageProfile):
                     target = selector.child_by_field_name("name") if selector.type.endswith("renamed_identifier") \
                         else selector
                     if target is not None:
-                        out.append(f"{path}.{target.text.decode()}")
+                        out.append(f"{path}.{node_text(target)}")
             elif child.type == "namespace_wildcard":
-                out.append(f"{path}.{child.text.decode()}")
+                out.append(f"{path}.{node_text(child)}")
             elif child.type.endswith("renamed_identifier"):
                 name = child.child_by_field_name("name")
                 if name is not None:
-                    out.append(f"{path}.{name.text.decode()}" if path else name.text.decode())
+                    out.append(f"{path}.{node_text(name)}" if path else node_text(name))
         return out or ([path] if path else [])
 
     def call_callee(self, node: Node) -> Node | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tree_sitter_swift
 from tree_sitter import Language, Node
 
-from .profile import CommentSyntax, LanguageProfile
+from .profile import CommentSyntax, LanguageProfile, node_text
 
 TYPE_NODES = ("user_type", "array_type", "dictionary_type", "optional_type", "function_type", "tuple_type",
               "opaque_type", "existential_type", "metatype", "protocol_composition_type")
@@ -209,7 +209,7 @@ class SwiftProfile(LanguageProfile):
 
     def import_modules(self, node: Node, text: str) -> list[str]:
         module = _first_child_of_types(node.named_children, ("identifier",))
-        return [module.text.decode()] if module is not None else []
+        return [node_text(module)] if module is not None else []
 
     def call_callee(self, node: Node) -> Node | None:
         if node.type == "constructor_expression":

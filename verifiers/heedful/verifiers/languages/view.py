@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from tree_sitter import Node, QueryCursor
+from tree_sitter import Node, Query, QueryCursor
 
 from ..model import Position, Range
 from .profile import CONSTRUCT_PREFIX
@@ -159,14 +159,14 @@ def node_key(node: Node) -> tuple[int, int, int]:
     return (node.start_byte, node.end_byte, node.kind_id)
 
 
-def node_predicate(name: str, args: list[tuple[str, str]], pattern_index: int,
+def node_predicate(predicate: str, args: list[tuple[str, Literal["capture", "string"]]], pattern_index: int,
                    captures: dict[str, list[Node]]) -> bool:
     """heedful's own query predicates. `(#parent-in? @x "array" "arguments" ...)`: the parent of
     every node captured as `x` has one of those types. One pattern with it replaces a pattern per
     parent, `(array (arrow_function) @x)`: tree-sitter keeps a pending match for each open
     ancestor of such a pattern, which is quadratic in the nesting depth (seconds on 200 KB of
     arrays nested 250 deep, for one pattern)."""
-    if name == "parent-in?":
+    if predicate == "parent-in?":
         types = {value for value, _ in args[1:]}
         return all(node.parent is not None and node.parent.type in types for node in captures.get(args[0][0], ()))
     return True
@@ -187,12 +187,14 @@ class SyntaxView:
         # captures that lie inside them, and nothing else.
         self.region = region
         self._captures: dict[str, list[Node]] | None = None
+        self._masked_lines: list[str] | None = None  # masked_lines(view), once computed
 
     # -- raw captures -----------------------------------------------------------------------
 
     @property
     def captures(self) -> dict[str, list[Node]]:
         if self._captures is None:
+            query: Query | None
             if self.wanted is None:
                 query = self.profile.query
             else:
@@ -200,17 +202,17 @@ class SyntaxView:
             self._captures = self._run(query) if query is not None else {}
         return self._captures
 
-    def _run(self, query) -> dict[str, list[Node]]:
+    def _run(self, query: Query) -> dict[str, list[Node]]:
         if self.region is not None:
             return self._run_in_region(query)
-        raw = QueryCursor(query).captures(self.source.root, predicate=node_predicate)
+        raw = QueryCursor(query).captures(self.source.root, node_predicate)
         # each node once (two patterns may capture it under one name; a dict keeps the order of
         # first capture), in document order (the cursor interleaves patterns; the sort is stable,
         # so ties keep the order of first capture)
         return {name: sorted({node.id: node for node in nodes}.values(), key=_START_BYTE)
                 for name, nodes in raw.items()}
 
-    def _run_in_region(self, query) -> dict[str, list[Node]]:
+    def _run_in_region(self, query: Query) -> dict[str, list[Node]]:
         """The captures inside the region's spans: each span is queried alone (the cursor visits
         only what intersects it) and nodes reaching outside it (the root) are dropped."""
         out: dict[str, list[Node]] = {}
@@ -218,7 +220,7 @@ class SyntaxView:
         for start, end, _, _ in self.region or ():
             cursor = QueryCursor(query)
             cursor.set_byte_range(start, end)
-            for name, nodes in cursor.captures(root, predicate=node_predicate).items():
+            for name, nodes in cursor.captures(root, node_predicate).items():
                 seen: set[int] = set()
                 unique = []
                 for node in nodes:
@@ -313,7 +315,7 @@ class SyntaxView:
 
     @cached_property
     def functions(self) -> list[Function]:
-        params_by_callable: dict[tuple[int, int, int], list[Parameter]] = {}
+        params_by_callable: dict[int, list[Parameter]] = {}
         for param in self.parameters:
             owner = self.enclosing_callable(param.node)
             if owner is not None:
@@ -501,7 +503,7 @@ def simple_name(qualified: str) -> str:
 def masked_lines(view: SyntaxView) -> list[str]:
     """The source lines with string and comment contents blanked out (same lengths), so
     text-level checks (braces, brackets, operators) never look inside a literal or comment."""
-    cached = getattr(view, "_masked_lines", None)
+    cached = view._masked_lines
     if cached is not None:
         return cached
     lines = list(view.source.lines)
@@ -520,7 +522,7 @@ def masked_lines(view: SyntaxView) -> list[str]:
             end = rng.end.character if line == rng.end.line else len(text)
             # keep the delimiters of a one-line string so `x = ""` still shows a token there
             lines[line] = text[:start] + "\x01" * max(0, min(end, len(text)) - start) + text[end:]
-    view._masked_lines = lines  # type: ignore[attr-defined]
+    view._masked_lines = lines
     return lines
 
 
