@@ -45,6 +45,7 @@ from typing import Any
 from heedful.verifiers.errors import HeedfulError
 
 from .metrics import UNCATEGORISED
+from .records import RoundRecord, RunHeader, Verdict
 from .report import _heading, _one_line, _table, pct, write_text
 from .results import build_results
 from .runlog import read_log
@@ -171,7 +172,8 @@ def _kind(type_id: str) -> str | None:
 
 def _constraint_name(constraint: Mapping[str, Any]) -> str:
     label = constraint.get("label")
-    params = constraint.get("params") if isinstance(constraint.get("params"), dict) else {}
+    given = constraint.get("params")
+    params = given if isinstance(given, dict) else {}
     shown = ", ".join(f"{k}={_value(v)}" for k, v in params.items() if v not in (None, [], {}, ""))
     name = f"{constraint.get('type')}({shown})" if shown else str(constraint.get("type"))
     return f"{label} [{name}]" if isinstance(label, str) and label else name
@@ -181,14 +183,13 @@ def _value(value: Any) -> str:
     return "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list) else str(value)
 
 
-def _first_diagnostic(constraint: Mapping[str, Any], record: Mapping[str, Any]) -> str | None:
+def _first_diagnostic(constraint: Mapping[str, Any], record: RoundRecord) -> str | None:
     """The round's first violation or regression diagnostic of this constraint (`path:line: message`)."""
     wanted = constraint_identity(str(constraint.get("type")), constraint.get("params") or {})
-    diagnostics = record.get("diagnostics") if isinstance(record.get("diagnostics"), dict) else {}
     by_type = None
-    for path, items in sorted(diagnostics.items()):
-        for d in items if isinstance(items, list) else []:
-            mine = d.get("constraint") if isinstance(d, dict) else None
+    for path, items in sorted(record.diagnostics.items()):
+        for d in items:
+            mine = d.get("constraint")
             if not isinstance(mine, dict) or d.get("kind") not in FAILING_KINDS:
                 continue
             start = (d.get("range") or {}).get("start") or [0]
@@ -201,7 +202,7 @@ def _first_diagnostic(constraint: Mapping[str, Any], record: Mapping[str, Any]) 
     return by_type
 
 
-def static_verdict(verdict: Mapping[str, Any], record: Mapping[str, Any]) -> SideVerdict | None:
+def static_verdict(verdict: Verdict, record: RoundRecord) -> SideVerdict | None:
     items = [c for c in verdict.get("constraints") or []
              if isinstance(c, dict) and c.get("status") in ("pass", "fail", "error")
              and _kind(str((c.get("constraint") or {}).get("type"))) in (None, "static", "tool")]
@@ -224,7 +225,7 @@ def _output_excerpt(output: Any, limit: int = 160) -> str:
     return _one_line(lines[-1], limit) if lines else ""
 
 
-def tests_verdict(verdict: Mapping[str, Any]) -> SideVerdict | None:
+def tests_verdict(verdict: Verdict) -> SideVerdict | None:
     tests = [t for t in verdict.get("tests") or [] if isinstance(t, dict) and t.get("status") not in (None, "skipped")]
     if not tests:
         return None
@@ -243,7 +244,7 @@ def tests_verdict(verdict: Mapping[str, Any]) -> SideVerdict | None:
     return SideVerdict("fail", detail)
 
 
-def judge_verdict(verdict: Mapping[str, Any]) -> SideVerdict | None:
+def judge_verdict(verdict: Verdict) -> SideVerdict | None:
     judges = [j for j in verdict.get("judges") or [] if isinstance(j, dict) and j.get("status") in ("pass", "fail", "error")]
     if not judges:
         return None
@@ -254,32 +255,29 @@ def judge_verdict(verdict: Mapping[str, Any]) -> SideVerdict | None:
     return SideVerdict("pass", f"{len(judges)} question(s) answered yes")
 
 
-def _observation(conversation: str, instruction: int, record: Mapping[str, Any], position: int,
-                 introduced: Mapping[str, Any] | None) -> Observation | None:
-    verdicts = record.get("verdicts") if isinstance(record.get("verdicts"), dict) else {}
-    verdict = verdicts.get(str(instruction))
-    if not isinstance(verdict, dict):
+def _observation(conversation: str, instruction: int, record: RoundRecord, position: int,
+                 introduced: RoundRecord | None) -> Observation | None:
+    verdict = record.verdict(instruction)
+    if verdict is None:
         return None
     sides = {name: side for name, side in (("static", static_verdict(verdict, record)), ("tests", tests_verdict(verdict)),
                                            ("judge", judge_verdict(verdict))) if side is not None}
     source = introduced or record
-    category = source.get("category") if isinstance(source.get("category"), str) and source.get("category") else UNCATEGORISED
-    number = record.get("round")
-    return Observation(conversation, instruction, number if isinstance(number, int) else position,
-                       int(record.get("turn") or 0), 1 if record.get("feedback") else 0, category,
-                       str(source.get("instruction") or ""), sides)
+    return Observation(conversation, instruction, record.round if record.round is not None else position,
+                       record.turn, 1 if record.feedback else 0, source.category or UNCATEGORISED,
+                       source.instruction, sides)
 
 
-def observations(rounds: Mapping[str, list[dict[str, Any]]]) -> dict[str, list[Observation]]:
+def observations(rounds: Mapping[str, list[RoundRecord]]) -> dict[str, list[Observation]]:
     """The observations of both views, from each conversation's rounds (its last attempt)."""
     out: dict[str, list[Observation]] = {view: [] for view in VIEWS}
     for conversation, records in rounds.items():
-        first: dict[int, dict[str, Any]] = {}
-        last: dict[int, tuple[dict[str, Any], int]] = {}
+        first: dict[int, RoundRecord] = {}
+        last: dict[int, tuple[RoundRecord, int]] = {}
         for position, record in enumerate(records, 1):
-            turn = record.get("turn")
-            if isinstance(turn, int) and turn >= 1:
-                if turn not in first or (first[turn].get("feedback") and not record.get("feedback")):
+            turn = record.turn
+            if turn >= 1:
+                if turn not in first or (first[turn].feedback and not record.feedback):
                     first[turn] = record
                 last[turn] = (record, position)
         for turn, (record, position) in sorted(last.items()):
@@ -289,9 +287,8 @@ def observations(rounds: Mapping[str, list[dict[str, Any]]]) -> dict[str, list[O
         if not records:
             continue
         final, position = records[-1], len(records)
-        verdicts = final.get("verdicts") if isinstance(final.get("verdicts"), dict) else {}
-        for key in sorted(verdicts, key=lambda k: int(k) if str(k).isdigit() else 0):
-            if not str(key).isdigit() or int(key) < 1:
+        for key in sorted(final.verdicts, key=lambda k: int(k) if k.isdigit() else 0):
+            if not key.isdigit() or int(key) < 1:
                 continue
             item = _observation(conversation, int(key), final, position, first.get(int(key)))
             if item is not None:
@@ -322,9 +319,9 @@ def compare(observed: Mapping[str, list[Observation]], a: str, b: str) -> Compar
         for item in items:
             conversations.setdefault(item.conversation, len(conversations))
     disagreements: dict[str, list[Disagreement]] = {}
-    for item in sorted(found.values(), key=lambda d: (conversations[d.observation.conversation],
-                                                      d.observation.instruction, d.observation.round)):
-        disagreements.setdefault(item.observation.category, []).append(item)
+    for disagreement in sorted(found.values(), key=lambda d: (conversations[d.observation.conversation],
+                                                              d.observation.instruction, d.observation.round)):
+        disagreements.setdefault(disagreement.observation.category, []).append(disagreement)
     order = {c: i for i, c in enumerate(_category_order(disagreements))}
     return Comparison(a, b, cells, dict(sorted(disagreements.items(), key=lambda kv: order[kv[0]])))
 
@@ -335,7 +332,7 @@ def agreement(run_dir: str) -> Agreement:
         raise AgreementError(f"{run_dir}: no such run directory")
     log = read_log(run_dir)
     results = build_results(log, run_dir if os.path.isdir(run_dir) else None)
-    observed = observations(results.rounds)
+    observed = observations(results.round_records)
     coverage: dict[str, Counter] = {}
     for view, items in observed.items():
         counts: Counter = Counter(instructions=len(items))
@@ -360,14 +357,12 @@ def _esc(text: Any, fmt: str, limit: int = 300) -> str:
 
 
 def _run_lines(result: Agreement, fmt: str) -> list[str]:
-    header = result.header
-    dataset = header.get("dataset") if isinstance(header.get("dataset"), dict) else {}
-    assistant = header.get("assistant") if isinstance(header.get("assistant"), dict) else {}
-    settings = header.get("settings") if isinstance(header.get("settings"), dict) else {}
-    judge = settings.get("judge") if isinstance(settings.get("judge"), dict) else None
+    header = RunHeader.from_json(result.header)
+    dataset, assistant, settings = header.dataset, header.assistant, header.settings
+    judge = settings["judge"] if isinstance(settings.get("judge"), dict) else None
     shown_assistant = " ".join(str(assistant[k]) for k in ("kind", "model") if assistant.get(k)) or "?"
     facts = [("run", result.run_dir), ("dataset", dataset.get("path") or "?"), ("assistant", shown_assistant),
-             ("mode", header.get("mode") or "?"),
+             ("mode", header.mode or "?"),
              ("LLM judge", f"{judge.get('model')} at {judge.get('base_url')}" if judge else "none (--judge-model)")]
     for view in VIEWS:
         counts = result.coverage[view]

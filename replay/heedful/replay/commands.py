@@ -294,11 +294,12 @@ def _protocol_names() -> tuple[str, ...]:
 
 def run_rescore(args: argparse.Namespace) -> int:
     from .engine import ReplayEngine, ReplaySettings
+    from .records import RunHeader
     from .runlog import log_path, read_log
 
-    log = read_log(args.run_dir)
-    header = log.header or {}
-    recorded_paths = header.get("dataset") or {}
+    log = read_log(args.run_dir)  # a log of a version this heedful cannot read is refused here, naming it
+    header = RunHeader.from_json(log.header or {})
+    recorded_paths = header.dataset
     dataset = args.dataset or recorded_paths.get("path")
     if not args.dataset and recorded_paths.get("path_in_run") and not (dataset and os.path.exists(dataset)):
         dataset = os.path.join(args.run_dir, recorded_paths["path_in_run"])  # the run folder moved with its dataset
@@ -306,7 +307,7 @@ def run_rescore(args: argparse.Namespace) -> int:
         raise HeedfulError(f"{args.run_dir}: the run's dataset {dataset!r} is not there; pass --dataset PATH")
     from .protocols import check_same, get_protocol, header_protocol
 
-    recorded = header_protocol(header)
+    recorded = header_protocol(log.header or {})
     # the answers were produced under the run's prompts: judging them under another protocol mixes two
     from .prompt_variants import from_identity, with_prompts
 
@@ -318,14 +319,13 @@ def run_rescore(args: argparse.Namespace) -> int:
     played = sorted({r["conversation"] for r in log.records if r.get("conversation")})
     if not played:
         raise HeedfulError(f"{args.run_dir}: the run has no conversation to rescore yet")
-    settings = ReplaySettings(mode=header.get("mode", "static"), concurrency=args.concurrency, only=played,
-                              dataset_format=(header.get("dataset") or {}).get("format"),
-                              debounce_ms=(header.get("settings") or {}).get("debounce_ms", 0),
+    settings = ReplaySettings(mode=header.mode or "static", concurrency=args.concurrency, only=played,
+                              dataset_format=header.dataset.get("format"),
+                              debounce_ms=header.settings.get("debounce_ms", 0),
                               progress=not args.quiet, wait_for_lock=args.wait, protocol=str(recorded.get("name")),
                               turns=recorded.get("turns"), evaluator=args.evaluator,
                               evaluator_python=args.evaluator_python, prompts=prompts,
-                              honour_assistant_suppressions=bool((header.get("settings") or {})
-                                                                 .get("honour_assistant_suppressions")))
+                              honour_assistant_suppressions=bool(header.settings.get("honour_assistant_suppressions")))
     assistant = RecordedAssistant(log_path(args.run_dir))
     return _run_and_report(ReplayEngine(dataset, assistant, out, settings, warn=_warn), out, args.no_report)
 

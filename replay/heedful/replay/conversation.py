@@ -44,6 +44,7 @@ key 'max'`), and a malformed line never hides the others: `load_conversations` c
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,58 +145,81 @@ def parse_conversation(data: Any, path: str = "<conversation>", line: int = 1) -
     raw_turns = data.get("turns")
     if not isinstance(raw_turns, list) or not raw_turns:
         raise fail("turns", "must be a non-empty list")
-    turns = []
+    turns: list[Turn] = []
     labels_in_force: dict[str, int] = {}  # label -> the turn whose version of it is in force
     for index, raw in enumerate(raw_turns):
-        where = f"turns[{index}]"
-        if not isinstance(raw, dict):
-            raise fail(where, "must be an object")
-        instruction = raw.get("instruction")
-        if not isinstance(instruction, str) or not instruction.strip():
-            raise fail(f"{where}.instruction", "must be a non-empty string")
-        constraints = []
-        for c_index, item in enumerate(raw.get("constraints", []) or []):
-            c_where = f"{where}.constraints[{c_index}]"
-            if isinstance(item, dict) and "turn" not in item:
-                item = {**item, "turn": index + 1}
-            try:
-                constraints.append(constraint_from_table(item, path, c_index, line, where=c_where))
-            except SpecError as exc:
-                message = str(exc).split(f"{c_where}, ", 1)[-1].split(f"{c_where}: ", 1)[-1]
-                raise fail(c_where, message) from None
-        try:
-            scope = parse_scope(raw.get("scope"))
-        except ScopeFormatError as exc:
-            raise fail(f"{where}.scope", str(exc)) from None
-        category = raw.get("category")
-        judged_by = raw.get("judged_by", "all")
-        if judged_by not in JUDGED_BY:
-            raise fail(f"{where}.judged_by", f"must be one of {', '.join(JUDGED_BY)}, got {judged_by!r}")
-        turn_metadata = raw.get("metadata", {})
-        if not isinstance(turn_metadata, dict):
-            raise fail(f"{where}.metadata", "must be an object")
-        unknown_turn = sorted(set(raw) - TURN_FIELDS)
-        if unknown_turn:
-            raise fail(f"{where}.{unknown_turn[0]}", f"unknown field (known: {', '.join(sorted(TURN_FIELDS))})")
-        if not lifecycle and ("replaces" in raw or "retires" in raw):
-            field_name = "replaces" if "replaces" in raw else "retires"
-            raise fail(f"{where}.{field_name}", f"needs format {FORMAT!r} (this line is {FORMAT_V1!r})")
-        replaces = _labels(raw.get("replaces", []), f"{where}.replaces", fail)
-        retires = _labels(raw.get("retires", []), f"{where}.retires", fail)
-        if lifecycle:  # in /1 a label is only a name: repeating it replaced nothing
-            _check_lifecycle(index + 1, where, constraints, replaces, retires, labels_in_force, fail)
-        turns.append(Turn(index + 1, instruction, tuple(constraints), _tests(raw.get("tests", []), f"{where}.tests", fail),
-                          scope.symbols[0] if scope and scope.symbols else None,
-                          category if isinstance(category, str) else None,
-                          judged_by, _judge(raw.get("judge", []), f"{where}.judge", fail), turn_metadata,
-                          replaces, retires, scope=scope))
+        turns.append(_parse_turn(raw, index, lifecycle, labels_in_force, path, line, fail))
     known = {"format", "id", "language", "category", "task", "turns", "metadata"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise fail(unknown[0], f"unknown field (known: {', '.join(sorted(known))})")
+    category, metadata = data.get("category"), data.get("metadata")
     return Conversation(conversation_id, language, prompt, files, tuple(turns), reference, tests,
-                        data.get("category") if isinstance(data.get("category"), str) else None,
-                        data.get("metadata") if isinstance(data.get("metadata"), dict) else {}, line)
+                        category if isinstance(category, str) else None,
+                        metadata if isinstance(metadata, dict) else {}, line)
+
+
+Fail = Callable[[str, str], ConversationError]
+
+
+def _parse_turn(raw: Any, index: int, lifecycle: bool, labels_in_force: dict[str, int], path: str, line: int,
+                fail: Fail) -> Turn:
+    """One turn of a conversation line: its instruction, constraints, scope, tests, judge
+    questions and (format /2) constraint changes, checked against the labels in force."""
+    where = f"turns[{index}]"
+    if not isinstance(raw, dict):
+        raise fail(where, "must be an object")
+    instruction = raw.get("instruction")
+    if not isinstance(instruction, str) or not instruction.strip():
+        raise fail(f"{where}.instruction", "must be a non-empty string")
+    constraints = _parse_constraints(raw.get("constraints", []) or [], index, where, path, line, fail)
+    try:
+        scope = parse_scope(raw.get("scope"))
+    except ScopeFormatError as exc:
+        raise fail(f"{where}.scope", str(exc)) from None
+    category = raw.get("category")
+    judged_by = raw.get("judged_by", "all")
+    if judged_by not in JUDGED_BY:
+        raise fail(f"{where}.judged_by", f"must be one of {', '.join(JUDGED_BY)}, got {judged_by!r}")
+    turn_metadata = raw.get("metadata", {})
+    if not isinstance(turn_metadata, dict):
+        raise fail(f"{where}.metadata", "must be an object")
+    unknown_turn = sorted(set(raw) - TURN_FIELDS)
+    if unknown_turn:
+        raise fail(f"{where}.{unknown_turn[0]}", f"unknown field (known: {', '.join(sorted(TURN_FIELDS))})")
+    replaces, retires = _constraint_changes(raw, where, lifecycle, fail)
+    if lifecycle:  # in /1 a label is only a name: repeating it replaced nothing
+        _check_lifecycle(index + 1, where, constraints, replaces, retires, labels_in_force, fail)
+    return Turn(index + 1, instruction, tuple(constraints), _tests(raw.get("tests", []), f"{where}.tests", fail),
+                scope.symbols[0] if scope and scope.symbols else None,
+                category if isinstance(category, str) else None,
+                judged_by, _judge(raw.get("judge", []), f"{where}.judge", fail), turn_metadata,
+                replaces, retires, scope=scope)
+
+
+def _parse_constraints(items: Any, index: int, where: str, path: str, line: int, fail: Fail) -> list[Constraint]:
+    """A turn's constraints, each tagged with the turn it belongs to."""
+    constraints = []
+    for c_index, item in enumerate(items):
+        c_where = f"{where}.constraints[{c_index}]"
+        if isinstance(item, dict) and "turn" not in item:
+            item = {**item, "turn": index + 1}
+        try:
+            constraints.append(constraint_from_table(item, path, c_index, line, where=c_where))
+        except SpecError as exc:
+            message = str(exc).split(f"{c_where}, ", 1)[-1].split(f"{c_where}: ", 1)[-1]
+            raise fail(c_where, message) from None
+    return constraints
+
+
+def _constraint_changes(raw: dict[str, Any], where: str, lifecycle: bool,
+                        fail: Fail) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The turn's constraint changes: the labels it `replaces` and `retires` (format /2 only)."""
+    if not lifecycle and ("replaces" in raw or "retires" in raw):
+        field_name = "replaces" if "replaces" in raw else "retires"
+        raise fail(f"{where}.{field_name}", f"needs format {FORMAT!r} (this line is {FORMAT_V1!r})")
+    return (_labels(raw.get("replaces", []), f"{where}.replaces", fail),
+            _labels(raw.get("retires", []), f"{where}.retires", fail))
 
 
 def _files(value: Any, where: str, fail) -> dict[str, str]:
@@ -317,7 +341,7 @@ def load_conversations(path: str) -> LoadedDataset:
     errors: list[ConversationError] = []
     seen: dict[str, int] = {}
     try:
-        handle = open(path, encoding="utf-8")
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - apart from the `with`: only opening is "cannot read"
     except OSError as exc:
         raise HeedfulError(f"{path}: cannot read: {exc.strerror or exc}") from None
     with handle:

@@ -39,7 +39,7 @@ from heedful.verifiers.source import Source
 
 from .assistants import Answer, Assistant, AssistantError, Message, Prompt
 from .cache import ResponseCache
-from .conversation import Conversation, constraints_in_force, withdrawn_constraints
+from .conversation import Conversation, Turn, constraints_in_force, withdrawn_constraints
 from .edits import apply_answer
 from .exec_checks import ExecRunner
 from .extraction import ExtractionRule, entry_points
@@ -51,6 +51,27 @@ from .prompts import SYSTEM_PROMPT
 from .protocols import DEFAULT as DEFAULT_PROTOCOL
 from .protocols import Protocol, describe, get_protocol, header_protocol
 from .provenance import dataset_digest, git_revision, run_versions
+from .records import (
+    BaseTests,
+    ConversationEnd,
+    ConversationErrorRecord,
+    ConversationSkip,
+    DatasetErrorRecord,
+    Diagnostic,
+    Edit,
+    EditError,
+    EditReport,
+    IntegrityFinding,
+    RoundRecord,
+    TestResult,
+    Timings,
+    ToolReport,
+    Usage,
+    Verdict,
+    from_json_object,
+    parse_round,
+    record_json,
+)
 from .runlog import RunLock, RunLog, RunLogError, RunLogWriter, log_path, read_log
 from .scheduler import MODES, DoneRound, next_round
 from .server_pool import ServerPool
@@ -132,12 +153,12 @@ class ConversationState:
     files: dict[str, str]
     messages: list[Message]
     done: list[DoneRound] = field(default_factory=list)
-    last_record: dict[str, Any] | None = None
+    last_record: RoundRecord | None = None
     satisfied_ever: set[int] = field(default_factory=set)
     dropped: list[int] = field(default_factory=list)
 
     @classmethod
-    def start(cls, conversation: Conversation, rounds: list[dict[str, Any]],
+    def start(cls, conversation: Conversation, rounds: list[RoundRecord],
               system_prompt: str | None = SYSTEM_PROMPT) -> ConversationState:
         state = cls(conversation, dict(conversation.files),
                     [Message("system", system_prompt)] if system_prompt is not None else [])
@@ -145,15 +166,14 @@ class ConversationState:
             state.absorb(record)
         return state
 
-    def absorb(self, record: dict[str, Any]) -> None:
-        if record.get("answer") is not None:
-            self.messages += [Message("user", record["instruction"]), Message("assistant", record["answer"])]
-        self.files = dict(record.get("files") or self.files)
-        self.done.append(DoneRound(int(record["turn"]), int(record.get("feedback") or 0),
-                                   bool(record.get("needs_feedback"))))
-        self.satisfied_ever |= {int(t) for t, v in (record.get("verdicts") or {}).items() if v.get("status") == "pass"}
-        if record.get("dropped"):
-            self.dropped.append(int(record["turn"]))
+    def absorb(self, record: RoundRecord) -> None:
+        if record.answer is not None:
+            self.messages += [Message("user", record.instruction), Message("assistant", record.answer)]
+        self.files = dict(record.files or self.files)
+        self.done.append(DoneRound(record.turn, record.feedback, record.needs_feedback))
+        self.satisfied_ever |= {t for t, status in record.statuses().items() if status == "pass"}
+        if record.dropped:
+            self.dropped.append(record.turn)
         self.last_record = record
 
 
@@ -286,17 +306,17 @@ class ReplayEngine:
         logged = {r.get("error") for r in log.records if r.get("record") == "dataset_error"} if log else set()
         for error in dataset_errors:  # malformed lines stay in the run, once each (results.py counts them)
             if error not in logged:
-                self._append({"record": "dataset_error", "error": error})
+                self._append(record_json(DatasetErrorRecord(error)))
         finished = log.finished() if log else set()
-        previous: dict[str, list[dict[str, Any]]] = {}
+        previous: dict[str, list[RoundRecord]] = {}
         if log:
             for record in log.rounds():
-                previous.setdefault(record["conversation"], []).append(record)
+                previous.setdefault(record["conversation"], []).append(parse_round(record))
         skipped = [c for c in conversations if c.metadata.get("needs_context") and c.id not in finished]
         for conversation in skipped:
             reason = conversation.metadata["needs_context"]
-            self._append({"record": "conversation_skip", "conversation": conversation.id,
-                          "reason": reason if isinstance(reason, str) else "needs context not available here"})
+            self._append(record_json(ConversationSkip(
+                conversation.id, reason if isinstance(reason, str) else "needs context not available here")))
         finished |= {c.id for c in skipped}
         todo = [c for c in conversations if c.id not in finished]
         probe = getattr(self.assistant, "probe", None)
@@ -347,7 +367,7 @@ class ReplayEngine:
                     interrupt()
                 task.cancel()
 
-        caught = []
+        caught: list[int] = []
         for signum in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.add_signal_handler(signum, stop, signum)
@@ -356,7 +376,7 @@ class ReplayEngine:
                 pass
         return caught
 
-    async def _run_all(self, todo: list[Conversation], previous: dict[str, list[dict[str, Any]]],
+    async def _run_all(self, todo: list[Conversation], previous: dict[str, list[RoundRecord]],
                        outcome: RunOutcome) -> None:
         loop = asyncio.get_running_loop()
         # assistants are blocking (HTTP, subprocesses): one worker thread per concurrent conversation
@@ -386,7 +406,7 @@ class ReplayEngine:
                         traceback.print_exc()  # a bug of ours: show where, and keep going
                     message = _describe(exc)
                     outcome.failed.append((conversation.id, message))
-                    self._append({"record": "conversation_error", "conversation": conversation.id, "error": message})
+                    self._append(record_json(ConversationErrorRecord(conversation.id, message)))
                     errors_in_a_row += 1
                     if limit and errors_in_a_row >= limit and outcome.stopped is None:
                         # the same fault would cost every remaining conversation its retries
@@ -414,7 +434,7 @@ class ReplayEngine:
         if self.on_round is not None:
             self.on_round(record)
 
-    async def _play(self, conversation: Conversation, rounds: list[dict[str, Any]], progress: Any) -> int:
+    async def _play(self, conversation: Conversation, rounds: list[RoundRecord], progress: Any) -> int:
         state = ConversationState.start(conversation, rounds, self.protocol.system_prompt)
         workspace = tempfile.mkdtemp(prefix="heedful-replay-")
         played = 0
@@ -435,143 +455,171 @@ class ReplayEngine:
                                                  honour_suppressions=self.settings.honour_assistant_suppressions)
                 while (step := self._next_round(conversation, state.done)) is not None:
                     record = await self._round(conversation, state, documents, workspace, *step)
-                    self._append(record)
+                    self._append(record.to_json())
                     state.absorb(record)
                     played += 1
-                    progress.set_postfix_str(f"{conversation.id} turn {record['turn']}", refresh=False)
+                    progress.set_postfix_str(f"{conversation.id} turn {record.turn}", refresh=False)
                 documents.close_all()
-            self._append({"record": "conversation_end", "conversation": conversation.id,
-                          "rounds": len(state.done), "dropped": state.dropped})
+            self._append(record_json(ConversationEnd(conversation.id, len(state.done), state.dropped)))
         finally:
             shutil.rmtree(workspace, ignore_errors=True)
         return played
 
     async def _round(self, conversation: Conversation, state: ConversationState, documents: _Documents,
-                     workspace: str, turn: int, feedback: int) -> dict[str, Any]:
+                     workspace: str, turn: int, feedback: int) -> RoundRecord:
+        """One round: the message, the assistant's answer, the edit it makes, the verdicts."""
         round_started = time.perf_counter()
         turn_obj = conversation.turns[turn - 1] if turn >= 1 else None
-        if feedback:
-            message = self.protocol.feedback_message(*_problems(state.last_record or {}, turn))
-        elif self.protocol.turns == "single":
-            message = self.protocol.single_message(conversation)  # type: ignore[misc]  # set when single
-        elif turn_obj is None:
-            message = self.protocol.task_message(conversation)
-        else:
-            message = self.protocol.instruction_message(turn_obj)
+        message = self._message(conversation, state, turn_obj, turn, feedback)
         if turn >= 1 and feedback == 0:
             await documents.set_constraints(_constraints_up_to(conversation, turn))
         prompt = Prompt(conversation, turn, feedback, state.messages + [Message("user", message)],
                         workspace, dict(state.files))
 
         started = time.perf_counter()
-        answer: Answer | None = None
-        assistant_error = None
-        try:
-            answer = await asyncio.get_running_loop().run_in_executor(None, self._answer, prompt)
-        except AssistantError as exc:
-            if getattr(exc, "retryable", False):
-                raise  # the endpoint may come back: leave the round undone, re-running retries it
-            assistant_error = str(exc)
+        answer, assistant_error = await self._ask(prompt)
         assistant_ms = (time.perf_counter() - started) * 1000
 
         apply_started = time.perf_counter()
         before = dict(state.files)
-        edit_json: dict[str, Any] = {"applied": False, "files": [], "errors": [], "format": None}
-        after = before
-        if answer is not None:
-            if answer.files is not None:
-                after = dict(answer.files)
-                # a tool edits the files itself; what it reported as failed is the round's edit error
-                edit_json.update(applied=True, format="files",
-                                 errors=[{"block": "tool", "reason": reason} for reason in answer.edit_errors])
-            else:
-                applied = apply_answer(answer.text, before,
-                                       policy=WorkspacePolicy(workspace, protected_patterns(conversation.metadata)),
-                                       rule=self._extraction_rule(conversation))
-                after = {path: text for path, text in {**before, **applied.files}.items()
-                         if path not in applied.deleted}
-                if applied.extraction is not None:
-                    edit_json["extraction"] = applied.extraction.to_json()
-                edit_json.update(applied=bool(applied.files or applied.deleted), format=applied.format,
-                                 errors=[{"block": e.block, "reason": e.reason} for e in applied.errors])
-        else:
-            edit_json["errors"] = [{"block": None, "reason": f"the assistant gave no answer: {assistant_error}"}]
-        changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
-        edit_json["files"] = changed
-        edit_json["diff"] = unified_diff(before, after)
-        if answer is None or answer.files is None:
-            _write_files(workspace, after, before)
+        edit, after = self._apply(conversation, workspace, answer, assistant_error, before)
         apply_ms = (time.perf_counter() - apply_started) * 1000
 
         verdict_started = time.perf_counter()
-        constraints = _constraints_up_to(conversation, turn)
-        scopes, scope_error = _scopes_by_file(turn_obj.scope if turn_obj else None, before, changed,
-                                              f"{conversation.id} turn {turn}")
-        turn_keys = [c.key for c in turn_obj.constraints] if turn_obj else []
-        for path in changed:
-            await documents.edit(path, after.get(path), turn=turn, instruction=message, scope=scopes.get(path),
-                           constraints=turn_keys, honour_suppressions=self.settings.honour_assistant_suppressions)
-        views, statuses = await documents.snapshot(self.settings.verdict_timeout)
+        views, statuses, scope_error = await self._show_edit(documents, conversation, turn, message, before, edit,
+                                                             after)
         verdict_ms = (time.perf_counter() - verdict_started) * 1000
 
         exec_started = time.perf_counter()
-        withdrawn = withdrawn_constraints(conversation, turn)
         judged = judged_files(conversation.files, after)  # never the answer's own tests or config
-        verdicts: dict[str, Any] = {}
+        verdicts, upstream = await self._verdicts(conversation, turn, views, judged, after)
+        base_tests = await self.exec_runner.run(conversation, judged, conversation.tests)
+        exec_ms = (time.perf_counter() - exec_started) * 1000
+
+        edit_report = _merge_edit_reports([statuses[p].get("edit") for p in edit.files if p in statuses])
+        unparsed = unparsed_files(edit.files, statuses)
+        needs_feedback, dropped = self._needs_feedback(verdicts, turn, feedback, state.satisfied_ever)
+        record = RoundRecord(
+            conversation=conversation.id, turn=turn, feedback=feedback, round=len(state.done) + 1,
+            mode=self.settings.mode, category=(turn_obj.category if turn_obj else None) or conversation.category,
+            instruction=message, assistant_error=assistant_error, edit=edit,
+            outcome=round_outcome(answer is not None, [e.to_json() for e in edit.errors], edit.files, unparsed),
+            unparsed=unparsed, files=after,
+            diagnostics={view.path: [from_json_object(Diagnostic, d) for d in view.diagnostics] for view in views},
+            verdicts=verdicts,
+            base=BaseTests(sum(t["status"] == "pass" for t in base_tests), len(base_tests),
+                           [from_json_object(TestResult, t) for t in base_tests]),
+            upstream=upstream.to_json() | _upstream_groups(conversation) if upstream is not None else None,
+            edit_report=edit_report,
+            # a scope that names what the files do not define: an error of the turn, never a silent unknown
+            scope_error=scope_error or (edit_report or {}).get("scopeError"),
+            integrity=[from_json_object(IntegrityFinding, f.to_json()) for f in file_findings(edit.files, before, after)
+                       + suppression_findings({view.path: view.diagnostics for view in views})],
+            regressions=len(edit_report.get("regressions", [])) if edit_report else 0,
+            needs_feedback=needs_feedback, dropped=dropped,
+            timings=Timings(round(assistant_ms, 2), round(apply_ms, 2), round(verdict_ms, 2), round(exec_ms, 2),
+                            round((time.perf_counter() - round_started) * 1000, 2)),
+        )
+        if answer is not None:
+            _record_answer(record, answer)
+        return record
+
+    def _message(self, conversation: Conversation, state: ConversationState, turn_obj: Turn | None, turn: int,
+                 feedback: int) -> str:
+        """The user message of the round: feedback on the last round's problems, the single-turn
+        setting's one message, the task, or the turn's instruction."""
+        if feedback:
+            return self.protocol.feedback_message(*_problems(state.last_record, turn))
+        if self.protocol.turns == "single":
+            return self.protocol.single_message(conversation)  # type: ignore[misc]  # set when single
+        if turn_obj is None:
+            return self.protocol.task_message(conversation)
+        return self.protocol.instruction_message(turn_obj)
+
+    async def _ask(self, prompt: Prompt) -> tuple[Answer | None, str | None]:
+        """The assistant's answer, or why it gave none (a retryable fault is raised: the round stays
+        undone and re-running retries it)."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, self._answer, prompt), None
+        except AssistantError as exc:
+            if getattr(exc, "retryable", False):
+                raise
+            return None, str(exc)
+
+    def _apply(self, conversation: Conversation, workspace: str, answer: Answer | None, assistant_error: str | None,
+               before: dict[str, str]) -> tuple[Edit, dict[str, str]]:
+        """The edit the answer makes and the files after it (written to the workspace, unless a
+        tool wrote them itself)."""
+        edit = Edit()
+        after = before
+        if answer is None:
+            edit.errors = [EditError(None, f"the assistant gave no answer: {assistant_error}")]
+        elif answer.files is not None:
+            after = dict(answer.files)
+            # a tool edits the files itself; what it reported as failed is the round's edit error
+            edit.applied, edit.format = True, "files"
+            edit.errors = [EditError("tool", reason) for reason in answer.edit_errors]
+        else:
+            applied = apply_answer(answer.text, before,
+                                   policy=WorkspacePolicy(workspace, protected_patterns(conversation.metadata)),
+                                   rule=self._extraction_rule(conversation))
+            after = {path: text for path, text in {**before, **applied.files}.items() if path not in applied.deleted}
+            if applied.extraction is not None:
+                edit.extraction = applied.extraction.to_json()
+            edit.applied, edit.format = bool(applied.files or applied.deleted), applied.format
+            edit.errors = [EditError(e.block, e.reason) for e in applied.errors]
+        edit.files = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+        edit.diff = unified_diff(before, after)
+        if answer is None or answer.files is None:
+            _write_files(workspace, after, before)
+        return edit, after
+
+    async def _verdicts(self, conversation: Conversation, turn: int, views: list[DocumentView],
+                        judged: dict[str, str], after: dict[str, str]) -> tuple[dict[str, Verdict], Any]:
+        """The verdict of every instruction so far (constraints, tests, judge questions), and the
+        authors' evaluator's result under their protocols (their checkers then decide)."""
+        constraints = _constraints_up_to(conversation, turn)
+        withdrawn = withdrawn_constraints(conversation, turn)
+        verdicts: dict[str, Verdict] = {}
         for index in range(1, turn + 1):
             item = conversation.turns[index - 1]
             tests = await self.exec_runner.run(conversation, judged, self.protocol.tests_for(conversation, index))
             judges = await self._judge(conversation, after, item.judge)
-            verdicts[str(index)] = _mark_withdrawn(
+            verdicts[str(index)] = from_json_object(Verdict, _mark_withdrawn(
                 turn_verdict([c for c in constraints if c.turn == index], views, tests, judges, item.judged_by),
-                [(c, by) for c, by in withdrawn if c.turn == index])
+                [(c, by) for c, by in withdrawn if c.turn == index]))
         upstream = await self.upstream.evaluate(conversation, judged) if self.upstream is not None else None
         if upstream is not None:  # the authors' checkers decide; heedful's verdict stays beside theirs
-            verdicts = {key: protocol_verdict(verdict, int(key), upstream) for key, verdict in verdicts.items()}
-        base_tests = await self.exec_runner.run(conversation, judged, conversation.tests)
-        exec_ms = (time.perf_counter() - exec_started) * 1000
+            verdicts = {key: from_json_object(Verdict, protocol_verdict(dict(verdict), int(key), upstream))
+                        for key, verdict in verdicts.items()}
+        return verdicts, upstream
 
-        edit_report = _merge_edit_reports([statuses[p].get("edit") for p in changed if p in statuses])
-        unparsed = unparsed_files(changed, statuses)
+    async def _show_edit(self, documents: _Documents, conversation: Conversation, turn: int, message: str,
+                         before: dict[str, str], edit: Edit, after: dict[str, str]
+                         ) -> tuple[list[DocumentView], dict[str, dict[str, Any]], str | None]:
+        """The edit goes to the server as the editor sends it (each changed file, marked with the
+        turn, instruction, scope and constraints); its diagnostics and statuses come back, with the
+        error of a scope the files do not define."""
+        turn_obj = conversation.turns[turn - 1] if turn >= 1 else None
+        scopes, scope_error = _scopes_by_file(turn_obj.scope if turn_obj else None, before, edit.files,
+                                              f"{conversation.id} turn {turn}")
+        turn_keys = [c.key for c in turn_obj.constraints] if turn_obj else []
+        for path in edit.files:
+            await documents.edit(path, after.get(path), turn=turn, instruction=message, scope=scopes.get(path),
+                                 constraints=turn_keys, honour_suppressions=self.settings.honour_assistant_suppressions)
+        views, statuses = await documents.snapshot(self.settings.verdict_timeout)
+        return views, statuses, scope_error
+
+    def _needs_feedback(self, verdicts: dict[str, Verdict], turn: int, feedback: int,
+                        satisfied_ever: set[int]) -> tuple[bool, bool]:
+        """Whether the round needs a feedback round (its instruction failed, or it broke one that
+        held before), and whether a feedback round's instruction is dropped (it failed again). In
+        the single-turn setting the one round asked for every instruction: any of them failing counts."""
         own = verdicts.get(str(turn), {}).get("status")
         if self.protocol.turns == "single" and any(v.get("status") == "fail" for v in verdicts.values()):
-            own = "fail"  # the one round asked for every instruction: any of them failing needs feedback
-        broken = [int(t) for t, v in verdicts.items() if int(t) in state.satisfied_ever and v["status"] == "fail"]
-        needs_feedback = turn >= 1 and (own == "fail" or bool(broken))
-        record: dict[str, Any] = {
-            "record": "round", "conversation": conversation.id, "turn": turn, "feedback": feedback,
-            "round": len(state.done) + 1, "mode": self.settings.mode,
-            "category": (turn_obj.category if turn_obj else None) or conversation.category,
-            "instruction": message,
-            "answer": answer.text if answer is not None else None,
-            "assistant_error": assistant_error,
-            "model": answer.model if answer is not None else None,
-            "usage": answer.usage if answer is not None else {},
-            "attempts": answer.attempts if answer is not None else 0,
-            "cached": bool(answer is not None and getattr(answer, "cached", False)),
-            **({"tool": answer.tool} if answer is not None and answer.tool is not None else {}),
-            "edit": edit_json,
-            "outcome": round_outcome(answer is not None, edit_json["errors"], changed, unparsed),
-            "unparsed": unparsed,
-            "files": after,
-            "diagnostics": {view.path: list(view.diagnostics) for view in views},
-            "verdicts": verdicts,
-            "base": {"passed": sum(t["status"] == "pass" for t in base_tests), "total": len(base_tests),
-                     "tests": base_tests},
-            **({"upstream": upstream.to_json() | _upstream_groups(conversation)} if upstream is not None else {}),
-            "edit_report": edit_report,
-            # a scope that names what the files do not define: an error of the turn, never a silent unknown
-            "scope_error": scope_error or (edit_report or {}).get("scopeError"),
-            "integrity": [f.to_json() for f in file_findings(changed, before, after)
-                          + suppression_findings({view.path: view.diagnostics for view in views})],
-            "regressions": len(edit_report.get("regressions", [])) if edit_report else 0,
-            "needs_feedback": needs_feedback,
-            "dropped": bool(feedback and own == "fail"),
-            "timings": {"assistant_ms": round(assistant_ms, 2), "apply_ms": round(apply_ms, 2),
-                        "verdict_ms": round(verdict_ms, 2), "exec_ms": round(exec_ms, 2),
-                        "round_ms": round((time.perf_counter() - round_started) * 1000, 2)},
-        }
-        return record
+            own = "fail"
+        broken = [int(t) for t, v in verdicts.items() if int(t) in satisfied_ever and v["status"] == "fail"]
+        return turn >= 1 and (own == "fail" or bool(broken)), bool(feedback and own == "fail")
 
     async def _judge(self, conversation: Conversation, files: dict[str, str],
                      questions: tuple) -> list[dict[str, Any]]:
@@ -717,16 +765,24 @@ def _mark_withdrawn(verdict: dict[str, Any], withdrawn: list[tuple[Constraint, i
     return verdict
 
 
-def _problems(record: dict[str, Any], turn: int) -> tuple[list[str], list[str]]:
+def _record_answer(record: RoundRecord, answer: Answer) -> None:
+    """The answer's part of its round: text, model, usage, attempts, cache hit, the tool's report."""
+    record.answer, record.model, record.attempts = answer.text, answer.model, answer.attempts
+    record.usage = from_json_object(Usage, answer.usage)
+    record.cached = bool(getattr(answer, "cached", False))
+    record.tool = from_json_object(ToolReport, answer.tool) if answer.tool is not None else None
+
+
+def _problems(record: RoundRecord | None, turn: int) -> tuple[list[str], list[str]]:
     """The failing diagnostics and tests of turns 1..turn in the last round, for a feedback round."""
     problems = []
-    for path, diagnostics in sorted((record.get("diagnostics") or {}).items()):
+    for path, diagnostics in sorted(record.diagnostics.items() if record is not None else ()):
         for d in diagnostics:
             if d.get("kind") in ("violation", "regression") and (d.get("turn") or 0) <= turn:
                 line = (d.get("range") or {}).get("start", [0])[0] + 1
                 problems.append(f"{path}:{line}: {d.get('message')}")
     tests = []
-    for number, verdict in sorted((record.get("verdicts") or {}).items(), key=lambda kv: int(kv[0])):
+    for _, verdict in sorted(record.verdicts.items() if record is not None else (), key=lambda kv: int(kv[0])):
         for test in verdict.get("tests", []):
             if test.get("status") != "pass":
                 tests.append(f"{test.get('name')}: {test.get('reason') or test.get('status')}")
@@ -763,13 +819,13 @@ def _scopes_by_file(request: ScopeRequest | None, before: dict[str, str], change
     return {path: shares.get(path, request).to_json() for path in changed}, None
 
 
-def _merge_edit_reports(reports: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+def _merge_edit_reports(per_file: list[dict[str, Any] | None]) -> EditReport | None:
     """One turn may change several files: one boundary verdict for the whole edit."""
-    reports = [r for r in reports if r]
+    reports = [r for r in per_file if r]
     if not reports:
         return None
     if len(reports) == 1:
-        return reports[0]
+        return from_json_object(EditReport, reports[0])
     known = [r for r in reports if r.get("boundary") != "unknown"]
     changed = sum(r.get("changedLines", 0) for r in reports)
     outside = sum(r.get("outOfScopeLines", 0) for r in known)

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .metrics import RunMetrics, TurnResult, compute
+from .records import RoundRecord
 from .results import RunResults, load_results
 
 SCHEMA = "heedful.results/1"
@@ -104,11 +105,11 @@ def constraint_rows(results: RunResults) -> list[ConstraintRow]:
     introduced: dict[str, list[bool]] = {}
     final: dict[str, list[bool]] = {}
     given: dict[str, int] = {}
-    for rounds in results.rounds.values():
-        scored = [r for r in rounds if isinstance(r.get("turn"), int) and r["turn"] >= 1]
-        last_of_turn: dict[int, dict[str, Any]] = {}
-        for record in scored:
-            last_of_turn[record["turn"]] = record
+    for rounds in results.round_records.values():
+        last_of_turn: dict[int, RoundRecord] = {}
+        for record in rounds:
+            if record.turn >= 1:
+                last_of_turn[record.turn] = record
         for turn, record in last_of_turn.items():
             for entry in _constraint_verdicts(record, turn):
                 given[entry[0]] = given.get(entry[0], 0) + 1
@@ -129,15 +130,15 @@ def constraint_rows(results: RunResults) -> list[ConstraintRow]:
     return rows
 
 
-def _constraint_verdicts(record: dict[str, Any], turn: int) -> list[tuple[str, bool | None]]:
-    verdicts = record.get("verdicts") if isinstance(record.get("verdicts"), dict) else {}
-    verdict = verdicts.get(str(turn)) if isinstance(verdicts.get(str(turn)), dict) else {}
+def _constraint_verdicts(record: RoundRecord, turn: int) -> list[tuple[str, bool | None]]:
+    """Each constraint's (type, satisfied) in the verdict of instruction `turn` (None: no verdict)."""
+    verdict = record.verdict(turn) or {}
     out = []
     for item in verdict.get("constraints") or []:
         if not isinstance(item, dict):
             continue
-        constraint = item.get("constraint") if isinstance(item.get("constraint"), dict) else {}
-        name = constraint.get("type")
+        constraint = item.get("constraint")
+        name = constraint.get("type") if isinstance(constraint, dict) else None
         if not isinstance(name, str):
             continue
         status = item.get("status")

@@ -239,8 +239,9 @@ def compute(results: Sequence[TurnResult]) -> RunMetrics:
     metrics.withdrawn = sum(len(r.withdrawn) for r in finals)
     conversation_categories = {c: _conversation_category(turns) for c, turns in by_conversation.items()}
     distinct = set(conversation_categories.values())
-    if None not in distinct and len(distinct) >= 2:
-        for category in sorted(distinct):
+    named = {c for c in distinct if c is not None}
+    if None not in distinct and len(named) >= 2:
+        for category in sorted(named):
             subset = {c: turns for c, turns in by_conversation.items() if conversation_categories[c] == category}
             metrics.per_category_turns[category] = _per_turn(subset)
     return metrics

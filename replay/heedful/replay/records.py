@@ -25,8 +25,9 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, TypedDict, TypeVar, Union, get_args, get_origin, get_type_hints
 
 RUN_FORMAT = "heedful.run/1"
 RUN_FORMATS = (RUN_FORMAT,)  # versions read; a migration from an older one would be added here
@@ -128,7 +129,8 @@ class Diagnostic(TypedDict, total=False):
     turn: int | None
     range: dict[str, list[int]]
     code: str
-    constraint: str
+    severity: int
+    constraint: dict[str, Any] | None
 
 
 class TestResult(TypedDict, total=False):
@@ -137,6 +139,9 @@ class TestResult(TypedDict, total=False):
     name: str
     status: str
     reason: str | None
+    output: str
+    seconds: float
+    isolation: str
 
 
 class Verdict(TypedDict, total=False):
@@ -146,8 +151,9 @@ class Verdict(TypedDict, total=False):
     status: str
     constraints: list[dict[str, Any]]
     tests: list[TestResult]
-    judge: list[dict[str, Any]]
+    judges: list[dict[str, Any]]  # the LLM judge's answers, when it was asked
     judged_by: str
+    decided_by: str  # "rules", "judge" or "rules+judge" (logs from before it: rules)
     withdrawn: list[dict[str, Any]]
     heedful: dict[str, Any]
 
@@ -157,6 +163,8 @@ class EditReport(TypedDict, total=False):
 
     boundary: str  # "ok" | "error" | "unknown"
     scopeSource: str
+    scopeKind: str | None
+    scope: list[dict[str, int]] | None
     changedLines: int
     outOfScopeLines: int
     outOfScopeRatio: float | None
@@ -175,11 +183,17 @@ class IntegrityFinding(TypedDict, total=False):
     kind: str
     path: str
     detail: str
+    line: int
 
 
 class ToolReport(TypedDict, total=False):
     """What a command tool reported about its round (replay/heedful/replay/command_assistant.py)."""
 
+    name: str
+    version: str
+    exit_code: int | None
+    log: str
+    output_tail: str
     timings: dict[str, float]
     tokens_by_model: dict[str, dict[str, int]]
 
@@ -274,7 +288,7 @@ class RoundRecord:
     tool: ToolReport | None = None  # written only for a command tool's rounds
     edit: Edit = field(default_factory=Edit)
     outcome: str | None = None  # replay/heedful/replay/outcome.py
-    unparsed: list[str] = field(default_factory=list)
+    unparsed: dict[str, int] = field(default_factory=dict)  # changed files that do not parse -> first error line
     files: dict[str, str] = field(default_factory=dict)
     diagnostics: dict[str, list[Diagnostic]] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # instruction turn ("1", "2", ...) -> verdict
@@ -295,6 +309,8 @@ class RoundRecord:
         """The log line's object, key for key as the engine has always written it."""
         out: dict[str, Any] = {"record": self.KIND}
         for item in dataclasses.fields(self):
+            if item.name.startswith("_"):
+                continue
             value = getattr(self, item.name)
             if item.name in self._OPTIONAL and value is None:
                 continue
@@ -319,13 +335,13 @@ class RoundRecord:
             answer=_str_or_none(data.get("answer")),
             assistant_error=str(data["assistant_error"]) if data.get("assistant_error") else None,
             model=_str_or_none(data.get("model")),
-            usage=typing.cast(Usage, {k: v for k, v in _dict(data.get("usage")).items() if _is_int(v)}),
+            usage=typing.cast(Usage, _dict(data.get("usage"))),  # counts read with `usage_count`
             attempts=_int(data.get("attempts")),
             cached=data.get("cached") is True,
             tool=typing.cast(ToolReport, data["tool"]) if isinstance(data.get("tool"), dict) else None,
             edit=_edit(edit) if isinstance(edit, dict) else Edit(present=False),
             outcome=_str_or_none(data.get("outcome")),
-            unparsed=[str(p) for p in _list(data.get("unparsed"))],
+            unparsed={str(p): _int(line) for p, line in _dict(data.get("unparsed")).items()},
             files={str(k): v for k, v in _dict(data.get("files")).items() if isinstance(v, str)},
             diagnostics={str(path): [typing.cast(Diagnostic, d) for d in _list(items) if isinstance(d, dict)]
                          for path, items in _dict(data.get("diagnostics")).items()},
@@ -335,6 +351,8 @@ class RoundRecord:
                            [typing.cast(TestResult, t) for t in _list(base.get("tests")) if isinstance(t, dict)]),
             upstream=data["upstream"] if isinstance(data.get("upstream"), dict) else None,
             edit_report=_edit_report(data.get("edit_report")),
+            _per_file_reports=_per_file(data.get("edit_report")) if _edit_report(data.get("edit_report")) is None
+            else [],
             scope_error=str(data["scope_error"]) if data.get("scope_error") else None,
             integrity=[typing.cast(IntegrityFinding, f) for f in _list(data.get("integrity")) if isinstance(f, dict)],
             regressions=_int_or_none(data.get("regressions")),
@@ -350,6 +368,7 @@ class RoundRecord:
         """The round's edit report(s), as a list (an engine that reports per file is read too)."""
         return [self.edit_report] if self.edit_report is not None else self._per_file_reports
 
+    # an engine that reports per file (a list, or a mapping by path): read, never written
     _per_file_reports: list[EditReport] = field(default_factory=list, repr=False, compare=False)
 
     def verdict(self, turn: int) -> Verdict | None:
@@ -399,6 +418,18 @@ class RunHeader:
     format: str = RUN_FORMAT
 
     KIND = "header"
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RunHeader:
+        """The header from line 1 of a log (a malformed part reads as empty: `report` still shows
+        what it can; `check_run_format` has already refused a version this heedful cannot read)."""
+        return cls(created=str(data.get("created") or ""), dataset=_dict(data.get("dataset")),
+                   assistant=_dict(data.get("assistant")), mode=str(data.get("mode") or ""),
+                   settings=_dict(data.get("settings")), protocol=_dict(data.get("protocol")),
+                   versions=_dict(data.get("versions")), git=_str_or_none(data.get("git")),
+                   evaluator=data["evaluator"] if isinstance(data.get("evaluator"), dict) else None,
+                   sweep=data["sweep"] if isinstance(data.get("sweep"), dict) else None,
+                   format=str(data.get("format") or RUN_FORMAT))
 
     def to_json(self) -> dict[str, Any]:
         """The header's object, key for key as written since heedful.run/1."""
@@ -454,6 +485,16 @@ LOG_RECORDS: tuple[type, ...] = (RoundRecord, ConversationEnd, ConversationError
                                  DatasetErrorRecord)
 
 
+JsonObject = TypeVar("JsonObject")
+
+
+def from_json_object(kind: type[JsonObject], value: Mapping[str, Any]) -> JsonObject:
+    """A JSON object that the server, a checker or an assistant produced, taken as the TypedDict
+    `kind`: the one place where their untyped JSON becomes a typed part of a round (a copy, so the
+    round never shares a dict with its producer)."""
+    return typing.cast(JsonObject, dict(value))
+
+
 def record_json(record: ConversationEnd | ConversationErrorRecord | ConversationSkip | DatasetErrorRecord
                 ) -> dict[str, Any]:
     """A non-round record's log line (`record` first, then its fields in order)."""
@@ -491,8 +532,11 @@ def _list(value: object) -> list[Any]:
 
 
 def _edit(data: dict[str, Any]) -> Edit:
+    raw_errors = data.get("errors")
+    if raw_errors and not isinstance(raw_errors, list):
+        raw_errors = [raw_errors]  # a foreign log's single error: still an error
     errors = [EditError(e.get("block"), str(e.get("reason") or "")) if isinstance(e, dict)
-              else EditError(None, str(e)) for e in _list(data.get("errors"))]
+              else EditError(None, str(e)) for e in _list(raw_errors)]
     # `applied` missing reads as applied (only an explicit false is a format error, as before)
     return Edit(applied=data.get("applied") is not False, files=[str(p) for p in _list(data.get("files"))],
                 errors=errors, format=_str_or_none(data.get("format")),
@@ -519,11 +563,8 @@ def _per_file(value: object) -> list[EditReport]:
 
 
 def parse_round(data: dict[str, Any]) -> RoundRecord:
-    """A round from its log line (see `RoundRecord.from_json`), with per-file edit reports kept."""
-    record = RoundRecord.from_json(data)
-    if record.edit_report is None:
-        record._per_file_reports = _per_file(data.get("edit_report"))
-    return record
+    """A round from its log line (`RoundRecord.from_json`)."""
+    return RoundRecord.from_json(data)
 
 
 # -- JSON Schema from these definitions -----------------------------------------------------------
@@ -599,3 +640,13 @@ def run_log_schema() -> dict[str, Any]:
     """The JSON Schema of one run-log line (docs/run-log.schema.json): a header or a record."""
     return json_schema(RunHeader | RoundRecord | ConversationEnd | ConversationErrorRecord | ConversationSkip
                        | DatasetErrorRecord, f"heedful run log line ({RUN_FORMAT})")
+
+
+if __name__ == "__main__":  # regenerate the published schemas: python -m heedful.replay.records
+    import json
+    import os
+
+    docs = os.path.join(os.path.dirname(__file__), "..", "..", "..", "docs")
+    for name, schema in (("conversation.schema.json", conversation_schema()), ("run-log.schema.json", run_log_schema())):
+        with open(os.path.join(docs, name), "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(schema, indent=2) + "\n")

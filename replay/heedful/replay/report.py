@@ -90,9 +90,8 @@ def _assistant(config: Any) -> str:
 
 
 def _header(results: RunResults, run_dir: str, fmt: str) -> list[str]:
-    header, summary = results.header, results.summary
-    dataset = header.get("dataset") if isinstance(header.get("dataset"), dict) else {}
-    versions = header.get("versions") if isinstance(header.get("versions"), dict) else {}
+    header, summary = results.run_header, results.summary
+    dataset, versions = header.dataset, header.versions
     out = _heading(f"heedful report: {run_dir}", fmt, 1)[1:]
     sha = dataset.get("sha256")
     dataset_text = f"{dataset.get('path', UNDEFINED)}"
@@ -101,16 +100,16 @@ def _header(results: RunResults, run_dir: str, fmt: str) -> list[str]:
     if any(details):
         dataset_text += " (" + ", ".join(d for d in details if d) + ")"
     run_text = ", ".join(p for p in (
-        f"created {header['created']}" if header.get("created") else None,
+        f"created {header.created}" if header.created else None,
         f"heedful {versions['heedful']}" if versions.get("heedful") else None,
-        f"git {str(header['git'])[:12]}" if header.get("git") else None) if p) or UNDEFINED
+        f"git {header.git[:12]}" if header.git else None) if p) or UNDEFINED
     errored = len({p.conversation for p in results.problems if p.kind == "conversation_error"})
     conversations = (f"{summary.conversations} in the log, {summary.finished} finished"
                      + (f", {errored} with a conversation error" if errored else ""))
     rounds = (f"{summary.rounds} ({summary.task_rounds} task, {summary.instruction_rounds} instruction, "
               f"{summary.feedback_rounds} feedback); {len(results.turn_results)} instruction turns scored")
     out += [_item("dataset", _esc(dataset_text, fmt), fmt),
-            _item("assistant", _esc(_assistant(header.get("assistant")), fmt), fmt),
+            _item("assistant", _esc(_assistant(results.header.get("assistant")), fmt), fmt),
             _item("mode", _esc(results.mode, fmt), fmt),
             _item("run", _esc(run_text, fmt), fmt),
             _item("conversations", conversations, fmt),
@@ -246,11 +245,10 @@ def decided_by(results: RunResults) -> dict[str, int]:
     """How many rounds' own instruction verdicts rules, the judge, or both decided (`decided_by` in
     the verdict; logs from before it count as rules)."""
     counts: dict[str, int] = {}
-    for rounds in results.rounds.values():
+    for rounds in results.round_records.values():
         for record in rounds:
-            verdicts = record.get("verdicts") if isinstance(record.get("verdicts"), dict) else {}
-            verdict = verdicts.get(str(record.get("turn")))
-            if isinstance(verdict, dict) and verdict.get("status") in ("pass", "fail", "error"):
+            verdict = record.verdict(record.turn)
+            if verdict is not None and verdict.get("status") in ("pass", "fail", "error"):
                 source = str(verdict.get("decided_by") or "rules")
                 counts[source] = counts.get(source, 0) + 1
     return counts
@@ -316,8 +314,8 @@ def _links(results: RunResults) -> list[str]:
     for result in results.turn_results:
         finals[result.conversation] = result
     rows = []
-    names = transcript.transcript_names(list(results.rounds))
-    for conversation, records in results.rounds.items():
+    names = transcript.transcript_names(list(results.round_records))
+    for conversation, records in results.round_records.items():
         name = names[conversation]
         final = finals.get(conversation)
         score = (f"{sum(final.satisfied.values())}/{len(final.satisfied)}" if final and final.satisfied
@@ -377,8 +375,8 @@ def _write(results: RunResults, metrics: RunMetrics, run_dir: str) -> list[str]:
                write_bytes(os.path.join(run_dir, "plots", "ifr.png"), plots.ifr_png(metrics))]
     notes = problem_lines(results.problems)
     directory = os.path.join(run_dir, "transcripts")
-    names = transcript.transcript_names(list(results.rounds))
-    for conversation, records in results.rounds.items():
+    names = transcript.transcript_names(list(results.round_records))
+    for conversation, records in results.round_records.items():
         base = os.path.join(directory, names[conversation])
         problems = notes.get(conversation, [])
         written.append(write_text(base + ".md", transcript.transcript_markdown(conversation, records, problems)))

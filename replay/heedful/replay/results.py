@@ -24,6 +24,7 @@ from typing import Any
 from heedful.verifiers.errors import HeedfulError
 
 from .metrics import TurnResult
+from .records import EditReport, RoundRecord, RunHeader, parse_round, round_problem
 from .runlog import RunLog, read_log
 
 
@@ -82,42 +83,39 @@ class RunResults:
     header: dict[str, Any]
     mode: str
     turn_results: list[TurnResult]
-    rounds: dict[str, list[dict[str, Any]]]  # conversation -> its rounds in order (last attempt)
+    rounds: dict[str, list[dict[str, Any]]]  # conversation -> its rounds in order (last attempt), as logged
     summary: RunSummary
     problems: list[Problem]
     notes: list[str] = field(default_factory=list)  # facts about the reading itself (dataset missing...)
+    # the same rounds as typed records (replay/heedful/replay/records.py): what readers should use
+    round_records: dict[str, list[RoundRecord]] = field(default_factory=dict)
 
-
-def edit_format_error(record: dict[str, Any]) -> bool:
-    """Whether a round's answer could not be (fully) applied, or there was no answer."""
-    if record.get("answer") is None or record.get("assistant_error"):
-        return True
-    edit = record.get("edit")
-    if not isinstance(edit, dict):
-        return False
-    return bool(edit.get("errors")) or edit.get("applied") is False
+    @property
+    def run_header(self) -> RunHeader:
+        """The header as a typed record."""
+        return RunHeader.from_json(self.header)
 
 
 def _int(value: Any, default: int = 0) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-def edit_reports(record: dict[str, Any]) -> list[dict[str, Any]]:
+def edit_format_error(record: dict[str, Any]) -> bool:
+    """Whether a round's answer could not be (fully) applied, or there was no answer (for readers
+    of raw log lines; the typed reading is `RoundRecord.edit_format_error`)."""
+    return parse_round(record).edit_format_error
+
+
+def edit_reports(record: dict[str, Any]) -> list[EditReport]:
     """The round's edit report(s): one object per docs/replay.md; a list or a per-file mapping is
-    accepted too (an engine that reports per file)."""
-    report = record.get("edit_report")
-    if isinstance(report, dict) and "boundary" not in report and all(isinstance(v, dict) for v in report.values()):
-        report = list(report.values())
-    if isinstance(report, dict):
-        return [report]
-    if isinstance(report, list):
-        return [r for r in report if isinstance(r, dict)]
-    return []
+    accepted too (an engine that reports per file). For readers of raw log lines; the typed
+    reading is `RoundRecord.edit_reports`."""
+    return parse_round(record).edit_reports()
 
 
-def _boundary(record: dict[str, Any]) -> tuple[str, bool, float | None, int]:
+def _boundary(record: RoundRecord) -> tuple[str, bool, float | None, int]:
     """boundary, harmful, out-of-scope ratio and regressions listed, over the round's edit reports."""
-    reports = edit_reports(record)
+    reports = record.edit_reports()
     known = [r for r in reports if r.get("boundary") in ("ok", "error")]
     regressions = sum(len(r.get("regressions") or []) for r in reports if isinstance(r.get("regressions"), list))
     if not known:
@@ -125,69 +123,52 @@ def _boundary(record: dict[str, Any]) -> tuple[str, bool, float | None, int]:
     boundary = "error" if any(r["boundary"] == "error" for r in known) else "ok"
     harmful = any(r.get("harmful") is True for r in known)
     if len(known) == 1:
-        ratio = known[0].get("outOfScopeRatio")
-        ratio = float(ratio) if isinstance(ratio, (int, float)) and not isinstance(ratio, bool) else None
+        value = known[0].get("outOfScopeRatio")
+        ratio = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
     else:
         changed = sum(_int(r.get("changedLines")) for r in known)
         ratio = sum(_int(r.get("outOfScopeLines")) for r in known) / changed if changed else None
     return boundary, harmful, ratio, regressions
 
 
-def _satisfied(record: dict[str, Any], turn: int) -> dict[int, bool]:
-    verdicts = record.get("verdicts")
-    if not isinstance(verdicts, dict):
-        return {}
-    satisfied = {}
-    for key, verdict in verdicts.items():
-        try:
-            i = int(key)
-        except (TypeError, ValueError):
-            continue
-        status = verdict.get("status") if isinstance(verdict, dict) else None
-        if 1 <= i <= turn and status in ("pass", "fail", "error"):
-            satisfied[i] = status == "pass"
-    return dict(sorted(satisfied.items()))
+def _satisfied(record: RoundRecord, turn: int) -> dict[int, bool]:
+    return {i: status == "pass" for i, status in sorted(record.statuses().items())
+            if 1 <= i <= turn and status in ("pass", "fail", "error")}
 
 
-def _withdrawn(record: dict[str, Any], turn: int) -> tuple[int, ...]:
+def _withdrawn(record: RoundRecord, turn: int) -> tuple[int, ...]:
     """Instruction turns whose verdict is `withdrawn` (all their constraints replaced or retired)."""
-    verdicts = record.get("verdicts") if isinstance(record.get("verdicts"), dict) else {}
-    return tuple(sorted(int(k) for k, v in verdicts.items() if str(k).isdigit() and 1 <= int(k) <= turn
-                        and isinstance(v, dict) and v.get("status") == "withdrawn"))
+    return tuple(sorted(i for i, status in record.statuses().items() if 1 <= i <= turn and status == "withdrawn"))
 
 
-def _turn_result(conversation: str, record: dict[str, Any], rounds_used: int) -> TurnResult:
-    turn = record["turn"]
-    base = record.get("base") if isinstance(record.get("base"), dict) else {}
+def _turn_result(conversation: str, record: RoundRecord, rounds_used: int) -> TurnResult:
+    turn = record.turn
     boundary, harmful, ratio, listed_regressions = _boundary(record)
-    regressions = record.get("regressions")
+    reports = record.edit_reports()
     return TurnResult(
         conversation=conversation, turn=turn, satisfied=_satisfied(record, turn),
-        base_passed=_int(base.get("passed")), base_total=_int(base.get("total")), rounds_used=rounds_used,
-        edit_format_error=edit_format_error(record), boundary=boundary, harmful=harmful, out_of_scope_ratio=ratio,
-        regressions=_int(regressions, listed_regressions),
-        category=record["category"] if isinstance(record.get("category"), str) and record["category"] else None,
-        withdrawn=_withdrawn(record, turn),
-        scope_error=bool(record.get("scope_error")) or any(r.get("scopeSource") == "error"
-                                                           for r in edit_reports(record)),
-        moves=sum(len(r["moves"]) for r in edit_reports(record) if isinstance(r.get("moves"), list)))
+        base_passed=record.base.passed, base_total=record.base.total, rounds_used=rounds_used,
+        edit_format_error=record.edit_format_error, boundary=boundary, harmful=harmful, out_of_scope_ratio=ratio,
+        regressions=record.regressions if record.regressions is not None else listed_regressions,
+        category=record.category, withdrawn=_withdrawn(record, turn),
+        scope_error=bool(record.scope_error) or any(r.get("scopeSource") == "error" for r in reports),
+        moves=sum(len(r["moves"]) for r in reports if isinstance(r.get("moves"), list)))
 
 
-def _feedback(record: dict[str, Any]) -> int:
-    return 1 if record.get("feedback") else 0
+def _feedback(record: RoundRecord) -> int:
+    return 1 if record.feedback else 0
 
 
-def _restarts(previous: dict[str, Any], record: dict[str, Any]) -> bool:
-    a, b = previous.get("round"), record.get("round")
-    if isinstance(a, int) and isinstance(b, int):
-        return b <= a
-    return (record["turn"], _feedback(record)) <= (previous["turn"], _feedback(previous))
+def _restarts(previous: RoundRecord, record: RoundRecord) -> bool:
+    if previous.round is not None and record.round is not None:
+        return record.round <= previous.round
+    return (record.turn, _feedback(record)) <= (previous.turn, _feedback(previous))
 
 
-def _needs_context(header: dict[str, Any], run_dir: str) -> tuple[dict[str, str], list[str]]:
+def _needs_context(header: RunHeader, run_dir: str) -> tuple[dict[str, str], list[str]]:
     """Conversations whose dataset metadata says `needs_context` (a reason string, or true with a
     `reason`), read from the dataset the header names when it is still there and unchanged."""
-    dataset = header.get("dataset") if isinstance(header.get("dataset"), dict) else {}
+    dataset = header.dataset
     path = dataset.get("path")
     if not isinstance(path, str) or not path:
         return {}, []
@@ -224,6 +205,148 @@ def _needs_context(header: dict[str, Any], run_dir: str) -> tuple[dict[str, str]
     return reasons, []
 
 
+@dataclass
+class _LogContents:
+    """A run log's records grouped by conversation: the first reading pass of `build_results`."""
+
+    seen: list[str] = field(default_factory=list)  # conversations in order of first appearance
+    rounds: dict[str, list[RoundRecord]] = field(default_factory=dict)  # the last attempt's rounds
+    raw_rounds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # the same, as logged
+    ended: dict[str, dict[str, Any]] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+CONVERSATION_RECORDS = ("round", "conversation_end", "conversation_error", "conversation_skip", "conversation_skipped")
+
+
+def _group(log: RunLog, summary: RunSummary) -> _LogContents:
+    """Group the records by conversation; a round record that cannot be read is an error naming
+    its line. If a conversation's rounds start over (a retry), the earlier attempt is dropped."""
+    contents = _LogContents()
+    for index, data in enumerate(log.records):
+        kind = data.get("record")
+        conversation = data.get("conversation")
+        if kind in CONVERSATION_RECORDS:
+            if not isinstance(conversation, str) or not conversation:
+                raise ReportError(f"{log.path}:{index + 2}: a {kind} record without a conversation id")
+            if conversation not in contents.seen:
+                contents.seen.append(conversation)
+        if kind == "round":
+            problem = round_problem(data)
+            if problem is not None:
+                raise ReportError(f"{log.path}:{index + 2}: {problem}")
+            _add_round(contents, parse_round(data), data)
+        elif kind == "conversation_end":
+            contents.ended[str(conversation)] = data
+        elif kind == "conversation_error":
+            summary.conversation_errors += 1
+            contents.errors.setdefault(str(conversation), []).append(str(data.get("error") or "unknown error"))
+        elif kind == "dataset_error":
+            if str(data.get("error")) not in summary.dataset_errors:
+                summary.dataset_errors.append(str(data.get("error")))
+        elif kind in ("conversation_skip", "conversation_skipped"):
+            contents.skipped[str(conversation)] = str(data.get("reason") or data.get("error") or "skipped")
+    return contents
+
+
+def _add_round(contents: _LogContents, record: RoundRecord, data: dict[str, Any]) -> None:
+    attempt = contents.rounds.setdefault(record.conversation, [])
+    raw = contents.raw_rounds.setdefault(record.conversation, [])
+    if attempt and _restarts(attempt[-1], record):
+        attempt.clear()
+        raw.clear()
+    attempt.append(record)
+    raw.append(data)
+
+
+@dataclass
+class _Tally:
+    """What `_count_round` adds up over the rounds beyond the summary's counters."""
+
+    dropped: set[tuple[str, int]] = field(default_factory=set)
+    integrity_seen: set[tuple[str, str, str, str]] = field(default_factory=set)
+    modes: set[str] = field(default_factory=set)
+
+
+def _count_round(summary: RunSummary, tally: _Tally, record: RoundRecord) -> None:
+    """One round's share of the run's summary: its kind, errors, outcome, integrity, tokens."""
+    summary.rounds += 1
+    if record.mode is not None:
+        tally.modes.add(record.mode)
+    if record.turn == 0:
+        summary.task_rounds += 1
+        summary.base_passed += record.base.passed
+        summary.base_total += record.base.total
+    elif record.feedback:
+        summary.feedback_rounds += 1
+    else:
+        summary.instruction_rounds += 1
+    if record.assistant_error:
+        summary.assistant_errors += 1
+    summary.edit_format_errors += record.edit_format_error
+    if record.outcome is not None:
+        summary.outcomes[record.outcome] = summary.outcomes.get(record.outcome, 0) + 1
+    summary.integrity_rounds += bool(record.integrity)
+    tally.integrity_seen |= {(record.conversation, str(f.get("kind")), str(f.get("path")), str(f.get("detail")))
+                             for f in record.integrity}
+    _count_tokens(summary, record)
+    if record.dropped and record.turn >= 1:
+        tally.dropped.add((record.conversation, record.turn))
+
+
+def _count_tokens(summary: RunSummary, record: RoundRecord) -> None:
+    """The round's tokens, and a command tool's time and tokens per model."""
+    prompt, completion = _int(record.usage.get("prompt_tokens")), _int(record.usage.get("completion_tokens"))
+    summary.prompt_tokens += prompt
+    summary.completion_tokens += completion
+    summary.total_tokens += _int(record.usage.get("total_tokens"), prompt + completion)
+    tool = record.tool
+    if tool is None:
+        return
+    summary.tool_rounds += 1
+    for name, value in (tool.get("timings") or {}).items():
+        if isinstance(value, (int, float)):
+            summary.tool_timings[name] = summary.tool_timings.get(name, 0.0) + float(value)
+    for model, counts in (tool.get("tokens_by_model") or {}).items():
+        entry = summary.tokens_by_model.setdefault(str(model), {})
+        for name, count in (counts or {}).items():
+            entry[name] = entry.get(name, 0) + _int(count)
+
+
+def _turn_results(conversation: str, records: list[RoundRecord]) -> list[TurnResult]:
+    """One result per instruction turn, from its last round; `rounds_used` counts the
+    conversation's instruction and feedback rounds up to and including that round."""
+    last_of_turn: dict[int, tuple[RoundRecord, int]] = {}
+    used = 0
+    for record in records:
+        if record.turn >= 1:
+            used += 1
+            last_of_turn[record.turn] = (record, used)
+    return [_turn_result(conversation, *last_of_turn[turn]) for turn in sorted(last_of_turn)]
+
+
+def _conversation_problems(conversation: str, contents: _LogContents, needs_context: dict[str, str]) -> list[Problem]:
+    """The conversation's problems: assistant errors, conversation errors, skips, unfinished."""
+    records = contents.rounds.get(conversation, [])
+    problems = [Problem(conversation, "assistant_error", str(r.assistant_error), r.turn, _feedback(r))
+                for r in records if r.assistant_error]
+    end = contents.ended.get(conversation)
+    for message in contents.errors.get(conversation, []):
+        suffix = " (retried and finished since)" if end is not None else ""
+        problems.append(Problem(conversation, "conversation_error", message + suffix))
+    if conversation in contents.skipped:
+        problems.append(Problem(conversation, "needs_context" if conversation in needs_context else "skipped",
+                                needs_context.get(conversation) or contents.skipped[conversation]))
+    elif conversation in needs_context:
+        problems.append(Problem(conversation, "needs_context", needs_context[conversation]
+                                + (" (ran anyway)" if records else "")))
+    if end is None and conversation not in contents.errors and conversation not in contents.skipped:
+        where = f"after turn {records[-1].turn}" if records else "before its first round"
+        problems.append(Problem(conversation, "unfinished", f"no conversation_end record: stopped {where}"))
+    return problems
+
+
 def build_results(log: RunLog, run_dir: str | None = None) -> RunResults:
     """Turn results, summary and problems from a read run log."""
     if log.header is None:
@@ -232,126 +355,32 @@ def build_results(log: RunLog, run_dir: str | None = None) -> RunResults:
         raise ReportError(f"{log.path}: no round recorded yet: nothing to report")
     header = log.header
     summary = RunSummary()
-    rounds: dict[str, list[dict[str, Any]]] = {}
-    seen: list[str] = []  # conversations in order of first appearance
-    ended: dict[str, dict[str, Any]] = {}
-    errors: dict[str, list[str]] = {}
-    skipped: dict[str, str] = {}
-    for index, record in enumerate(log.records):
-        kind = record.get("record")
-        conversation = record.get("conversation")
-        if kind in ("round", "conversation_end", "conversation_error", "conversation_skip", "conversation_skipped"):
-            if not isinstance(conversation, str) or not conversation:
-                raise ReportError(f"{log.path}:{index + 2}: a {kind} record without a conversation id")
-            if conversation not in seen:
-                seen.append(conversation)
-        if kind == "round":
-            turn = record.get("turn")
-            if not isinstance(turn, int) or isinstance(turn, bool) or turn < 0:
-                raise ReportError(f"{log.path}:{index + 2}: round record of {conversation!r}: "
-                                  f"`turn` must be a non-negative integer, got {turn!r}")
-            attempt = rounds.setdefault(conversation, [])
-            if attempt and _restarts(attempt[-1], record):
-                attempt.clear()
-            attempt.append(record)
-        elif kind == "conversation_end":
-            ended[conversation] = record
-        elif kind == "conversation_error":
-            summary.conversation_errors += 1
-            errors.setdefault(conversation, []).append(str(record.get("error") or "unknown error"))
-        elif kind == "dataset_error":
-            if str(record.get("error")) not in summary.dataset_errors:
-                summary.dataset_errors.append(str(record.get("error")))
-        elif kind in ("conversation_skip", "conversation_skipped"):
-            skipped[conversation] = str(record.get("reason") or record.get("error") or "skipped")
-
-    run_dir = run_dir or os.path.dirname(log.path)
-    needs_context, notes = _needs_context(header, run_dir)
+    contents = _group(log, summary)
+    needs_context, notes = _needs_context(RunHeader.from_json(header), run_dir or os.path.dirname(log.path))
     problems: list[Problem] = []
     turn_results: list[TurnResult] = []
-    dropped: set[tuple[str, int]] = set()
-    integrity_seen: set[tuple[str, str, str, str]] = set()
-    modes = set()
-    for conversation in seen:
-        records = rounds.get(conversation, [])
-        last_of_turn: dict[int, tuple[dict[str, Any], int]] = {}
-        used = 0
+    tally = _Tally()
+    for conversation in contents.seen:
+        records = contents.rounds.get(conversation, [])
         for record in records:
-            turn = record["turn"]
-            summary.rounds += 1
-            if isinstance(record.get("mode"), str):
-                modes.add(record["mode"])
-            if turn == 0:
-                summary.task_rounds += 1
-                base = record.get("base") if isinstance(record.get("base"), dict) else {}
-                summary.base_passed += _int(base.get("passed"))
-                summary.base_total += _int(base.get("total"))
-            else:
-                used += 1
-                last_of_turn[turn] = (record, used)
-                if _feedback(record):
-                    summary.feedback_rounds += 1
-                else:
-                    summary.instruction_rounds += 1
-            if record.get("assistant_error"):
-                summary.assistant_errors += 1
-                problems.append(Problem(conversation, "assistant_error", str(record["assistant_error"]), turn,
-                                        _feedback(record)))
-            if edit_format_error(record):
-                summary.edit_format_errors += 1
-            if isinstance(record.get("outcome"), str):
-                summary.outcomes[record["outcome"]] = summary.outcomes.get(record["outcome"], 0) + 1
-            findings = [f for f in record.get("integrity") or [] if isinstance(f, dict)]
-            summary.integrity_rounds += bool(findings)
-            integrity_seen |= {(conversation, str(f.get("kind")), str(f.get("path")), str(f.get("detail")))
-                               for f in findings}
-            usage = record.get("usage") if isinstance(record.get("usage"), dict) else {}
-            summary.prompt_tokens += _int(usage.get("prompt_tokens"))
-            summary.completion_tokens += _int(usage.get("completion_tokens"))
-            summary.total_tokens += _int(usage.get("total_tokens"),
-                                         _int(usage.get("prompt_tokens")) + _int(usage.get("completion_tokens")))
-            tool = record.get("tool") if isinstance(record.get("tool"), dict) else None
-            if tool is not None:
-                summary.tool_rounds += 1
-                for name, value in (tool.get("timings") or {}).items():
-                    if isinstance(value, (int, float)):
-                        summary.tool_timings[name] = summary.tool_timings.get(name, 0.0) + float(value)
-                for model, counts in (tool.get("tokens_by_model") or {}).items():
-                    entry = summary.tokens_by_model.setdefault(str(model), {})
-                    for name, value in (counts or {}).items():
-                        entry[name] = entry.get(name, 0) + _int(value)
-            if record.get("dropped") is True and turn >= 1:
-                dropped.add((conversation, turn))
-        for turn in sorted(last_of_turn):
-            record, used_so_far = last_of_turn[turn]
-            turn_results.append(_turn_result(conversation, record, used_so_far))
-        end = ended.get(conversation)
+            _count_round(summary, tally, record)
+        turn_results += _turn_results(conversation, records)
+        end = contents.ended.get(conversation)
         if end is not None:
             summary.finished += 1
-            for turn in end.get("dropped") or []:
-                if isinstance(turn, int):
-                    dropped.add((conversation, turn))
-        for message in errors.get(conversation, []):
-            suffix = " (retried and finished since)" if end is not None else ""
-            problems.append(Problem(conversation, "conversation_error", message + suffix))
-        if conversation in skipped:
-            problems.append(Problem(conversation, "needs_context" if conversation in needs_context else "skipped",
-                                    needs_context.get(conversation) or skipped[conversation]))
-        elif conversation in needs_context:
-            problems.append(Problem(conversation, "needs_context", needs_context[conversation]
-                                    + (" (ran anyway)" if records else "")))
-        if end is None and conversation not in errors and conversation not in skipped:
-            where = f"after turn {records[-1]['turn']}" if records else "before its first round"
-            problems.append(Problem(conversation, "unfinished", f"no conversation_end record: stopped {where}"))
-    for conversation, reason in needs_context.items():
-        if conversation not in seen:  # skipped without leaving a record
-            problems.append(Problem(conversation, "needs_context", reason))
-    summary.conversations = len(seen)
-    summary.dropped = sorted(dropped)
-    for _, kind, _, _ in integrity_seen:
+            tally.dropped |= {(conversation, t) for t in end.get("dropped") or [] if isinstance(t, int)}
+        problems += _conversation_problems(conversation, contents, needs_context)
+    problems += [Problem(c, "needs_context", reason) for c, reason in needs_context.items()
+                 if c not in contents.seen]  # skipped without leaving a record
+    summary.conversations = len(contents.seen)
+    summary.dropped = sorted(tally.dropped)
+    for _, kind, _, _ in tally.integrity_seen:
         summary.integrity[kind] = summary.integrity.get(kind, 0) + 1
-    mode = header.get("mode") if isinstance(header.get("mode"), str) else (modes.pop() if len(modes) == 1 else "static")
-    return RunResults(log, header, mode, turn_results, {c: rounds.get(c, []) for c in seen}, summary, problems, notes)
+    modes = tally.modes
+    recorded_mode = header.get("mode")
+    mode = recorded_mode if isinstance(recorded_mode, str) else (modes.pop() if len(modes) == 1 else "static")
+    return RunResults(log, header, mode, turn_results, {c: contents.raw_rounds.get(c, []) for c in contents.seen},
+                      summary, problems, notes, {c: contents.rounds.get(c, []) for c in contents.seen})
 
 
 def load_results(run_dir: str) -> RunResults:

@@ -23,7 +23,9 @@ from typing import Any, Self
 
 from heedful.verifiers.errors import HeedfulError
 
-FORMAT = "heedful.run/1"
+from .records import RUN_FORMAT, RoundRecord, check_run_format, parse_round
+
+FORMAT = RUN_FORMAT  # the version, defined with the records (replay/heedful/replay/records.py)
 LOG_NAME = "log.jsonl"
 LOCK_NAME = ".lock"
 
@@ -115,6 +117,11 @@ class RunLog:
             if record.get("record") == "round" and (conversation is None or record.get("conversation") == conversation):
                 yield record
 
+    def round_records(self, conversation: str | None = None) -> Iterator[RoundRecord]:
+        """The rounds as typed records (replay/heedful/replay/records.py)."""
+        for record in self.rounds(conversation):
+            yield parse_round(record)
+
     def finished(self) -> set[str]:
         return {r["conversation"] for r in self.records if r.get("record") in ("conversation_end", "conversation_skip")}
 
@@ -153,8 +160,10 @@ def read_log(run_dir_or_file: str) -> RunLog:
             log.torn_at = start  # complete JSON but no newline: treat as torn, it will be rewritten
             break
         if number == 1:
-            if record.get("record") != "header" or record.get("format") != FORMAT:
-                raise RunLogError(f"{path}:1: not a heedful run log (expected a {FORMAT} header)")
+            problem = check_run_format(record.get("format")) if record.get("record") == "header" else (
+                f"not a heedful run log (expected a {FORMAT} header)")
+            if problem is not None:
+                raise RunLogError(f"{path}:1: {problem}")
             log.header = record
         else:
             log.records.append(record)

@@ -13,10 +13,10 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .results import edit_reports
+from .records import Diagnostic, EditReport, RoundRecord, TestResult, Verdict, parse_round
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
@@ -48,13 +48,19 @@ def transcript_names(conversations: list[str]) -> dict[str, str]:
     return names
 
 
-def round_title(record: dict[str, Any]) -> str:
-    turn = record.get("turn", 0)
-    number = record.get("round")
-    prefix = f"Round {number}: " if isinstance(number, int) else ""
-    if turn == 0:
+RoundLike = RoundRecord | dict[str, Any]  # a typed round, or a logged line (readers not moved yet)
+
+
+def _typed(record: RoundLike) -> RoundRecord:
+    return record if isinstance(record, RoundRecord) else parse_round(record)
+
+
+def round_title(record: RoundLike) -> str:
+    record = _typed(record)
+    prefix = f"Round {record.round}: " if record.round is not None else ""
+    if record.turn == 0:
         return prefix + "task"
-    return prefix + (f"turn {turn}, feedback" if record.get("feedback") else f"turn {turn}, instruction")
+    return prefix + (f"turn {record.turn}, feedback" if record.feedback else f"turn {record.turn}, instruction")
 
 
 def constraint_text(constraint: Any) -> str:
@@ -69,17 +75,14 @@ def constraint_text(constraint: Any) -> str:
     return f"{constraint.get('type', '?')}({text}){label}"
 
 
-def _diagnostics(record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    diagnostics = record.get("diagnostics")
-    if not isinstance(diagnostics, dict):
-        return []
-    return [(path, d) for path, items in diagnostics.items() if isinstance(items, list)
-            for d in items if isinstance(d, dict)]
+def _diagnostics(record: RoundRecord) -> list[tuple[str, Diagnostic]]:
+    return [(path, d) for path, items in record.diagnostics.items() for d in items]
 
 
-def _position(diagnostic: dict[str, Any]) -> str:
+def _position(diagnostic: Diagnostic) -> str:
     """1-based `line:column`, as editors print it (the log keeps LSP's 0-based positions)."""
-    start = (diagnostic.get("range") or {}).get("start") if isinstance(diagnostic.get("range"), dict) else None
+    where: Any = diagnostic.get("range")
+    start = where.get("start") if isinstance(where, dict) else None
     if isinstance(start, list) and len(start) == 2 and all(isinstance(x, int) for x in start):
         return f"{start[0] + 1}:{start[1] + 1}"
     if isinstance(start, dict) and isinstance(start.get("line"), int):
@@ -87,13 +90,11 @@ def _position(diagnostic: dict[str, Any]) -> str:
     return ""
 
 
-def _verdicts(record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    verdicts = record.get("verdicts")
-    if not isinstance(verdicts, dict):
-        return []
+def _verdicts(record: RoundLike) -> list[tuple[str, Verdict]]:
+    """The round's verdicts by instruction turn, in turn order (other keys last)."""
     def key(item: tuple[str, Any]) -> tuple[int, str]:
-        return (int(item[0]), "") if str(item[0]).isdigit() else (10 ** 9, str(item[0]))
-    return [(k, v) for k, v in sorted(verdicts.items(), key=key) if isinstance(v, dict)]
+        return (int(item[0]), "") if item[0].isdigit() else (10 ** 9, item[0])
+    return sorted(_typed(record).verdicts.items(), key=key)
 
 
 def _scope(scope: Any) -> str:
@@ -105,8 +106,9 @@ def _scope(scope: Any) -> str:
     return ", ".join(f"lines {a}–{b}" if a != b else f"line {a}" for a, b in spans) or "–"
 
 
-def _report_fields(report: dict[str, Any]) -> list[tuple[str, str]]:
+def _report_fields(report: EditReport) -> list[tuple[str, str]]:
     ratio = report.get("outOfScopeRatio")
+    moves = report.get("moves")
     return [
         ("boundary", str(report.get("boundary", "unknown"))),
         ("scope source", str(report.get("scopeSource", "–"))
@@ -115,35 +117,29 @@ def _report_fields(report: dict[str, Any]) -> list[tuple[str, str]]:
         ("scope", _scope(report.get("scope"))),
         ("changed lines", str(report.get("changedLines", "–"))),
         ("out-of-scope lines", str(report.get("outOfScopeLines", "–"))),
-        *([("moved blocks", f"{len(report['moves'])} ({report.get('outOfScopeMoves', 0)} out of scope)")]
-          if isinstance(report.get("moves"), list) and report["moves"] else []),
+        *([("moved blocks", f"{len(moves)} ({report.get('outOfScopeMoves', 0)} out of scope)")]
+          if isinstance(moves, list) and moves else []),
         ("out-of-scope ratio", f"{100 * ratio:.1f}%" if isinstance(ratio, (int, float)) else "–"),
         ("regressions", ", ".join(map(str, report.get("regressions") or [])) or "none"),
         ("harmful", "yes" if report.get("harmful") else "no"),
     ]
 
 
-def _edit_errors(record: dict[str, Any]) -> list[str]:
-    edit = record.get("edit") if isinstance(record.get("edit"), dict) else {}
-    out = []
-    for error in edit.get("errors") or []:
-        if isinstance(error, dict):
-            block = error.get("block")
-            out.append((f"block {block}: " if block else "") + str(error.get("reason", "")))
-        else:
-            out.append(str(error))
-    if edit and edit.get("applied") is False and not out:
+def _edit_errors(record: RoundLike) -> list[str]:
+    edit = _typed(record).edit
+    out = [(f"block {error.block}: " if error.block else "") + error.reason for error in edit.errors]
+    if edit.present and not edit.applied and not out:
         out.append("the answer was not applied")
     return out
 
 
-def extraction_text(record: dict[str, Any]) -> str | None:
+def extraction_text(record: RoundLike) -> str | None:
     """Which code of the answer became the file and why (the round's `edit.extraction`), one line."""
-    edit = record.get("edit") if isinstance(record.get("edit"), dict) else {}
-    extraction = edit.get("extraction")
-    if not isinstance(extraction, dict):
+    extraction = _typed(record).edit.extraction
+    if extraction is None:
         return None
-    candidates = extraction.get("candidates") if isinstance(extraction.get("candidates"), list) else []
+    listed = extraction.get("candidates")
+    candidates = listed if isinstance(listed, list) else []
     chosen = extraction.get("chosen")
     where = (f"block {chosen} of {len(candidates) or '?'}" if chosen else
              "bare code" if extraction.get("bare_code") else "nothing")
@@ -159,22 +155,19 @@ def extraction_text(record: dict[str, Any]) -> str | None:
     return text
 
 
-def outcome_text(record: dict[str, Any]) -> str | None:
+def outcome_text(record: RoundLike) -> str | None:
     """The round's outcome (replay/heedful/replay/outcome.py) and the files that do not parse, as one line."""
-    outcome = record.get("outcome")
-    if not isinstance(outcome, str):
+    record = _typed(record)
+    if record.outcome is None:
         return None
-    unparsed = record.get("unparsed") if isinstance(record.get("unparsed"), dict) else {}
-    where = ", ".join(f"{path} (syntax error at line {line})" for path, line in sorted(unparsed.items()))
-    return outcome.replace("_", " ") + (f": {where}" if where else "")
+    where = ", ".join(f"{path} (syntax error at line {line})" for path, line in sorted(record.unparsed.items()))
+    return record.outcome.replace("_", " ") + (f": {where}" if where else "")
 
 
-def integrity_lines(record: dict[str, Any]) -> list[str]:
+def integrity_lines(record: RoundLike) -> list[str]:
     """What the answer wrote that could have changed its verdicts and was kept from them."""
     out = []
-    for finding in record.get("integrity") or []:
-        if not isinstance(finding, dict):
-            continue
+    for finding in _typed(record).integrity:
         if finding.get("kind") == "suppression_added":
             out.append(f"{finding.get('path')}:{finding.get('line')}: suppression `{finding.get('detail')}` "
                        "added by the answer: ignored")
@@ -184,33 +177,51 @@ def integrity_lines(record: dict[str, Any]) -> list[str]:
     return out
 
 
-def _withdrawn(verdict: dict[str, Any]) -> list[str]:
+def _withdrawn(verdict: Verdict) -> list[str]:
     return [f"{constraint_text(w.get('constraint'))}: withdrawn at turn {w.get('by_turn')}"
             for w in verdict.get("withdrawn") or [] if isinstance(w, dict)]
 
 
-def _usage(record: dict[str, Any]) -> str:
-    usage = record.get("usage") if isinstance(record.get("usage"), dict) else {}
+def _usage(record: RoundRecord) -> str:
+    usage = record.usage
     parts = []
     if usage:
         parts.append(f"{usage.get('total_tokens', '?')} tokens "
                      f"({usage.get('prompt_tokens', '?')} prompt, {usage.get('completion_tokens', '?')} completion)")
-    if isinstance(record.get("attempts"), int) and record["attempts"] > 1:
-        parts.append(f"{record['attempts']} attempts")
-    if record.get("category"):
-        parts.append(f"category {record['category']}")
-    if record.get("dropped"):
+    if record.attempts > 1:
+        parts.append(f"{record.attempts} attempts")
+    if record.category:
+        parts.append(f"category {record.category}")
+    if record.dropped:
         parts.append("instruction dropped after this round")
     return "; ".join(parts)
 
 
+def _checks(verdict: Verdict, status: Callable[[Any], str], escape: Callable[[Any], str]) -> list[str]:
+    """One line per check of a verdict: its constraints, its tests, its withdrawn constraints."""
+    checks = [f"{escape(constraint_text(c.get('constraint')))}: {status(c.get('status'))}"
+              for c in verdict.get("constraints") or [] if isinstance(c, dict)]
+    checks += [f"test {escape(t.get('name'))}: {status(t.get('status'))}" for t in _tests(verdict)]
+    return checks + [escape(line) for line in _withdrawn(verdict)]
+
+
+def _tests(verdict: Verdict) -> list[TestResult]:
+    return [t for t in verdict.get("tests") or [] if isinstance(t, dict)]
+
+
+def _failed_output(test: TestResult) -> str | None:
+    """A failed test's output, cut to what a reader needs (None: passed, or nothing printed)."""
+    output = test.get("output")
+    return str(output)[:_OUTPUT_LIMIT] if test.get("status") != "pass" and output else None
+
+
 # ---------------------------------------------------------------- Markdown
 
-def _tool(record: dict[str, Any]) -> tuple[str, str] | None:
+def _tool(record: RoundRecord) -> tuple[str, str] | None:
     """A command tool's round: (what ran, its exit status and where its whole log is; the end of
     its stdout and stderr), or None for other assistants."""
-    tool = record.get("tool")
-    if not isinstance(tool, dict):
+    tool = record.tool
+    if tool is None:
         return None
     name, version = str(tool.get("name") or "tool"), str(tool.get("version") or "")
     name = version if version.lower().startswith(name.lower()) else f"{name} {version}".strip()
@@ -232,13 +243,13 @@ def md_cell(text: Any) -> str:
     return re.sub(r"\s*\n\s*", " ", text).replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
 
 
-def _md_table(headers: list[str], rows: Iterable[list[Any]]) -> list[str]:
+def _md_table(headers: list[str], rows: Iterable[Sequence[Any]]) -> list[str]:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
     return lines
 
 
-def transcript_markdown(conversation: str, rounds: list[dict[str, Any]], problems: Iterable[str] = ()) -> str:
+def transcript_markdown(conversation: str, rounds: Sequence[RoundLike], problems: Iterable[str] = ()) -> str:
     """The conversation's transcript as a Markdown document."""
     out = [f"# Transcript: {md_cell(conversation)}"]
     problems = list(problems)
@@ -249,58 +260,73 @@ def transcript_markdown(conversation: str, rounds: list[dict[str, Any]], problem
     for record in rounds:
         while out and not out[-1]:
             out.pop()
-        out += ["", f"## {round_title(record)}", ""]
-        if _usage(record):
-            out += [md_cell(_usage(record)), ""]
-        out += ["**User message**", "", _fence(str(record.get("instruction") or ""), "text"), ""]
-        if outcome_text(record):
-            out += [f"**Outcome:** {md_cell(outcome_text(record))}", ""]
-        if integrity_lines(record):
-            out += ["**Integrity**", ""] + [f"- {md_cell(line)}" for line in integrity_lines(record)] + [""]
-        if record.get("assistant_error"):
-            out += [f"**Assistant error:** {md_cell(record['assistant_error'])}", ""]
-        if record.get("answer") is not None:
-            out += ["**Answer**", "", _fence(str(record["answer"]), "text"), ""]
-        tool = _tool(record)
-        if tool is not None:
-            out += [f"**Tool output** ({md_cell(tool[0])})", "", _fence(tool[1] or "(none)", "text"), ""]
-        errors = _edit_errors(record)
-        if errors:
-            out += ["**Edit-format errors**", ""] + [f"- {md_cell(e)}" for e in errors] + [""]
-        if extraction_text(record):
-            out += [f"**Code taken:** {md_cell(extraction_text(record) or '')}", ""]
-        diff = (record.get("edit") or {}).get("diff") if isinstance(record.get("edit"), dict) else None
-        if diff:
-            out += ["**Diff**", "", _fence(str(diff), "diff"), ""]
-        diagnostics = _diagnostics(record)
-        if diagnostics:
-            out += ["**Diagnostics**", ""]
-            out += _md_table(["file", "line:col", "code", "kind", "turn", "message"],
-                             [[path, _position(d), d.get("code", ""), d.get("kind", ""), d.get("turn", ""),
-                               d.get("message", "")] for path, d in diagnostics]) + [""]
-        verdicts = _verdicts(record)
-        if verdicts:
-            out += ["**Verdicts**", ""]
-            rows = []
-            for turn, verdict in verdicts:
-                checks = [f"{constraint_text(c.get('constraint'))}: {c.get('status')}"
-                          for c in verdict.get("constraints") or [] if isinstance(c, dict)]
-                checks += [f"test {t.get('name')}: {t.get('status')}" for t in verdict.get("tests") or []
-                           if isinstance(t, dict)]
-                checks += _withdrawn(verdict)
-                rows.append([turn, verdict.get("status", ""), "; ".join(checks)])
-            out += _md_table(["turn", "status", "checks"], rows) + [""]
-            for turn, verdict in verdicts:
-                for test in verdict.get("tests") or []:
-                    if isinstance(test, dict) and test.get("status") != "pass" and test.get("output"):
-                        out += [f"Output of test {md_cell(test.get('name'))} (turn {md_cell(turn)}):", "",
-                                _fence(str(test["output"])[:_OUTPUT_LIMIT], "text"), ""]
-        base = record.get("base") if isinstance(record.get("base"), dict) else None
-        if base and base.get("total"):
-            out += [f"**Base tests:** {md_cell(base.get('passed'))}/{md_cell(base.get('total'))} passed", ""]
-        for report in edit_reports(record):
-            out += ["**Boundary report**", ""] + _md_table(["", ""], _report_fields(report)) + [""]
+        out += _md_round(_typed(record))
     return "\n".join(out).rstrip() + "\n"
+
+
+def _md_round(record: RoundRecord) -> list[str]:
+    """One round: the exchange, then the edit, then what was judged."""
+    return _md_exchange(record) + _md_edit(record) + _md_judged(record)
+
+
+def _md_exchange(record: RoundRecord) -> list[str]:
+    """The message sent and what came back: outcome, integrity, the answer or its error, a tool's output."""
+    out = ["", f"## {round_title(record)}", ""]
+    if _usage(record):
+        out += [md_cell(_usage(record)), ""]
+    out += ["**User message**", "", _fence(record.instruction, "text"), ""]
+    if outcome_text(record):
+        out += [f"**Outcome:** {md_cell(outcome_text(record))}", ""]
+    if integrity_lines(record):
+        out += ["**Integrity**", ""] + [f"- {md_cell(line)}" for line in integrity_lines(record)] + [""]
+    if record.assistant_error:
+        out += [f"**Assistant error:** {md_cell(record.assistant_error)}", ""]
+    if record.answer is not None:
+        out += ["**Answer**", "", _fence(record.answer, "text"), ""]
+    tool = _tool(record)
+    if tool is not None:
+        out += [f"**Tool output** ({md_cell(tool[0])})", "", _fence(tool[1] or "(none)", "text"), ""]
+    return out
+
+
+def _md_edit(record: RoundRecord) -> list[str]:
+    """The edit: its format errors, the code taken from the answer, the diff."""
+    out = []
+    errors = _edit_errors(record)
+    if errors:
+        out += ["**Edit-format errors**", ""] + [f"- {md_cell(e)}" for e in errors] + [""]
+    if extraction_text(record):
+        out += [f"**Code taken:** {md_cell(extraction_text(record) or '')}", ""]
+    if record.edit.diff:
+        out += ["**Diff**", "", _fence(record.edit.diff, "diff"), ""]
+    return out
+
+
+def _md_judged(record: RoundRecord) -> list[str]:
+    """What was judged after the edit: diagnostics, verdicts (failed tests' output), base tests, boundary."""
+    out = []
+    diagnostics = _diagnostics(record)
+    if diagnostics:
+        out += ["**Diagnostics**", ""]
+        out += _md_table(["file", "line:col", "code", "kind", "turn", "message"],
+                         [[path, _position(d), d.get("code", ""), d.get("kind", ""), d.get("turn", ""),
+                           d.get("message", "")] for path, d in diagnostics]) + [""]
+    verdicts = _verdicts(record)
+    if verdicts:
+        out += ["**Verdicts**", ""]
+        rows = [[turn, verdict.get("status", ""), "; ".join(_checks(verdict, str, str))] for turn, verdict in verdicts]
+        out += _md_table(["turn", "status", "checks"], rows) + [""]
+        for turn, verdict in verdicts:
+            for test in _tests(verdict):
+                output = _failed_output(test)
+                if output is not None:
+                    out += [f"Output of test {md_cell(test.get('name'))} (turn {md_cell(turn)}):", "",
+                            _fence(output, "text"), ""]
+    if record.base.total:
+        out += [f"**Base tests:** {md_cell(record.base.passed)}/{md_cell(record.base.total)} passed", ""]
+    for report in record.edit_reports():
+        out += ["**Boundary report**", ""] + _md_table(["", ""], _report_fields(report)) + [""]
+    return out
 
 
 # ---------------------------------------------------------------- HTML
@@ -350,7 +376,7 @@ def _diff_html(diff: str) -> str:
     return "<pre>" + "\n".join(lines) + "</pre>"
 
 
-def transcript_html(conversation: str, rounds: list[dict[str, Any]], problems: Iterable[str] = ()) -> str:
+def transcript_html(conversation: str, rounds: Sequence[RoundLike], problems: Iterable[str] = ()) -> str:
     """The conversation's transcript as one self-contained HTML page."""
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
@@ -361,61 +387,74 @@ def transcript_html(conversation: str, rounds: list[dict[str, Any]], problems: I
     if not rounds:
         out.append("<p><i>No round was recorded for this conversation.</i></p>")
     for record in rounds:
-        out.append(f"<h2>{_e(round_title(record))}</h2>")
-        if _usage(record):
-            out.append(f'<p class="meta">{_e(_usage(record))}</p>')
-        out += ["<h3>User message</h3>", f"<pre>{_e(record.get('instruction') or '')}</pre>"]
-        if outcome_text(record):
-            out.append(f'<p class="meta"><b>Outcome:</b> {_e(outcome_text(record))}</p>')
-        if integrity_lines(record):
-            out += ['<p class="problem"><b>Integrity</b></p>', "<ul>"] + \
-                [f"<li>{_e(line)}</li>" for line in integrity_lines(record)] + ["</ul>"]
-        if record.get("assistant_error"):
-            out.append(f'<p class="problem"><b>assistant error:</b> {_e(record["assistant_error"])}</p>')
-        if record.get("answer") is not None:
-            answer = str(record["answer"])
-            out.append(f"<details><summary>Answer ({len(answer)} characters)</summary><pre>{_e(answer)}</pre></details>")
-        tool = _tool(record)
-        if tool is not None:
-            out.append(f"<details><summary>Tool output ({_e(tool[0])})</summary><pre>{_e(tool[1] or '(none)')}</pre>"
-                       "</details>")
-        errors = _edit_errors(record)
-        if errors:
-            out += ["<h3>Edit-format errors</h3>", "<ul>"] + [f"<li>{_e(e)}</li>" for e in errors] + ["</ul>"]
-        if extraction_text(record):
-            out.append(f'<p class="meta"><b>code taken:</b> {_e(extraction_text(record) or "")}</p>')
-        diff = (record.get("edit") or {}).get("diff") if isinstance(record.get("edit"), dict) else None
-        if diff:
-            out += ["<h3>Diff</h3>", _diff_html(str(diff))]
-        diagnostics = _diagnostics(record)
-        if diagnostics:
-            out.append("<h3>Diagnostics</h3>")
-            out += _html_table(["file", "line:col", "code", "kind", "turn", "message"],
-                               [[_e(path), _e(_position(d)), _e(d.get("code", "")), _e(d.get("kind", "")),
-                                 _e(d.get("turn", "")), _e(d.get("message", ""))] for path, d in diagnostics])
-        verdicts = _verdicts(record)
-        if verdicts:
-            out.append("<h3>Verdicts</h3>")
-            rows = []
-            for turn, verdict in verdicts:
-                checks = [f"{_e(constraint_text(c.get('constraint')))}: {_status(c.get('status'))}"
-                          for c in verdict.get("constraints") or [] if isinstance(c, dict)]
-                for test in verdict.get("tests") or []:
-                    if not isinstance(test, dict):
-                        continue
-                    check = f"test {_e(test.get('name'))}: {_status(test.get('status'))}"
-                    if test.get("status") != "pass" and test.get("output"):
-                        check += f"<pre>{_e(str(test['output'])[:_OUTPUT_LIMIT])}</pre>"
-                    checks.append(check)
-                checks += [_e(line) for line in _withdrawn(verdict)]
-                rows.append([_e(turn), _status(verdict.get("status", "")), "<br>".join(checks)])
-            out += _html_table(["turn", "status", "checks"], rows)
-        base = record.get("base") if isinstance(record.get("base"), dict) else None
-        if base and base.get("total"):
-            out.append(f"<p><b>Base tests:</b> {_e(base.get('passed'))}/{_e(base.get('total'))} passed</p>")
-        for report in edit_reports(record):
-            out.append("<h3>Boundary report</h3>")
-            out += _html_table(["", ""], [[_e(k), _e(v)] for k, v in _report_fields(report)])
+        typed = _typed(record)
+        out += _html_exchange(typed) + _html_edit(typed) + _html_judged(typed)
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
+
+def _html_exchange(record: RoundRecord) -> list[str]:
+    out = [f"<h2>{_e(round_title(record))}</h2>"]
+    if _usage(record):
+        out.append(f'<p class="meta">{_e(_usage(record))}</p>')
+    out += ["<h3>User message</h3>", f"<pre>{_e(record.instruction)}</pre>"]
+    if outcome_text(record):
+        out.append(f'<p class="meta"><b>Outcome:</b> {_e(outcome_text(record))}</p>')
+    if integrity_lines(record):
+        out += ['<p class="problem"><b>Integrity</b></p>', "<ul>"] + \
+            [f"<li>{_e(line)}</li>" for line in integrity_lines(record)] + ["</ul>"]
+    if record.assistant_error:
+        out.append(f'<p class="problem"><b>assistant error:</b> {_e(record.assistant_error)}</p>')
+    if record.answer is not None:
+        answer = record.answer
+        out.append(f"<details><summary>Answer ({len(answer)} characters)</summary><pre>{_e(answer)}</pre></details>")
+    tool = _tool(record)
+    if tool is not None:
+        out.append(f"<details><summary>Tool output ({_e(tool[0])})</summary><pre>{_e(tool[1] or '(none)')}</pre>"
+                   "</details>")
+    return out
+
+
+def _html_edit(record: RoundRecord) -> list[str]:
+    out = []
+    errors = _edit_errors(record)
+    if errors:
+        out += ["<h3>Edit-format errors</h3>", "<ul>"] + [f"<li>{_e(e)}</li>" for e in errors] + ["</ul>"]
+    if extraction_text(record):
+        out.append(f'<p class="meta"><b>code taken:</b> {_e(extraction_text(record) or "")}</p>')
+    if record.edit.diff:
+        out += ["<h3>Diff</h3>", _diff_html(record.edit.diff)]
+    return out
+
+
+def _html_judged(record: RoundRecord) -> list[str]:
+    out = []
+    diagnostics = _diagnostics(record)
+    if diagnostics:
+        out.append("<h3>Diagnostics</h3>")
+        out += _html_table(["file", "line:col", "code", "kind", "turn", "message"],
+                           [[_e(path), _e(_position(d)), _e(d.get("code", "")), _e(d.get("kind", "")),
+                             _e(d.get("turn", "")), _e(d.get("message", ""))] for path, d in diagnostics])
+    verdicts = _verdicts(record)
+    if verdicts:
+        out.append("<h3>Verdicts</h3>")
+        out += _html_table(["turn", "status", "checks"],
+                           [[_e(turn), _status(verdict.get("status", "")), "<br>".join(_html_checks(verdict))]
+                            for turn, verdict in verdicts])
+    if record.base.total:
+        out.append(f"<p><b>Base tests:</b> {_e(record.base.passed)}/{_e(record.base.total)} passed</p>")
+    for report in record.edit_reports():
+        out.append("<h3>Boundary report</h3>")
+        out += _html_table(["", ""], [[_e(k), _e(v)] for k, v in _report_fields(report)])
+    return out
+
+
+def _html_checks(verdict: Verdict) -> list[str]:
+    """A verdict's checks, a failed test's output under it."""
+    checks = [f"{_e(constraint_text(c.get('constraint')))}: {_status(c.get('status'))}"
+              for c in verdict.get("constraints") or [] if isinstance(c, dict)]
+    for test in _tests(verdict):
+        output = _failed_output(test)
+        checks.append(f"test {_e(test.get('name'))}: {_status(test.get('status'))}"
+                      + (f"<pre>{_e(output)}</pre>" if output is not None else ""))
+    return checks + [_e(line) for line in _withdrawn(verdict)]

@@ -101,8 +101,8 @@ def turn_verdict(constraints: Sequence[Constraint], documents: Sequence[Document
     """The verdict of one instruction: every applicable constraint, test and judge question passes
     (or only the tests, or only the constraints, as `judged_by` says; the others are still
     recorded). Nothing checkable is `unchecked`, never a pass."""
-    results = [{"constraint": c.to_json() | {"turn": c.turn}, "status": constraint_status(c, documents)}
-               for c in constraints]
+    results: list[dict[str, Any]] = [{"constraint": c.to_json() | {"turn": c.turn},
+                                      "status": constraint_status(c, documents)} for c in constraints]
     statuses: list[str] = []
     if judged_by in ("all", "constraints"):
         statuses += [r["status"] for r in results if r["status"] != "n/a"]

@@ -47,8 +47,11 @@ class DatasetFormatRegistry:
         self._formats[fmt.name] = fmt
 
     def all(self) -> list[DatasetFormat]:
+        """Built-in formats first, in _BUILTIN_MODULES' order (each module is named after its format)
+        whichever was imported first, since detection asks them in this order; then the others."""
         _load_builtin_formats()
-        return list(self._formats.values())
+        return sorted(self._formats.values(), key=lambda fmt: _BUILTIN_MODULES.index(fmt.name)
+                      if fmt.name in _BUILTIN_MODULES else len(_BUILTIN_MODULES))
 
     def names(self) -> tuple[str, ...]:
         return tuple(fmt.name for fmt in self.all())

@@ -101,16 +101,22 @@ def _load_builtin_presets() -> None:
             importlib.import_module(f"{__name__}.{module}")
 
 
-def preset_names() -> tuple[str, ...]:
-    """The registered presets' names, in registration order."""
+def _registered() -> list[type[ToolPreset]]:
+    """The built-in presets in _BUILTIN_MODULES' order (each module is named after its preset),
+    whichever was imported first; then the others in registration order."""
     _load_builtin_presets()
-    return tuple(_PRESETS)
+    return sorted(_PRESETS.values(), key=lambda cls: _BUILTIN_MODULES.index(cls.name)
+                  if cls.name in _BUILTIN_MODULES else len(_BUILTIN_MODULES))
+
+
+def preset_names() -> tuple[str, ...]:
+    """The registered presets' names."""
+    return tuple(cls.name for cls in _registered())
 
 
 def preset_summaries() -> dict[str, str]:
     """Each registered preset's name and its one line for --help."""
-    _load_builtin_presets()
-    return {name: cls.summary for name, cls in _PRESETS.items()}
+    return {cls.name: cls.summary for cls in _registered()}
 
 
 def get_preset(name: str) -> ToolPreset:

@@ -153,6 +153,13 @@ class RustProfile(LanguageProfile):
         argument = node.child_by_field_name("argument")
         return _use_paths(argument, "") if argument is not None else []
 
+    def is_method(self, node: Node) -> bool | None:
+        """A function in an `impl` or `trait` block is a method, an associated function without
+        `self` included: Rust's naming conventions (RFC 430) treat them alike."""
+        body = node.parent
+        owner = body.parent if body is not None else None
+        return owner is not None and owner.type in ("impl_item", "trait_item")
+
     def call_callee(self, node: Node) -> Node | None:
         if node.type == "macro_invocation":
             return node.child_by_field_name("macro")
