@@ -62,7 +62,7 @@ class JudgeRecord(TypedDict):
 
 
 class ConstraintRecord(TypedDict, total=False):
-    """One constraint as written in a turn: its `type` (replay/heedful/replay/docs/constraints.md)
+    """One constraint as written in a turn: its `type` (docs/constraints.md)
     and the type's parameters beside it; `label` names it for a later turn's constraint change."""
 
     type: str

@@ -24,17 +24,18 @@ import hashlib
 import json
 import os
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .protocol import EDIT_ORIGIN, ORIGINS, STUDY_SESSION, EditOriginParams, StudySessionParams
+
+__all__ = ["EDIT_ORIGIN", "ORIGINS", "STUDY_SESSION", "RecordingRefused", "StudyRecorder", "StudySession",
+           "hashed_path", "register_study_features", "sha256"]
+
 FORMAT_VERSION = 2
 SCHEMA = f"heedful.study-log/{FORMAT_VERSION}"
-STUDY_SESSION = "heedful/studySession"
-EDIT_ORIGIN = "heedful/editOrigin"
-# where an edit came from; `assistant`/`human` are the server's own attribution (a heedful marker
-# or none) when the extension sent no origin for the edit
-ORIGINS = ("heedful_assistant", "workspace_edit", "completion", "typing", "paste", "undo", "redo")
+# ORIGINS: where an edit came from; `assistant`/`human` are the server's own attribution (a
+# heedful marker or none) when the extension sent no origin for the edit
 
 
 def sha256(text: str) -> str:
@@ -50,37 +51,8 @@ class RecordingRefused(Exception):
     """The study log would be written outside the workspace (a symbolic link on the way)."""
 
 
-@dataclass(frozen=True)
-class StudySession:
-    """The ids and consent of one study session, as the extension's Start Study Session sent them."""
-
-    study: str
-    participant: str
-    session: str
-    condition: str | None = None
-    record_paths: bool = False
-    consented_at: str | None = None
-
-    @classmethod
-    def from_json(cls, value: Any) -> StudySession:
-        """Raises TypeError naming the field: a malformed session is refused, never half-recorded."""
-        if not isinstance(value, dict):
-            raise TypeError(f"{STUDY_SESSION}: params must be an object")
-        ids: dict[str, str] = {}
-        for key in ("study", "participant", "session"):
-            item = value.get(key)
-            if not isinstance(item, str) or not item.strip():
-                raise TypeError(f"{STUDY_SESSION}: `{key}` must be a non-empty string")
-            ids[key] = item.strip()
-        condition = value.get("condition")
-        if condition is not None and not isinstance(condition, str):
-            raise TypeError(f"{STUDY_SESSION}: `condition` must be a string")
-        record_paths = value.get("recordPaths", False)
-        if not isinstance(record_paths, bool):
-            raise TypeError(f"{STUDY_SESSION}: `recordPaths` must be true or false")
-        consented = value.get("consentedAt")
-        return cls(ids["study"], ids["participant"], ids["session"], condition or None, record_paths,
-                   consented if isinstance(consented, str) else None)
+# the session record is the `heedful/studySession` message as sent (protocol.py)
+StudySession = StudySessionParams
 
 
 class StudyRecorder:
@@ -144,15 +116,9 @@ class StudyRecorder:
 
     def edit_origin(self, params: Any) -> None:
         """`heedful/editOrigin` from the extension; an unknown origin is recorded as `unknown`, with why."""
-        if not isinstance(params, dict) or not isinstance(params.get("uri"), str) or \
-                not isinstance(params.get("version"), int):
-            raise TypeError(f"{EDIT_ORIGIN}: params must be an object with `uri` (string) and `version` (integer)")
-        origin = params.get("origin")
-        rule = params.get("rule") if isinstance(params.get("rule"), str) else None
-        if origin not in ORIGINS:
-            rule, origin = f"the extension sent an unknown origin {origin!r}", "unknown"
-        self.write({"event": "edit_origin", "uri": params["uri"], "version": params["version"], "origin": origin,
-                    "origin_inferred": params.get("inferred") is True, "rule": rule})
+        record = EditOriginParams.from_json(params)
+        self.write({"event": "edit_origin", "uri": record.uri, "version": record.version, "origin": record.origin,
+                    "origin_inferred": record.inferred, "rule": record.rule})
 
 
 def register_study_features(server: Any) -> None:

@@ -62,6 +62,21 @@ from .out_of_scope import (
     out_of_scope_diagnostics,
     regions_of,
 )
+from .protocol import (
+    ASSISTANT_EDIT,
+    COPY_FEEDBACK,
+    SET_CONSTRAINTS,
+    STATUS,
+    AssistantEditParams,
+    ConstraintJson,
+    JsonObject,
+    SetConstraintsParams,
+    SetConstraintsResult,
+    StatusParams,
+    StatusVerdict,
+    document_uri,
+    to_json,
+)
 from .recording import (
     RecordingRefused,
     StudyRecorder,
@@ -80,10 +95,6 @@ from .settings import ServerSettings, without_user_opt_ins
 
 log = logging.getLogger("heedful.server")
 
-SET_CONSTRAINTS = "heedful/setConstraints"
-ASSISTANT_EDIT = "heedful/assistantEdit"
-STATUS = "heedful/status"
-COPY_FEEDBACK = "heedful.copyFeedback"
 LINE_COMMENT = {"python": "#", "ruby": "#"}
 # An assistant-edit marker that no change follows within this time is dropped, so a later human
 # edit is not blamed on the assistant.
@@ -473,25 +484,21 @@ class HeedfulServer(LanguageServer):
         result = state.result
         assert result is not None
         applicable = [v for v in result.verdicts if v.status is not Status.NOT_APPLICABLE]
-        params: dict[str, Any] = {
-            "uri": state.document.uri, "version": result.version,
-            "satisfied": sum(1 for v in applicable if v.status is Status.PASS), "total": len(applicable),
-            "regressions": len(state.regressed),
-            "failing": [v.constraint.id for v in applicable if v.status is Status.FAIL],
-            "errors": [v.constraint.id for v in applicable if v.status is Status.ERROR],
-            # every constraint in force with its verdict, so a client can list what passes too
-            "verdicts": [{"constraint": v.constraint.to_json(), "turn": v.constraint.turn, "status": v.status.value}
-                         for v in result.verdicts],
-            # whether the text parses: on code that does not, no structural constraint passes
-            # (verifiers/heedful/verifiers/engine.py); the replay's round outcome `unparseable` comes from here
-            "parses": not (source := state.document.source) or not source.has_syntax_errors,
-            "partialParse": sum(1 for v in result.verdicts if is_partial_parse(v)),
-        }
-        if source is not None and source.has_syntax_errors:
-            params["syntaxError"] = first_syntax_error(source).start.line + 1
-        if report is not None:
-            params["edit"] = report.to_json()
-        self.protocol.notify(STATUS, params)
+        source = state.document.source
+        params = StatusParams(
+            uri=state.document.uri, version=result.version,
+            satisfied=sum(1 for v in applicable if v.status is Status.PASS), total=len(applicable),
+            regressions=len(state.regressed),
+            failing=[v.constraint.id for v in applicable if v.status is Status.FAIL],
+            errors=[v.constraint.id for v in applicable if v.status is Status.ERROR],
+            verdicts=[StatusVerdict(constraint=ConstraintJson(**v.constraint.to_json()), turn=v.constraint.turn,
+                                    status=v.status.value) for v in result.verdicts],
+            parses=not source or not source.has_syntax_errors,
+            partial_parse=sum(1 for v in result.verdicts if is_partial_parse(v)),
+            syntax_error=first_syntax_error(source).start.line + 1 if source is not None and source.has_syntax_errors
+            else None,
+            edit=report.to_json() if report is not None else None)
+        self.protocol.notify(STATUS, to_json(params))
 
     async def current_result(self, state: DocumentState, timeout: float | None = None) -> CheckResult | None:
         """The result for the document's current version, waiting for a pending check; None when
@@ -794,62 +801,54 @@ def create_server() -> HeedfulServer:
         return text
 
     @server.feature(SET_CONSTRAINTS)
-    def set_constraints(ls: HeedfulServer, params: Any) -> dict:
-        payload = as_dict(params)
-        uri = payload.get("uri") or (payload.get("textDocument") or {}).get("uri")
-        glob = payload.get("glob")
-        if (uri is not None and not isinstance(uri, str)) or (glob is not None and not isinstance(glob, str)):
-            raise JsonRpcInvalidParams(f"{SET_CONSTRAINTS}: `uri` and `glob` must be strings")
-        mode = payload.get("mode", "replace")
-        if mode not in ("replace", "append"):
-            raise JsonRpcInvalidParams(f"{SET_CONSTRAINTS}: mode must be 'replace' or 'append', got {mode!r}")
-        retire = payload.get("retire") or []
-        if not isinstance(retire, list) or not all(isinstance(label, str) for label in retire):
-            raise JsonRpcInvalidParams(f"{SET_CONSTRAINTS}: `retire` must be a list of constraint labels")
+    def set_constraints(ls: HeedfulServer, params: Any) -> JsonObject:
+        request = SetConstraintsParams.from_json(as_dict(params))
         try:
-            constraints = constraints_from_json(payload.get("constraints"), SET_CONSTRAINTS)
+            constraints = constraints_from_json(request.constraints, SET_CONSTRAINTS)
         except HeedfulError as exc:
             raise JsonRpcInvalidParams(str(exc)) from None
         assert ls.constraints is not None
-        unknown = sorted(set(retire) - ls.constraints.session_labels())
+        unknown = sorted(set(request.retire) - ls.constraints.session_labels())
         if unknown:
             raise JsonRpcInvalidParams(f"{SET_CONSTRAINTS}: `retire` names no constraint in force: {', '.join(unknown)}")
-        ls.constraints.set_session(constraints, uri=uri, glob=glob, mode=mode, retire=tuple(retire))
+        uri = request.uri
+        ls.constraints.set_session(constraints, uri=uri, glob=request.glob, mode=request.mode,
+                                   retire=tuple(request.retire))
         ls.recheck([ls.states[uri]] if uri in ls.states else list(ls.states.values()))
-        return {"constraints": len(constraints), "uri": uri, "glob": glob if uri is None else None}
+        return to_json(SetConstraintsResult(constraints=len(constraints), uri=uri,
+                                            glob=request.glob if uri is None else None))
 
     @server.feature(ASSISTANT_EDIT)
     def assistant_edit(ls: HeedfulServer, params: Any) -> None:
         payload = as_dict(params)
-        uri = payload.get("uri") or (payload.get("textDocument") or {}).get("uri")
-        state = ls.states.get(uri)
+        request = AssistantEditParams.from_json(payload)
+        uri, turn = request.uri, request.turn
+        state = ls.states.get(uri) if uri is not None else None
         if state is None or state.document.source is None:
-            ls.report(f"{ASSISTANT_EDIT}: {uri!r} is not an open document heedful checks")
+            ls.report(f"{ASSISTANT_EDIT}: {document_uri(payload)!r} is not an open document heedful checks")
             return
-        targeted_ids = payload.get("constraints") or []
         in_force = ls.constraints_for(state)
-        targeted = [c for c in in_force if c.id in targeted_ids or c.key in targeted_ids]
-        turn = payload.get("turn")
-        if not targeted and isinstance(turn, int):
+        targeted = [c for c in in_force if c.id in request.constraints or c.key in request.constraints]
+        if not targeted and turn is not None:
             targeted = [c for c in in_force if c.turn == turn]
         # an unknown or malformed scope is an error naming the turn: the edit is still marked (its
         # report carries the error, so a replay counts the turn), and the client gets the error
-        where = f"{ASSISTANT_EDIT}: turn {turn}" if isinstance(turn, int) else f"{ASSISTANT_EDIT}: {uri}"
+        where = f"{ASSISTANT_EDIT}: turn {turn}" if turn is not None else f"{ASSISTANT_EDIT}: {uri}"
         scope, scope_error = None, None
         try:
-            request = scope_from_json(payload.get("scope"), payload.get("symbol"))
-            scope = resolve_scope(request, state.document.source, where) if request is not None else None
+            scope_request = scope_from_json(request.scope, request.symbol)
+            scope = resolve_scope(scope_request, state.document.source, where) if scope_request is not None else None
         except JsonRpcInvalidParams as exc:
             scope_error = f"{where}: {exc}".replace(f"{where}: {ASSISTANT_EDIT}: ", f"{where}: ")
         except ScopeError as exc:
             scope_error = str(exc)
         state.marker = AssistantEditMarker(before=state.document.source, before_revision=state.document.revision,
-                                           scope=scope, instruction=payload.get("instruction"),
-                                           turn=turn if isinstance(turn, int) else None, targeted=targeted,
-                                           scope_error=scope_error, distrusted=Counter(state.distrusted),
-                                           honour_suppressions=payload.get("honourSuppressions") is True)
+                                           scope=scope, instruction=request.instruction, turn=turn,
+                                           targeted=targeted, scope_error=scope_error,
+                                           distrusted=Counter(state.distrusted),
+                                           honour_suppressions=request.honour_suppressions)
         if ls.recorder is not None:
-            ls.recorder.write({"event": "assistant_edit", "uri": uri, "turn": turn,
+            ls.recorder.write({"event": "assistant_edit", "uri": uri, "turn": payload.get("turn"),
                                "instruction": payload.get("instruction"), "scope": payload.get("scope")})
         if scope_error is not None:
             raise JsonRpcInvalidParams(scope_error)  # a request gets it as its error, a notification as a message

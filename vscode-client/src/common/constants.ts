@@ -6,11 +6,9 @@ export const SERVER_NAME = 'heedful';
 export const CONFIG_SECTION = 'heedful';
 export const PYTHON_EXTENSION_ID = 'ms-python.python';
 
-// the server's custom methods (README, "The language server")
-export const SET_CONSTRAINTS = 'heedful/setConstraints';
-export const ASSISTANT_EDIT = 'heedful/assistantEdit';
-export const STATUS = 'heedful/status';
-export const COPY_FEEDBACK = 'heedful.copyFeedback'; // the server's command, in its code actions
+// the server's custom methods (README, "The language server"), and its command in its code
+// actions: generated from the server's protocol.py (common/protocol.ts)
+export { ASSISTANT_EDIT, COPY_FEEDBACK, SET_CONSTRAINTS, STATUS } from './protocol';
 export const DIAGNOSTIC_SOURCE = 'heedful';
 
 /** VS Code language ids heedful checks, and the language heedful calls each. */

@@ -1,42 +1,23 @@
 // `heedful/status` (server → client after every check) and how the status bar shows it.
 
-/** The report of an assistant edit, as the server sends it in `heedful/status`. */
-export interface EditReport {
+import type { ConstraintJson, EditReportJson, StatusParams, StatusVerdict as SentVerdict } from '../common/protocol';
+
+/** One constraint's verdict (the generated shape; `turn`, `params` and `label` optional, as older servers sent fewer). */
+export type StatusVerdict = Omit<SentVerdict, 'turn' | 'constraint'> & {
     turn?: number | null;
-    instruction?: string | null;
-    boundary: 'ok' | 'error' | 'unknown';
-    /** `error`: the scope given named nothing in the document (see `scopeError`). */
-    scopeSource?: 'given' | 'derived' | 'unknown' | 'error';
-    scopeKind?: string | null;
-    scopeError?: string | null;
-    scope?: { start: number; end: number }[];
-    changedLines?: number;
-    outOfScopeLines?: number;
-    outOfScopeRatio?: number;
-    /** Blocks moved unchanged (modulo indentation): counted apart from changed lines. */
-    movedLines?: number;
-    outOfScopeMoves?: number;
-    regressions?: string[];
-    harmful?: boolean;
-}
+    constraint: Pick<ConstraintJson, 'type'> & Partial<ConstraintJson>;
+};
 
-/** One constraint's verdict, when the server includes them (newer servers may). */
-export interface StatusVerdict {
-    constraint: { type: string; params?: Record<string, unknown>; label?: string | null };
-    status: 'pass' | 'fail' | 'error' | 'n/a';
-}
+/** The report of an assistant edit, as the server sends it in `heedful/status` (its generated
+ * shape; every field but `boundary` optional, as older servers sent fewer). */
+export type EditReport = Partial<EditReportJson> & Pick<EditReportJson, 'boundary'>;
 
-export interface HeedfulStatus {
-    uri: string;
+/** A `heedful/status` notification as parseStatus checked it (older servers may leave out `verdicts`). */
+export type HeedfulStatus = Pick<StatusParams, 'uri' | 'satisfied' | 'total' | 'regressions' | 'failing' | 'errors'> & {
     version?: number | null;
-    satisfied: number;
-    total: number;
-    regressions: number;
-    failing: string[];
-    errors: string[];
     edit?: EditReport;
     verdicts?: StatusVerdict[];
-}
+};
 
 /** A status notification's params, checked; undefined when they are not one. */
 export function parseStatus(params: unknown): HeedfulStatus | undefined {

@@ -1,27 +1,9 @@
 // Developer studies (docs/studies.md): the session the participant consented to, and where each
 // edit came from. No VS Code import here: the rules are unit-tested with node's test runner.
 
-/** `heedful/studySession`: the ids the participant gave in "heedful: Start Study Session". */
-export interface StudySessionParams {
-    study: string;
-    participant: string;
-    session: string;
-    condition?: string;
-    /** the participant allowed file paths in the log (else the server hashes them) */
-    recordPaths: boolean;
-    consentedAt: string;
-}
-
-export type EditOrigin = 'heedful_assistant' | 'workspace_edit' | 'completion' | 'typing' | 'paste' | 'undo' | 'redo';
-
-/** `heedful/editOrigin`: where the change to `uri` at `version` came from; `rule` says how an inferred one was. */
-export interface EditOriginParams {
-    uri: string;
-    version: number;
-    origin: EditOrigin;
-    inferred: boolean;
-    rule?: string;
-}
+// the messages' shapes are the server's (generated from its protocol.py)
+export type { EditOrigin, EditOriginParams, StudySessionParams } from '../common/protocol';
+import type { EditOrigin } from '../common/protocol';
 
 export interface Position { line: number; character: number }
 
@@ -111,7 +93,7 @@ function before(a: Position, b: Position): boolean {
 }
 
 /** The ids typed in Start Study Session: trimmed; an error naming the first bad one. */
-export function validateSessionIds(ids: { study?: string; participant?: string; session?: string; condition?: string }):
+export function validateSessionIds(ids: { study?: string; participant?: string; session?: string; condition?: string | null }):
     string | undefined {
     for (const key of ['study', 'participant', 'session'] as const) {
         const value = ids[key]?.trim() ?? '';
@@ -122,7 +104,7 @@ export function validateSessionIds(ids: { study?: string; participant?: string; 
             return `the ${key} id may hold letters, digits, "_", "-" and "." only (at most 64)`;
         }
     }
-    if (ids.condition !== undefined && ids.condition.trim() && !/^[\w.-]{1,64}$/.test(ids.condition.trim())) {
+    if (ids.condition !== undefined && ids.condition !== null && ids.condition.trim() && !/^[\w.-]{1,64}$/.test(ids.condition.trim())) {
         return 'the condition may hold letters, digits, "_", "-" and "." only (at most 64)';
     }
     return undefined;

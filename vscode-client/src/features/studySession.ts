@@ -14,8 +14,9 @@ import { EditOriginParams, StudySessionParams, inferOrigin, insertedEnd, validat
 import { toggleStudyRecording } from './studyRecording';
 import { WorkState } from './workState';
 
-export const STUDY_SESSION = 'heedful/studySession';
-export const EDIT_ORIGIN = 'heedful/editOrigin';
+import { EDIT_ORIGIN, STUDY_SESSION } from '../common/protocol';
+
+export { EDIT_ORIGIN, STUDY_SESSION };
 const STATE_KEY = 'heedful.studySession';
 
 type StartArgs = Partial<StudySessionParams> & { confirmed?: boolean };
