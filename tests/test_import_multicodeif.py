@@ -313,6 +313,7 @@ def test_judged_and_rule_decided_verdicts_are_kept_apart():
     counts it apart from the rule-decided ones."""
     from types import SimpleNamespace
 
+    from heedful.replay.records import parse_round
     from heedful.replay.report import decided_by
     from heedful.replay.verdicts import turn_verdict
 
@@ -323,5 +324,7 @@ def test_judged_and_rule_decided_verdicts_are_kept_apart():
     both = turn_verdict([], [], passed_test, judged)
     assert both["decided_by"] == "rules+judge" and both["status"] == "fail"
     assert "decided_by" not in turn_verdict([], [], [], [{"name": "q", "status": "skipped"}])  # unchecked
-    rounds = {"a": [{"turn": 1, "verdicts": {"1": both}}, {"turn": 1, "verdicts": {"1": {"status": "pass"}}}]}
-    assert decided_by(SimpleNamespace(rounds=rounds)) == {"rules+judge": 1, "rules": 1}
+    rounds = {"a": [{"conversation": "a", "turn": 1, "verdicts": {"1": both}},
+                    {"conversation": "a", "turn": 1, "verdicts": {"1": {"status": "pass"}}}]}
+    records = {conversation: [parse_round(line) for line in lines] for conversation, lines in rounds.items()}
+    assert decided_by(SimpleNamespace(round_records=records)) == {"rules+judge": 1, "rules": 1}
