@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from itertools import accumulate
+from typing import overload
 
 from lsprotocol import types
 
@@ -30,7 +31,7 @@ def line_bounds(text: str) -> Sequence[tuple[int, int]]:
     return bounds
 
 
-class _LfLineBounds(Sequence):
+class _LfLineBounds(Sequence[tuple[int, int]]):
     """line_bounds of a text whose only line break is \\n: split and summed at C speed, each line's
     bounds computed when asked (an edit asks for two lines of thousands)."""
 
@@ -41,9 +42,18 @@ class _LfLineBounds(Sequence):
     def __len__(self) -> int:
         return len(self.lengths)
 
-    def __getitem__(self, index: int | slice) -> tuple[int, int] | list[tuple[int, int]]:  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, int]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, int]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[int, int] | list[tuple[int, int]]:
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+            return [self._bounds(i) for i in range(*index.indices(len(self)))]
+        return self._bounds(index)
+
+    def _bounds(self, index: int) -> tuple[int, int]:
         if index < 0:
             index += len(self)
         if not 0 <= index < len(self):

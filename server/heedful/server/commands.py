@@ -7,7 +7,7 @@ import logging
 import sys
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("serve", help="run the language server (stdio by default)",
                             description="Run the heedful language server. Editors start it with "
                                         "`heedful serve` (stdio); `--tcp HOST:PORT` listens on a socket instead.")

@@ -95,8 +95,8 @@ class ConstraintsInForce:
         self.errors.pop(path, None)
         return True
 
-    def server_table(self) -> dict:
-        merged: dict = {}
+    def server_table(self) -> dict[str, object]:
+        merged: dict[str, object] = {}
         for document in self.specs.values():
             table = document.extra.get("server")
             if isinstance(table, dict):

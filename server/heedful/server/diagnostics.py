@@ -43,7 +43,7 @@ class PositionEncoder:
             end=types.Position(line=rng.end.line, character=self.character(rng.end.line, rng.end.character)))
 
 
-def _data(constraint: Constraint, kind: str, turn: int | None = None) -> dict:
+def _data(constraint: Constraint, kind: str, turn: int | None = None) -> dict[str, object]:
     return {"constraint": constraint.to_json(), "kind": kind, "turn": turn if turn is not None else constraint.turn}
 
 

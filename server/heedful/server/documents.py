@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from heedful.verifiers.errors import SourceError
 from heedful.verifiers.incremental import ChunkCache
-from heedful.verifiers.languages import detect_language, normalise_language
+from heedful.verifiers.languages import LanguageProfile, detect_language, normalise_language
 from heedful.verifiers.source import Source
 from tree_sitter import Parser, Point, Range
 
@@ -61,7 +61,7 @@ class Document:
     # not by the client's version (which an out-of-order client may send lower than before)
     revision: int = 0
     # verdict caches and attribution state live here so closing the document drops them
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
     # the results of its top-level chunks, for incremental checking (check_source's cache)
     chunk_cache: ChunkCache = field(default_factory=ChunkCache)
     # the last source that parsed without errors (None: none yet): an edit to broken code is
@@ -138,7 +138,7 @@ def edit_breaks(base: Source, new: bytes, start: int, old_end: int, new_end: int
 _probes = threading.local()
 
 
-def _probe_parser(profile) -> Parser:
+def _probe_parser(profile: LanguageProfile) -> Parser:
     """A parser of the profile's language for guesses (its included ranges change every time),
     one per thread."""
     parsers = getattr(_probes, "parsers", None)

@@ -73,9 +73,9 @@ def _shift(region: OutOfScopeRegion, start: tuple[int, int], end: tuple[int, int
         return replace(region, start=region.start + delta, end=region.end + delta)
     if region.end < first:
         return region
-    start = min(region.start, first + added) if region.start > first else region.start
-    end = region.end + delta if region.end > last else first + added
-    return replace(region, start=start, end=max(end, start))
+    new_start = min(region.start, first + added) if region.start > first else region.start
+    new_end = region.end + delta if region.end > last else first + added
+    return replace(region, start=new_start, end=max(new_end, new_start))
 
 
 def out_of_scope_diagnostics(regions: list[OutOfScopeRegion], encoder: PositionEncoder) -> list[types.Diagnostic]:

@@ -68,12 +68,13 @@ def encode(value: object) -> JsonValue:
     raise TypeError(f"not a JSON value: {value!r}")
 
 
-def document_uri(payload: JsonObject) -> JsonValue:
+def document_uri(payload: JsonObject, method: str) -> JsonValue:
     """`uri`, or `textDocument.uri` (both spellings are accepted); a `textDocument` that is not an
-    object is returned as it is, so that the caller's type check refuses it."""
+    object is JsonRpcInvalidParams."""
     text_document = payload.get("textDocument")
-    nested = text_document.get("uri") if isinstance(text_document, dict) else text_document
-    return payload.get("uri") or nested
+    if text_document is not None and not isinstance(text_document, dict):
+        raise JsonRpcInvalidParams(f"{method}: `textDocument` must be an object with a `uri`")
+    return payload.get("uri") or (text_document.get("uri") if text_document is not None else None)
 
 
 # -- heedful/setConstraints -------------------------------------------------------------------
@@ -103,7 +104,7 @@ class SetConstraintsParams:
     @classmethod
     def from_json(cls, payload: JsonObject) -> SetConstraintsParams:
         """Raises JsonRpcInvalidParams (-32602) naming the field."""
-        uri, glob = document_uri(payload), payload.get("glob")
+        uri, glob = document_uri(payload, SET_CONSTRAINTS), payload.get("glob")
         if (uri is not None and not isinstance(uri, str)) or (glob is not None and not isinstance(glob, str)):
             raise JsonRpcInvalidParams(f"{SET_CONSTRAINTS}: `uri` and `glob` must be strings")
         mode = payload.get("mode", "replace")
@@ -162,7 +163,7 @@ class AssistantEditParams:
     def from_json(cls, payload: JsonObject) -> AssistantEditParams:
         """Lenient where the server always was: a field of the wrong type counts as absent (the
         scope and symbol are checked when they are resolved, with the turn in the message)."""
-        uri, turn, instruction = document_uri(payload), payload.get("turn"), payload.get("instruction")
+        uri, turn, instruction = document_uri(payload, ASSISTANT_EDIT), payload.get("turn"), payload.get("instruction")
         targeted = payload.get("constraints") or []
         return cls(uri=uri if isinstance(uri, str) else None,
                    turn=turn if isinstance(turn, int) and not isinstance(turn, bool) else None,

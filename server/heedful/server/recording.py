@@ -25,9 +25,12 @@ import json
 import os
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .protocol import EDIT_ORIGIN, ORIGINS, STUDY_SESSION, EditOriginParams, StudySessionParams
+
+if TYPE_CHECKING:
+    from .server import HeedfulServer
 
 __all__ = ["EDIT_ORIGIN", "ORIGINS", "STUDY_SESSION", "RecordingRefused", "StudyRecorder", "StudySession",
            "hashed_path", "register_study_features", "sha256"]
@@ -103,7 +106,7 @@ class StudyRecorder:
             with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
                 handle.write(line + "\n")
 
-    def edit(self, uri: str, version: int, origin: str, before: str, after: str, changed: list[dict]) -> None:
+    def edit(self, uri: str, version: int, origin: str, before: str, after: str, changed: list[dict[str, int]]) -> None:
         event: dict[str, Any] = {"event": "edit", "uri": uri, "suffix": os.path.splitext(uri)[1][:12],
                                  "version": version, "origin": origin, "changed": changed,
                                  "before": sha256(before), "after": sha256(after)}
@@ -121,11 +124,11 @@ class StudyRecorder:
                     "origin_inferred": record.inferred, "rule": record.rule})
 
 
-def register_study_features(server: Any) -> None:
+def register_study_features(server: HeedfulServer) -> None:
     """The two study notifications on `server` (a HeedfulServer): kept here, beside the recorder."""
 
     @server.feature(STUDY_SESSION)
-    def study_session(ls: Any, params: Any) -> None:
+    def study_session(ls: HeedfulServer, params: Any) -> None:
         from .server import as_dict
 
         try:
@@ -138,7 +141,7 @@ def register_study_features(server: Any) -> None:
             ls.recorder.start_session(session)
 
     @server.feature(EDIT_ORIGIN)
-    def edit_origin(ls: Any, params: Any) -> None:
+    def edit_origin(ls: HeedfulServer, params: Any) -> None:
         from .server import as_dict
 
         if ls.recorder is None:

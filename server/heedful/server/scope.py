@@ -169,7 +169,7 @@ def _is_lsp_range(value: Any) -> bool:
     return isinstance(value, dict) and set(value) >= {"start", "end"} and not set(value) & set(SCOPE_KEYS)
 
 
-def _lsp_span(value: dict) -> LineSpan:
+def _lsp_span(value: dict[str, Any]) -> LineSpan:
     try:
         start, end = int(value["start"]["line"]), int(value["end"]["line"])
     except (KeyError, TypeError, ValueError):

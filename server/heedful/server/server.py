@@ -18,11 +18,12 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from heedful.verifiers.engine import (
+    IgnoredSuppression,
     Suppressions,
     check_source,
     directive_lines,
@@ -33,7 +34,7 @@ from heedful.verifiers.errors import HeedfulError
 from heedful.verifiers.incremental import ChunkCache
 from heedful.verifiers.limits import LimitExceeded, depth_problem, text_size_problem
 from heedful.verifiers.model import Status, Verdict
-from heedful.verifiers.registry import REGISTRY, Constraint
+from heedful.verifiers.registry import Constraint
 from heedful.verifiers.source import Source
 from heedful.version import __version__
 from lsprotocol import types
@@ -42,6 +43,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
+from . import code_actions
 from .attribution import EditReport, report_edit
 from .changes import apply_changes
 from .check_budget import BudgetExceeded, run_with_budget
@@ -49,7 +51,6 @@ from .constraints_in_force import ConstraintsInForce, constraints_from_json
 from .diagnostics import (
     SOURCE,
     PositionEncoder,
-    feedback_message,
     integrity_diagnostics,
     verdict_diagnostics,
 )
@@ -64,7 +65,6 @@ from .out_of_scope import (
 )
 from .protocol import (
     ASSISTANT_EDIT,
-    COPY_FEEDBACK,
     SET_CONSTRAINTS,
     STATUS,
     AssistantEditParams,
@@ -93,16 +93,18 @@ from .scope import (
 )
 from .settings import ServerSettings, without_user_opt_ins
 
+if TYPE_CHECKING:
+    from watchdog.observers.api import BaseObserver
+
 log = logging.getLogger("heedful.server")
 
-LINE_COMMENT = {"python": "#", "ruby": "#"}
 # An assistant-edit marker that no change follows within this time is dropped, so a later human
 # edit is not blamed on the assistant.
 # How long a diagnostic pull waits for the check of the current text before it answers
 # ServerCancelled (retriggerRequest: the client pulls again).
 PULL_TIMEOUT_SECONDS = 10.0
 CONCURRENT_CHECKS = 4
-MARKER_TIMEOUT_SECONDS = 30.0  # every other language heedful knows uses //
+MARKER_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass
@@ -136,10 +138,9 @@ class DocumentState:
     def __init__(self, document: Document) -> None:
         self.document = document
         self.result: CheckResult | None = None
-        self.pending: asyncio.TimerHandle | asyncio.Task | None = None
-        self.waiters: list[asyncio.Future] = []
+        self.pending: asyncio.TimerHandle | asyncio.Task[None] | None = None
+        self.waiters: list[asyncio.Future[CheckResult]] = []
         self.marker: AssistantEditMarker | None = None
-        self.last_report: EditReport | None = None
         self.regressed: dict[str, EditReport] = {}  # constraint key -> the edit that broke it
         self.out_of_scope: list[OutOfScopeRegion] = []  # in the current text's lines
         self.changed_at: float | None = None
@@ -157,12 +158,13 @@ class HeedfulProtocol(LanguageServerProtocol):
     the whole text on every change. The server's did_change sets pygls's copy to its own text."""
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Iterator[
+            tuple[Callable[..., Any], tuple[types.DidChangeTextDocumentParams], None]]:
         if (user_handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
             yield user_handler, (params,), None
 
     def _execute_handler(self, msg_id: Any, handler: Callable[..., Any], callback: Callable[[Any], None],
-                         args: tuple | None = None, kwargs: dict | None = None) -> None:
+                         args: tuple[Any, ...] | None = None, kwargs: dict[str, Any] | None = None) -> None:
         """pygls 2.1 files the future of every async, threaded or generator handler under its
         message id in `_request_futures` and removes it only when it answers a request: the future
         of every notification (didOpen/didChange/didClose are generator handlers) stays for good,
@@ -197,11 +199,11 @@ class HeedfulServer(LanguageServer):
         self.recorder: StudyRecorder | None = None
         self.study_session: StudySession | None = None  # heedful/studySession (recording.py)
         self.initialization_options: dict[str, Any] = {}
-        self.observer = None  # watchdog observer when the client cannot watch files
+        self.observer: BaseObserver | None = None  # watchdog observer when the client cannot watch files
         self.spec_diagnostics: dict[str, list[types.Diagnostic]] = {}  # pull mode: errors of spec files
         self.pending_reload: asyncio.TimerHandle | None = None
         self.exit_status = 0
-        self.client_settings: dict | None = None  # the editor's settings (workspace/configuration)
+        self.client_settings: dict[str, Any] | None = None  # the editor's settings (workspace/configuration)
         self.pending_release: asyncio.TimerHandle | None = None  # release_memory after closes
         # checks running at once (each in its own thread): a check superseded by a newer edit
         # still runs to its end, so without a bound fast edits would pile threads up
@@ -225,7 +227,7 @@ class HeedfulServer(LanguageServer):
         except KeyboardInterrupt:
             pass
         finally:
-            self.shutdown()
+            self.shutdown()  # type: ignore[no-untyped-call]  # pygls: no annotations
 
     def start_tcp(self, host: str, port: int) -> None:
         """pygls's TCP server (one client), with the same framing as stdio; an address that
@@ -233,9 +235,9 @@ class HeedfulServer(LanguageServer):
         self._stop_event = stop_event = threading.Event()
 
         async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            self.protocol.set_writer(writer)  # type: ignore[arg-type] - pygls's own TCP writer
+            self.protocol.set_writer(writer)  # pygls's own TCP writer
             self.exit_status = await serve_stream(stop_event, StreamLineReader(reader), self.protocol)
-            self.shutdown()
+            self.shutdown()  # type: ignore[no-untyped-call]  # pygls: no annotations
 
         async def listen() -> None:
             self._server = await asyncio.start_server(connection, host, port,
@@ -265,7 +267,8 @@ class HeedfulServer(LanguageServer):
 
     @property
     def root(self) -> str | None:
-        return self.workspace.root_path
+        root: str | None = self.workspace.root_path
+        return root
 
     def report(self, message: str, level: types.MessageType = types.MessageType.Warning) -> None:
         log.warning(message)
@@ -276,7 +279,7 @@ class HeedfulServer(LanguageServer):
 
     # -- configuration ------------------------------------------------------------------------
 
-    def configure(self, client_settings: dict | None = None) -> None:
+    def configure(self, client_settings: dict[str, Any] | None = None) -> None:
         """Rebuild settings by precedence and reload the constraint files they name."""
         assert self.constraints is not None
         if client_settings is not None:
@@ -366,7 +369,7 @@ class HeedfulServer(LanguageServer):
             if source is None:
                 verdicts: list[Verdict] = []
                 report = None
-                ignored = ()
+                ignored: tuple[IgnoredSuppression, ...] = ()
             else:
                 distrusted = Counter(state.distrusted)
                 budget = self.settings.check_budget_ms / 1000
@@ -401,7 +404,6 @@ class HeedfulServer(LanguageServer):
         if marker is not None and state.marker is marker:
             state.marker = None
         if report is not None:
-            state.last_report = report
             state.regressed = {c.key: report for c, _ in report.regressions}
             state.out_of_scope = []
         state.refused = None
@@ -449,7 +451,7 @@ class HeedfulServer(LanguageServer):
         state.refused = problem
 
     def finish(self, state: DocumentState, version: int, revision: int, text: str, verdicts: list[Verdict],
-               report: EditReport | None, ignored: tuple = ()) -> None:
+               report: EditReport | None, ignored: tuple[IgnoredSuppression, ...] = ()) -> None:
         # a regression stays attributed to its edit until the constraint passes again
         failing = {v.constraint.key for v in verdicts if v.status is Status.FAIL}
         state.regressed = {k: r for k, r in state.regressed.items() if k in failing}
@@ -592,7 +594,7 @@ def types_uri(path: str) -> str:
     return from_fs_path(path) or path
 
 
-def summarise(diagnostic: types.Diagnostic) -> dict:
+def summarise(diagnostic: types.Diagnostic) -> dict[str, Any]:
     data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
     return {"code": diagnostic.code, "kind": data.get("kind"), "severity": int(diagnostic.severity or 0),
             "range": {"start": [diagnostic.range.start.line, diagnostic.range.start.character],
@@ -737,7 +739,7 @@ def create_server() -> HeedfulServer:
             for waiter in state.waiters:
                 waiter.cancel()
             state.waiters.clear()
-            state.result = state.marker = state.last_report = None
+            state.result = state.marker = None
         if ls.constraints is not None:
             ls.constraints.session.by_uri.pop(uri, None)
         if not ls.pulls:
@@ -750,7 +752,7 @@ def create_server() -> HeedfulServer:
     @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC,
                     types.DiagnosticOptions(identifier="heedful", inter_file_dependencies=False,
                                             workspace_diagnostics=False))
-    async def diagnostic(ls: HeedfulServer, params: types.DocumentDiagnosticParams):
+    async def diagnostic(ls: HeedfulServer, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
         uri = params.text_document.uri
         state = ls.states.get(uri)
         if state is None:
@@ -768,37 +770,7 @@ def create_server() -> HeedfulServer:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result.result_id)
         return types.RelatedFullDocumentDiagnosticReport(items=result.diagnostics, result_id=result.result_id)
 
-    @server.feature(types.TEXT_DOCUMENT_HOVER)
-    def hover(ls: HeedfulServer, params: types.HoverParams) -> types.Hover | None:
-        state = ls.states.get(params.text_document.uri)
-        if state is None or state.result is None:
-            return None
-        line, character = params.position.line, params.position.character
-        hits = [d for d in state.result.diagnostics
-                if (d.range.start.line, d.range.start.character) <= (line, character) <= (d.range.end.line,
-                                                                                           d.range.end.character)]
-        parts = [explain(d) for d in hits]
-        parts = [p for p in parts if p]
-        if not parts:
-            return None
-        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)))
-
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
-                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
-    def code_action(ls: HeedfulServer, params: types.CodeActionParams) -> list[types.CodeAction | types.Command]:
-        state = ls.states.get(params.text_document.uri)
-        if state is None or state.document.language is None:
-            return []
-        return code_actions(state, params.context.diagnostics, ls.position_encoding)
-
-    @server.command(COPY_FEEDBACK)
-    def copy_feedback(ls: HeedfulServer, *arguments: Any) -> str:
-        """Returns the feedback text (clients copy it; the VS Code extension does)."""
-        if len(arguments) == 1 and isinstance(arguments[0], (list, tuple)):
-            arguments = tuple(arguments[0])
-        text = arguments[0] if arguments and isinstance(arguments[0], str) else ""
-        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=text))
-        return text
+    code_actions.register(server)  # hover, quick fixes, the copy-feedback command
 
     @server.feature(SET_CONSTRAINTS)
     def set_constraints(ls: HeedfulServer, params: Any) -> JsonObject:
@@ -825,7 +797,7 @@ def create_server() -> HeedfulServer:
         uri, turn = request.uri, request.turn
         state = ls.states.get(uri) if uri is not None else None
         if state is None or state.document.source is None:
-            ls.report(f"{ASSISTANT_EDIT}: {document_uri(payload)!r} is not an open document heedful checks")
+            ls.report(f"{ASSISTANT_EDIT}: {document_uri(payload, ASSISTANT_EDIT)!r} is not an open document heedful checks")
             return
         in_force = ls.constraints_for(state)
         targeted = [c for c in in_force if c.id in request.constraints or c.key in request.constraints]
@@ -868,7 +840,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def as_dict(params: Any) -> dict:
+def as_dict(params: Any) -> dict[str, Any]:
     value = plain(params) if params is not None else {}
     if not isinstance(value, dict):
         raise JsonRpcInvalidParams("params must be an object")
@@ -912,7 +884,7 @@ def reload_specs(ls: HeedfulServer) -> None:
 def start_watchdog(ls: HeedfulServer) -> None:
     """Watch the constraint files when the client cannot (watchdog, polling-free where possible)."""
     try:
-        from watchdog.events import FileSystemEventHandler
+        from watchdog.events import FileSystemEvent, FileSystemEventHandler
         from watchdog.observers import Observer
     except ImportError:
         ls.report("watchdog is not installed: heedful.toml changes are picked up on save only")
@@ -921,7 +893,7 @@ def start_watchdog(ls: HeedfulServer) -> None:
     names = {os.path.basename(f) for f in ls.settings.constraint_files}
 
     class SpecChanged(FileSystemEventHandler):
-        def on_any_event(self, event) -> None:
+        def on_any_event(self, event: FileSystemEvent) -> None:
             if event.event_type not in ("modified", "created", "deleted", "moved"):
                 return  # opened/closed events: our own reads would trigger endless reloads
             paths = [getattr(event, "src_path", ""), getattr(event, "dest_path", "")]
@@ -929,91 +901,11 @@ def start_watchdog(ls: HeedfulServer) -> None:
                 loop.call_soon_threadsafe(schedule_spec_reload, ls)
 
     observer = Observer()
+    assert ls.root is not None  # the caller starts it only with a workspace
     observer.schedule(SpecChanged(), ls.root, recursive=False)
     observer.daemon = True
     observer.start()
     ls.observer = observer
-
-
-def explain(diagnostic: types.Diagnostic) -> str | None:
-    """Hover text: the constraint's documentation and parameters."""
-    data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
-    if diagnostic.source != SOURCE:
-        return None
-    if data.get("kind") == "integrity":
-        return f"**Integrity.** {diagnostic.message}.\n\nA suppression comment written by an assistant edit " \
-               "(`heedful/assistantEdit`) is not honoured: what the assistant under test writes cannot change " \
-               "how it is judged. Suppressions you type yourself keep working."
-    if data.get("kind") == "out_of_scope":
-        return f"**Out of scope.** {diagnostic.message}.\n\nThe instruction asked for changes inside the scope " \
-               "only; this region was changed too."
-    constraint_json = data.get("constraint") or {}
-    type_id = constraint_json.get("type") or diagnostic.code
-    if type_id not in REGISTRY:
-        return diagnostic.message
-    ctype = REGISTRY.get(type_id)
-    params = constraint_json.get("params") or {}
-    try:
-        instruction = REGISTRY.make(type_id, params).instruction()
-    except HeedfulError:
-        instruction = ctype.summary
-    lines = [f"**heedful `{type_id}`**" + (" — regression" if data.get("kind") == "regression" else ""),
-             "", f"*Instruction:* {instruction}", "", ctype.section("What it checks").replace("\n", " "),
-             "", f"*Why it matters:* {ctype.section('Why it matters').replace(chr(10), ' ')}"]
-    if params:
-        lines += ["", "*Parameters:* " + ", ".join(f"`{k}` = `{v}`" for k, v in params.items())]
-    if data.get("kind") == "regression":
-        lines += ["", f"This constraint held before the assistant edit of turn {data.get('turn')} and fails after it."]
-    return "\n".join(lines)
-
-
-def code_actions(state: DocumentState, diagnostics: list[types.Diagnostic],
-                 position_encoding: str = "utf-16") -> list[types.CodeAction | types.Command]:
-    """Quick fixes for heedful's diagnostics; columns are in the client's negotiated encoding
-    (a UTF-16 column sent to a UTF-8 client lands inside the line, e.g. in a string)."""
-    document = state.document
-    comment = LINE_COMMENT.get(document.language or "", "//")
-    lines = document.text.split("\n")
-    encoder = PositionEncoder(lines, position_encoding)
-    verdicts = {v.constraint.key: v for v in (state.result.verdicts if state.result else [])}
-    out: list[types.CodeAction | types.Command] = []
-    seen_file: set[str] = set()
-    for diagnostic in diagnostics:
-        data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
-        if diagnostic.source != SOURCE or not data.get("constraint"):
-            continue
-        type_id = str(diagnostic.code)
-        line = diagnostic.range.start.line
-        line_text = (lines[line] if line < len(lines) else "").removesuffix("\r")  # before a CRLF's \r
-        end_of_line = encoder.character(line, len(line_text))  # in the units the client negotiated
-        out.append(types.CodeAction(
-            title=f"heedful: disable {type_id} for this line", kind=types.CodeActionKind.QuickFix,
-            diagnostics=[diagnostic],
-            edit=types.WorkspaceEdit(changes={document.uri: [types.TextEdit(
-                range=types.Range(start=types.Position(line=line, character=end_of_line),
-                                  end=types.Position(line=line, character=end_of_line)),
-                new_text=f"  {comment} heedful: disable={type_id}")]})))
-        if type_id not in seen_file:
-            seen_file.add(type_id)
-            insert_at = 1 if lines and (lines[0].startswith("#!") or lines[0].startswith("<?php")) else 0
-            out.append(types.CodeAction(
-                title=f"heedful: disable {type_id} for this file", kind=types.CodeActionKind.QuickFix,
-                diagnostics=[diagnostic],
-                edit=types.WorkspaceEdit(changes={document.uri: [types.TextEdit(
-                    range=types.Range(start=types.Position(line=insert_at, character=0),
-                                      end=types.Position(line=insert_at, character=0)),
-                    new_text=f"{comment} heedful: disable-file={type_id}\n")]})))
-            try:
-                constraint = REGISTRY.make(type_id, data["constraint"].get("params") or {},
-                                           label=data["constraint"].get("label"))
-                text = feedback_message(constraint, verdicts.get(constraint.key))
-            except HeedfulError:
-                text = diagnostic.message
-            # a bare Command (allowed in codeAction results): lsprotocol-based clients mistake a
-            # CodeAction that carries a command for a Command
-            out.append(types.Command(title="heedful: copy feedback for the assistant", command=COPY_FEEDBACK,
-                                     arguments=[text]))
-    return out
 
 
 __all__ = ["ASSISTANT_EDIT", "SET_CONSTRAINTS", "STATUS", "HeedfulServer", "create_server"]
