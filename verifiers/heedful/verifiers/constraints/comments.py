@@ -246,7 +246,7 @@ def comment_style(src: Source, style: str, only: bool = True, at_least: int = 0)
               "inline": after_code}[style]
         matching += ok
         if not ok and only:
-            yield Violation(comment.range, f"comment is not a {style} comment")
+            yield Violation(comment.range, f"comment is not {'an' if style == 'inline' else 'a'} {style} comment")
     if style == "doc" and src.profile.docstrings:
         matching += len(src.view.docstrings)
     if matching < at_least:

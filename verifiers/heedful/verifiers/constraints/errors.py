@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from tree_sitter import Node
+
 from ..model import Violation
 from ..registry import ALL_LANGUAGES, LOCAL, NotApplicable, constraint_type
 from ..source import Source
@@ -17,7 +19,7 @@ _CATCH_ALL = re.compile(
     r"|catch\s*(\{|$)"                                                                # C#, Swift bare catch
     r"|(catch\s+)?case\s+((_|\w+)(\s*:\s*(Exception|Throwable))?|NonFatal\(\s*\w+\s*\))\s*=>"  # Scala case
     r"|catch\s+(let\s+)?\w+\s*\{"                                                     # Swift catch let error
-    r"|rescue\s*(=>|$|Exception\b|StandardError\b)"                                    # Ruby
+    r"|rescue[ \t]*(=>|#|;|then\b|(?m:$)|Exception\b|StandardError\b)"  # Ruby: bare `rescue` is StandardError
     r")")
 
 
@@ -65,7 +67,8 @@ def no_catch_all(src: Source) -> Iterable[Violation]:
 
     What it checks:
     No bare `except:`, `except Exception`, `catch (Exception e)`, `catch (Throwable t)`,
-    `catch (...)`, bare `rescue`, `catch {}` without a type or Scala `case _ =>`, `case e: Throwable =>`,
+    `catch (...)`, bare `rescue` or `rescue => e` (Ruby's bare rescue catches StandardError),
+    `catch {}` without a type or Scala `case _ =>`, `case e: Throwable =>`,
     `case NonFatal(e) =>`.
 
     Why it matters:
@@ -74,7 +77,8 @@ def no_catch_all(src: Source) -> Iterable[Violation]:
     """
     _require(src, "catch", "exception handlers")
     for node in src.view.nodes("catch"):
-        if _CATCH_ALL.match(src.node_text(node)):
+        # Ruby's `x rescue y` names no class: it catches StandardError
+        if node.type == "rescue_modifier" or _CATCH_ALL.match(src.node_text(node)):
             # at the clause itself (`catch (Exception e) {`), not the line it shares with a `}`
             yield Violation(src.first_line_range(node), "catches all exceptions")
 
@@ -91,7 +95,8 @@ def no_empty_catch(src: Source) -> Iterable[Violation]:
     """Exception handlers do something.
 
     What it checks:
-    No handler whose body is empty or only `pass` / `()` / comments.
+    No handler whose body is empty or only `pass` / `...` / `()` / comments (a lone string
+    statement, such as a docstring-like `"ignored"`, is a comment: it does nothing).
 
     Why it matters:
     A swallowed exception turns a crash into silent data corruption.
@@ -108,9 +113,16 @@ def no_empty_catch(src: Source) -> Iterable[Violation]:
         else:
             contents = body.named_children if body is not None else []
         statements = [c for c in contents if c.is_named and "comment" not in c.type
-                      and c.type not in ("pass_statement", "unit")]  # Python `pass`, Scala `()`
+                      and c.type not in ("pass_statement", "unit")  # Python `pass`, Scala `()`
+                      and not _does_nothing(c)]
         if (body is not None and not statements) or (body is None and _looks_empty(src.node_text(node))):
             yield Violation(src.first_line_range(node), "empty exception handler swallows the error")
+
+
+def _does_nothing(statement: Node) -> bool:
+    """A lone `...` or string statement: Python's placeholder body and a comment in string form."""
+    parts = statement.named_children
+    return statement.type == "expression_statement" and len(parts) == 1 and parts[0].type in ("ellipsis", "string")
 
 
 # Node kinds of a handler body that hold statements (anything else is a bare expression body).

@@ -203,14 +203,18 @@ def brace_style(src: Source, style: str) -> Iterable[Violation]:
                 if prev is not None and _opens_block(tail) and not _not_block(tail):
                     yield Violation(Range.of(number, col, number, col + 1),
                                     "opening brace should be at the end of the previous line")
-        if _CONTINUATION_KEYWORD.match(line):
+        continuation = _CONTINUATION_KEYWORD.match(line)
+        if continuation:
             prev = _previous_code_line(lines, number)
             prev_ends_with_brace = prev is not None and lines[prev].rstrip().endswith("}")
             if not allman and prev is not None and prev_ends_with_brace and lines[prev].strip() == "}":
-                yield Violation(Range.of(number, 0, number, len(line)),
-                                f"'{stripped.split()[0]}' should follow the closing brace on the same line")
-        if allman and re.match(r"^\s*\}\s*(else|catch|finally)\b", line):
-            yield Violation(Range.of(number, 0, number, len(line)), "'else'/'catch' should start a new line")
+                keyword = continuation.group(1)  # the keyword itself, not its line
+                yield Violation(Range.of(number, continuation.start(1), number, continuation.end(1)),
+                                f"'{keyword}' should follow the closing brace on the same line")
+        continued = re.match(r"^\s*\}\s*(else|catch|finally)\b", line) if allman else None
+        if continued:
+            yield Violation(Range.of(number, continued.start(1), number, continued.end(1)),
+                            "'else'/'catch' should start a new line")
     if style == "1TBS":
         yield from _braceless_bodies(src)
 

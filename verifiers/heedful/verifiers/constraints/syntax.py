@@ -137,7 +137,7 @@ VERSION_FEATURES: dict[str, list[tuple[str, tuple[int, ...], str, str]]] = {
         ("var", (10,), "local variable type inference (var)",
          '(local_variable_declaration type: (type_identifier) @var (#eq? @var "var"))'),
         ("switchexpr", (14,), "switch expressions and arrow labels", "(switch_rule) @switchexpr (yield_statement) @switchexpr"),
-        ("textblock", (15,), "text blocks", "(multiline_string_fragment) @textblock"),
+        ("textblock", (15,), "text blocks", "(string_literal (multiline_string_fragment)) @textblock"),
         ("record", (16,), "records", "(record_declaration) @record"),
         ("instanceofpattern", (16,), "pattern matching for instanceof", "(instanceof_expression name: (_)) @instanceofpattern"),
         ("sealed", (17,), "sealed classes", "(permits) @sealed"),
@@ -145,12 +145,24 @@ VERSION_FEATURES: dict[str, list[tuple[str, tuple[int, ...], str, str]]] = {
     ],
     "rust": [
         ("asyncfn", (1, 39), "async functions", '(function_modifiers "async") @asyncfn'),
+        ("fmtargs", (1, 58), "inline format arguments ({name} in a format string)",
+         '(macro_invocation (token_tree (string_literal) @fmtargs '
+         '(#match? @fmtargs "(^|[^{])[{][A-Za-z_][A-Za-z0-9_]*(:[^}]*)?[}]")))'),
         ("letelse", (1, 65), "let-else", "(let_declaration alternative: (_)) @letelse"),
         ("asynctrait", (1, 75), "async fn in traits", '(trait_item body: (declaration_list (function_signature_item (function_modifiers "async")) @asynctrait))'),
         ("constblock", (1, 79), "inline const blocks", "(const_block) @constblock"),
         ("letchain", (1, 88), "let chains", "(let_chain) @letchain"),
     ],
 }
+
+
+def _captures_a_variable(src: Source, literal: Node) -> bool:
+    """Does a Rust format string name an argument the macro call does not pass (`{x}` without
+    `x = ...`)? Only then is it Rust 1.58's captured identifier; `{{x}}` is an escaped brace."""
+    text = src.node_text(literal).replace("{{", "").replace("}}", "")
+    names = set(re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\}", text))
+    call = src.node_text(literal.parent) if literal.parent is not None else ""
+    return any(not re.search(rf"(^|[,(\[{{\s]){name}\s*=[^=]", call) for name in names)
 
 
 def parse_version(text: str) -> tuple[int, ...]:
@@ -184,8 +196,9 @@ def language_version(src: Source, version: str) -> Iterable[Violation]:
     Python (f-strings 3.6, `:=` and `/` 3.8, `match` and `X | Y` types 3.10, `except*` 3.11,
     `type` aliases and type parameters 3.12), Java (lambdas 8, `var` 10, switch expressions
     14, text blocks 15, records and instanceof patterns 16, sealed 17, record patterns 21)
-    and Rust (async fn 1.39, let-else 1.65, async fn in traits 1.75, const blocks 1.79, let
-    chains 1.88) features are flagged when newer than `version`. Library APIs are not checked.
+    and Rust (async fn 1.39, inline format arguments `{x}` 1.58, let-else 1.65, async fn in
+    traits 1.75, const blocks 1.79, let chains 1.88) features are flagged when newer than
+    `version`. Library APIs are not checked.
 
     Why it matters:
     Deployment targets fix the language version; an assistant that uses a newer feature
@@ -203,7 +216,7 @@ def language_version(src: Source, version: str) -> Iterable[Violation]:
         nodes = src.view.nodes(f"version.{feature[0]}")
         needed = ".".join(map(str, feature[1]))
         for node in nodes:
-            rng = src.node_range(node)
-            if rng.end.line != rng.start.line:
-                rng = src.line_range(rng.start.line)
+            if feature[0] == "fmtargs" and not _captures_a_variable(src, node):
+                continue
+            rng = src.first_line_range(node)  # from the construct's own start, not its line's
             yield Violation(rng, f"{feature[2]} need version {needed} (target {version})")
