@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Static checks first (ruff, mypy): a finding fails the run before any test (scripts/lint.sh).
+bash scripts/lint.sh
 # System packages the real-client tests drive (Debian's Neovim); needs root, as on CI. Without
 # root the install is skipped and those tests skip with a reason (on CI they fail instead).
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
