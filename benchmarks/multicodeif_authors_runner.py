@@ -15,7 +15,7 @@ import importlib.util
 import os
 import sys
 
-_CORE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "replay", "multicodeif_checkers.py")
+_CORE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "replay", "heedful", "replay", "multicodeif_checkers.py")
 _spec = importlib.util.spec_from_file_location("multicodeif_checkers", _CORE)
 assert _spec is not None and _spec.loader is not None, _CORE
 _core = importlib.util.module_from_spec(_spec)

@@ -192,9 +192,10 @@ def test_a_resumed_run_still_distrusts_what_the_assistant_wrote_before_the_inter
 
 
 def test_the_transcript_shows_the_outcome_and_the_integrity_findings(tmp_path):
+    from heedful.replay.records import parse_round
     from heedful.replay.transcript import transcript_html, transcript_markdown
 
-    rounds = _play(tmp_path, GAMED, "run")
+    rounds = [parse_round(r) for r in _play(tmp_path, GAMED, "run")]
     markdown = transcript_markdown("gamer", rounds)
     assert "**Outcome:** applied" in markdown
     assert re.search(r"calc\.py:1: suppression .+heedful: disable-file=all.+ added by the answer: ignored", markdown)

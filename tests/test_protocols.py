@@ -25,6 +25,7 @@ from heedful.replay.protocols.codeif_bench import (
     remove_blank_lines_with_spaces,
     remove_triple_quotes_comments,
 )
+from heedful.replay.records import parse_round
 from heedful.replay.runlog import read_log
 from heedful.replay.transcript import extraction_text
 
@@ -146,7 +147,7 @@ def test_a_replay_under_each_protocol_judges_the_same_answer_as_that_protocol_sa
         rounds = {r["turn"]: r for r in log.rounds()}
         statuses[name] = {t: rounds[t]["verdicts"][str(t)]["status"] for t in (1, 2)}
         assert rounds[1]["edit"]["extraction"]["chosen"] == 1
-        shown = extraction_text(rounds[1])  # the transcript's "Code taken" line
+        shown = extraction_text(parse_round(rounds[1]))  # the transcript's "Code taken" line
         assert shown is not None and shown.startswith(f"{get_protocol(name).extraction}: block 1")
         if name == "codeif-bench":
             assert rounds[0]["instruction"].startswith("You are an expert Python programmer")

@@ -55,7 +55,7 @@ def test_answer_carries_text_usage_model_and_the_parameters_arrive():
     assert answer.usage == {"prompt_tokens": 15, "completion_tokens": 7, "total_tokens": 22}  # words, in the fake
     assert answer.model == "test-model-2026-01"  # what the server reports, not what we asked for
     assert answer.attempts == 1 and answer.seconds > 0
-    assert assistant.last_finish_reason == "stop"
+    assert answer.finish_reason == "stop"
     [request] = server.requests
     assert request["model"] == "test-model"
     assert request["messages"] == [{"role": m.role, "content": m.content} for m in MESSAGES]

@@ -74,9 +74,9 @@ def test_the_conversation_flags_follow_the_run(run_dir: Path) -> None:
         final = last[conversation]
         assert entry.failed == (not all(final.satisfied.values()) or bool(entry.problems)), conversation
         assert (entry.satisfied, entry.checked) == (sum(final.satisfied.values()), len(final.satisfied))
-        rounds = view.results.rounds[conversation]
-        assert entry.out_of_scope == any(r.get("edit_report", {}).get("boundary") == "error" for r in rounds
-                                         if isinstance(r.get("edit_report"), dict))
+        rounds = view.results.round_records[conversation]
+        assert entry.out_of_scope == any(r.edit_report.get("boundary") == "error" for r in rounds
+                                         if r.edit_report is not None)
     # the sample is written to show each: a conversation that fails, one that forgets, one that strays
     assert any(e.failed for e in entries.values()) and any(not e.failed for e in entries.values())
     assert any(e.regressed for e in entries.values()) and any(e.out_of_scope for e in entries.values())
@@ -112,8 +112,8 @@ def test_the_site_in_a_real_browser(run_dir: Path, tmp_path: Path) -> None:
         check(run(["npm", "ci", "--no-audit", "--no-fund"], timeout=900), "npm ci (vscode-client)")
     view = build_view(str(run_dir))
     target = next(e for e in view.entries if e.regressed)
-    logged = [d for r in view.results.rounds[target.conversation]
-              for items in (r.get("diagnostics") or {}).values() for d in items]
+    logged = [d for r in view.results.round_records[target.conversation]
+              for items in r.diagnostics.values() for d in items]
     server = subprocess.Popen([sys.executable, "-m", "heedful", "view", str(run_dir), "--out", str(tmp_path / "site"),
                                "--serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

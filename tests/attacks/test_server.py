@@ -123,8 +123,12 @@ def test_a_spec_read_empty_mid_write_keeps_the_last_good_constraints(tmp_path: P
         wire.close()
 
 
+# A server whose checks never finish: the pull has nothing to wait for but its timeout. (With real
+# checks, one that finished before the pull was read was answered as a result: a race, seen under load.)
 PULL_TIMES_OUT = [sys.executable, "-P", "-c",
-                  "import heedful.server.server as s; s.PULL_TIMEOUT_SECONDS = 0.0; s.create_server().start_io()"]
+                  "import asyncio, heedful.server.server as s\n"
+                  "async def never(self, state): await asyncio.Event().wait()\n"
+                  "s.PULL_TIMEOUT_SECONDS = 0.0; s.HeedfulServer.check = never; s.create_server().start_io()"]
 
 
 def test_a_pull_that_times_out_asks_the_client_to_retry_instead_of_saying_all_is_well(tmp_path: Path):

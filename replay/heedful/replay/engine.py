@@ -766,10 +766,12 @@ def _mark_withdrawn(verdict: dict[str, Any], withdrawn: list[tuple[Constraint, i
 
 
 def _record_answer(record: RoundRecord, answer: Answer) -> None:
-    """The answer's part of its round: text, model, usage, attempts, cache hit, the tool's report."""
+    """The answer's part of its round: text, model, usage, attempts, cache hit, why the model
+    stopped, the tool's report."""
     record.answer, record.model, record.attempts = answer.text, answer.model, answer.attempts
     record.usage = from_json_object(Usage, answer.usage)
     record.cached = bool(getattr(answer, "cached", False))
+    record.finish_reason = answer.finish_reason
     record.tool = from_json_object(ToolReport, answer.tool) if answer.tool is not None else None
 
 

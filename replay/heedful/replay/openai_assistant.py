@@ -97,7 +97,6 @@ class OpenAIAssistant:
             # only the first choice would be read: several samples per prompt are a sweep's `samples`
             raise HeedfulError("--request-option n: one answer per request is read; for several samples per "
                                "prompt use a sweep's `samples = N` (docs/sweep.md)")
-        self.last_finish_reason: str | None = None  # of the last answer ("stop", "length", ...)
         api_key = os.environ.get(api_key_env) or None
         if api_key is None:
             if not is_local_url(self.base_url):
@@ -242,10 +241,10 @@ class OpenAIAssistant:
         if content is None:
             raise AssistantError(f"{where}: choices[0].message.content is not text: {_excerpt(text)}")
         reason = choices[0].get("finish_reason")
-        self.last_finish_reason = reason if isinstance(reason, str) else None
         model = data.get("model")
         return Answer(content, usage=_usage(data.get("usage")), seconds=seconds,
-                      model=model if isinstance(model, str) and model else self.model, attempts=attempts)
+                      model=model if isinstance(model, str) and model else self.model, attempts=attempts,
+                      finish_reason=reason if isinstance(reason, str) and reason else None)
 
 
 def is_local_url(url: str) -> bool:

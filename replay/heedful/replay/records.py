@@ -155,7 +155,8 @@ class Verdict(TypedDict, total=False):
     judged_by: str
     decided_by: str  # "rules", "judge" or "rules+judge" (logs from before it: rules)
     withdrawn: list[dict[str, Any]]
-    heedful: dict[str, Any]
+    heedful: dict[str, Any]  # heedful's own reading, beside a benchmark evaluator's counted verdict
+    upstream: dict[str, Any]  # the authors' evaluator's reading of this instruction, under their protocols
 
 
 class EditReport(TypedDict, total=False):
@@ -285,6 +286,9 @@ class RoundRecord:
     usage: Usage = field(default_factory=lambda: Usage())
     attempts: int = 0
     cached: bool = False
+    # why the model stopped ("stop", "length": the answer was cut off, ...), as its API reports it;
+    # written only when the assistant gives one
+    finish_reason: str | None = None
     tool: ToolReport | None = None  # written only for a command tool's rounds
     edit: Edit = field(default_factory=Edit)
     outcome: str | None = None  # replay/heedful/replay/outcome.py
@@ -303,7 +307,7 @@ class RoundRecord:
     timings: Timings = field(default_factory=Timings)
 
     KIND = "round"
-    _OPTIONAL = ("tool", "upstream")  # keys left out of the line when None
+    _OPTIONAL = ("finish_reason", "tool", "upstream")  # keys left out of the line when None
 
     def to_json(self) -> dict[str, Any]:
         """The log line's object, key for key as the engine has always written it."""
@@ -338,6 +342,7 @@ class RoundRecord:
             usage=typing.cast(Usage, _dict(data.get("usage"))),  # counts read with `usage_count`
             attempts=_int(data.get("attempts")),
             cached=data.get("cached") is True,
+            finish_reason=_str_or_none(data.get("finish_reason")),
             tool=typing.cast(ToolReport, data["tool"]) if isinstance(data.get("tool"), dict) else None,
             edit=_edit(edit) if isinstance(edit, dict) else Edit(present=False),
             outcome=_str_or_none(data.get("outcome")),

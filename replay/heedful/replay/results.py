@@ -24,7 +24,7 @@ from typing import Any
 from heedful.verifiers.errors import HeedfulError
 
 from .metrics import TurnResult
-from .records import EditReport, RoundRecord, RunHeader, parse_round, round_problem
+from .records import RoundRecord, RunHeader, parse_round, round_problem
 from .runlog import RunLog, read_log
 
 
@@ -83,12 +83,11 @@ class RunResults:
     header: dict[str, Any]
     mode: str
     turn_results: list[TurnResult]
-    rounds: dict[str, list[dict[str, Any]]]  # conversation -> its rounds in order (last attempt), as logged
+    # conversation -> its rounds in order (last attempt), as typed records (replay/heedful/replay/records.py)
+    round_records: dict[str, list[RoundRecord]]
     summary: RunSummary
     problems: list[Problem]
     notes: list[str] = field(default_factory=list)  # facts about the reading itself (dataset missing...)
-    # the same rounds as typed records (replay/heedful/replay/records.py): what readers should use
-    round_records: dict[str, list[RoundRecord]] = field(default_factory=dict)
 
     @property
     def run_header(self) -> RunHeader:
@@ -98,19 +97,6 @@ class RunResults:
 
 def _int(value: Any, default: int = 0) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def edit_format_error(record: dict[str, Any]) -> bool:
-    """Whether a round's answer could not be (fully) applied, or there was no answer (for readers
-    of raw log lines; the typed reading is `RoundRecord.edit_format_error`)."""
-    return parse_round(record).edit_format_error
-
-
-def edit_reports(record: dict[str, Any]) -> list[EditReport]:
-    """The round's edit report(s): one object per docs/replay.md; a list or a per-file mapping is
-    accepted too (an engine that reports per file). For readers of raw log lines; the typed
-    reading is `RoundRecord.edit_reports`."""
-    return parse_round(record).edit_reports()
 
 
 def _boundary(record: RoundRecord) -> tuple[str, bool, float | None, int]:
@@ -211,7 +197,6 @@ class _LogContents:
 
     seen: list[str] = field(default_factory=list)  # conversations in order of first appearance
     rounds: dict[str, list[RoundRecord]] = field(default_factory=dict)  # the last attempt's rounds
-    raw_rounds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # the same, as logged
     ended: dict[str, dict[str, Any]] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
@@ -236,7 +221,7 @@ def _group(log: RunLog, summary: RunSummary) -> _LogContents:
             problem = round_problem(data)
             if problem is not None:
                 raise ReportError(f"{log.path}:{index + 2}: {problem}")
-            _add_round(contents, parse_round(data), data)
+            _add_round(contents, parse_round(data))
         elif kind == "conversation_end":
             contents.ended[str(conversation)] = data
         elif kind == "conversation_error":
@@ -250,14 +235,11 @@ def _group(log: RunLog, summary: RunSummary) -> _LogContents:
     return contents
 
 
-def _add_round(contents: _LogContents, record: RoundRecord, data: dict[str, Any]) -> None:
+def _add_round(contents: _LogContents, record: RoundRecord) -> None:
     attempt = contents.rounds.setdefault(record.conversation, [])
-    raw = contents.raw_rounds.setdefault(record.conversation, [])
     if attempt and _restarts(attempt[-1], record):
         attempt.clear()
-        raw.clear()
     attempt.append(record)
-    raw.append(data)
 
 
 @dataclass
@@ -379,8 +361,8 @@ def build_results(log: RunLog, run_dir: str | None = None) -> RunResults:
     modes = tally.modes
     recorded_mode = header.get("mode")
     mode = recorded_mode if isinstance(recorded_mode, str) else (modes.pop() if len(modes) == 1 else "static")
-    return RunResults(log, header, mode, turn_results, {c: contents.raw_rounds.get(c, []) for c in contents.seen},
-                      summary, problems, notes, {c: contents.rounds.get(c, []) for c in contents.seen})
+    return RunResults(log, header, mode, turn_results, {c: contents.rounds.get(c, []) for c in contents.seen},
+                      summary, problems, notes)
 
 
 def load_results(run_dir: str) -> RunResults:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .records import Diagnostic, EditReport, RoundRecord, TestResult, Verdict, parse_round
+from .records import Diagnostic, EditReport, RoundRecord, TestResult, Verdict
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
@@ -48,15 +48,7 @@ def transcript_names(conversations: list[str]) -> dict[str, str]:
     return names
 
 
-RoundLike = RoundRecord | dict[str, Any]  # a typed round, or a logged line (readers not moved yet)
-
-
-def _typed(record: RoundLike) -> RoundRecord:
-    return record if isinstance(record, RoundRecord) else parse_round(record)
-
-
-def round_title(record: RoundLike) -> str:
-    record = _typed(record)
+def round_title(record: RoundRecord) -> str:
     prefix = f"Round {record.round}: " if record.round is not None else ""
     if record.turn == 0:
         return prefix + "task"
@@ -90,11 +82,11 @@ def _position(diagnostic: Diagnostic) -> str:
     return ""
 
 
-def _verdicts(record: RoundLike) -> list[tuple[str, Verdict]]:
+def _verdicts(record: RoundRecord) -> list[tuple[str, Verdict]]:
     """The round's verdicts by instruction turn, in turn order (other keys last)."""
     def key(item: tuple[str, Any]) -> tuple[int, str]:
         return (int(item[0]), "") if item[0].isdigit() else (10 ** 9, item[0])
-    return sorted(_typed(record).verdicts.items(), key=key)
+    return sorted(record.verdicts.items(), key=key)
 
 
 def _scope(scope: Any) -> str:
@@ -125,17 +117,17 @@ def _report_fields(report: EditReport) -> list[tuple[str, str]]:
     ]
 
 
-def _edit_errors(record: RoundLike) -> list[str]:
-    edit = _typed(record).edit
+def _edit_errors(record: RoundRecord) -> list[str]:
+    edit = record.edit
     out = [(f"block {error.block}: " if error.block else "") + error.reason for error in edit.errors]
     if edit.present and not edit.applied and not out:
         out.append("the answer was not applied")
     return out
 
 
-def extraction_text(record: RoundLike) -> str | None:
+def extraction_text(record: RoundRecord) -> str | None:
     """Which code of the answer became the file and why (the round's `edit.extraction`), one line."""
-    extraction = _typed(record).edit.extraction
+    extraction = record.edit.extraction
     if extraction is None:
         return None
     listed = extraction.get("candidates")
@@ -155,19 +147,18 @@ def extraction_text(record: RoundLike) -> str | None:
     return text
 
 
-def outcome_text(record: RoundLike) -> str | None:
+def outcome_text(record: RoundRecord) -> str | None:
     """The round's outcome (replay/heedful/replay/outcome.py) and the files that do not parse, as one line."""
-    record = _typed(record)
     if record.outcome is None:
         return None
     where = ", ".join(f"{path} (syntax error at line {line})" for path, line in sorted(record.unparsed.items()))
     return record.outcome.replace("_", " ") + (f": {where}" if where else "")
 
 
-def integrity_lines(record: RoundLike) -> list[str]:
+def integrity_lines(record: RoundRecord) -> list[str]:
     """What the answer wrote that could have changed its verdicts and was kept from them."""
     out = []
-    for finding in _typed(record).integrity:
+    for finding in record.integrity:
         if finding.get("kind") == "suppression_added":
             out.append(f"{finding.get('path')}:{finding.get('line')}: suppression `{finding.get('detail')}` "
                        "added by the answer: ignored")
@@ -249,7 +240,7 @@ def _md_table(headers: list[str], rows: Iterable[Sequence[Any]]) -> list[str]:
     return lines
 
 
-def transcript_markdown(conversation: str, rounds: Sequence[RoundLike], problems: Iterable[str] = ()) -> str:
+def transcript_markdown(conversation: str, rounds: Sequence[RoundRecord], problems: Iterable[str] = ()) -> str:
     """The conversation's transcript as a Markdown document."""
     out = [f"# Transcript: {md_cell(conversation)}"]
     problems = list(problems)
@@ -260,7 +251,7 @@ def transcript_markdown(conversation: str, rounds: Sequence[RoundLike], problems
     for record in rounds:
         while out and not out[-1]:
             out.pop()
-        out += _md_round(_typed(record))
+        out += _md_round(record)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -376,7 +367,7 @@ def _diff_html(diff: str) -> str:
     return "<pre>" + "\n".join(lines) + "</pre>"
 
 
-def transcript_html(conversation: str, rounds: Sequence[RoundLike], problems: Iterable[str] = ()) -> str:
+def transcript_html(conversation: str, rounds: Sequence[RoundRecord], problems: Iterable[str] = ()) -> str:
     """The conversation's transcript as one self-contained HTML page."""
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
@@ -387,8 +378,7 @@ def transcript_html(conversation: str, rounds: Sequence[RoundLike], problems: It
     if not rounds:
         out.append("<p><i>No round was recorded for this conversation.</i></p>")
     for record in rounds:
-        typed = _typed(record)
-        out += _html_exchange(typed) + _html_edit(typed) + _html_judged(typed)
+        out += _html_exchange(record) + _html_edit(record) + _html_judged(record)
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 

@@ -49,6 +49,7 @@ from typing import Any
 
 from .conversation import Conversation
 from .exec_checks import program_text
+from .records import RoundRecord
 from .results import RunResults
 from .upstream_evaluators import Evaluator, EvaluatorError
 
@@ -381,12 +382,13 @@ def _category(kind: str) -> str:
     return next((c for c in (*RULE_CATEGORIES, *LLM_CATEGORIES) if kind.startswith(c)), kind.split("/")[0])
 
 
-def _last_rounds(rounds: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """Each turn's last round (the answer that stands for that level, after any feedback)."""
-    out: dict[int, dict[str, Any]] = {}
+def _last_rounds(rounds: list[RoundRecord]) -> dict[int, tuple[RoundRecord, dict[str, Any]]]:
+    """Each turn's last round judged by the evaluator (the answer that stands for that level, after
+    any feedback), with the evaluator's result."""
+    out: dict[int, tuple[RoundRecord, dict[str, Any]]] = {}
     for record in rounds:
-        if isinstance(record.get("upstream"), dict) and isinstance(record.get("turn"), int) and record["turn"] >= 1:
-            out[record["turn"]] = record
+        if record.upstream is not None and record.turn >= 1:
+            out[record.turn] = (record, record.upstream)
     return out
 
 
@@ -398,23 +400,23 @@ def multicodeif_scores(results: RunResults) -> MultiCodeIFScores | None:
     agreement: dict[str, Agreement] = {"all": Agreement()}
     runner_errors: list[str] = []
     seen = False
-    for conversation, rounds in results.rounds.items():
+    for conversation, rounds in results.round_records.items():
         by_turn = _last_rounds(rounds)
-        if not by_turn or (by_turn[max(by_turn)]["upstream"].get("evaluator") != NAME):
+        if not by_turn or (by_turn[max(by_turn)][1].get("evaluator") != NAME):
             continue
         seen = True
-        multi = any(c.get("level") is not None for c in by_turn[max(by_turn)]["upstream"].get("checks") or [])
+        multi = any(c.get("level") is not None for c in by_turn[max(by_turn)][1].get("checks") or [])
         # single level: the final answer's one instruction (eval.py); multi level: every level's answer
         # judged on every answer up to it (multi_eval.py)
         scored = list(by_turn.items()) if multi else [(max(by_turn), by_turn[max(by_turn)])]
-        for turn, record in scored:
-            if record["upstream"].get("runner_error"):
+        for turn, (record, evaluated) in scored:
+            if evaluated.get("runner_error"):
                 runner_errors.append(f"{conversation}:{turn}")
-            verdicts = record.get("verdicts") or {}
+            verdicts = record.verdicts
             counted = []
             for key in sorted(verdicts, key=int):
                 verdict = verdicts[key]
-                if not isinstance(verdict, dict) or int(key) > turn:
+                if int(key) > turn:
                     continue
                 upstream = verdict.get("upstream") or {}
                 kind = str(upstream.get("type") or "?")

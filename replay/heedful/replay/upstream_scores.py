@@ -105,21 +105,20 @@ def upstream_scores(results: RunResults) -> UpstreamScores | None:
     unscored: list[str] = []
     agreement: dict[str, Agreement] = {"all": Agreement()}
     evaluator = None
-    for conversation, rounds in results.rounds.items():
-        final = next((r for r in reversed(rounds) if isinstance(r.get("upstream"), dict)), None)
-        if final is None:
+    for conversation, rounds in results.round_records.items():
+        final = next((r for r in reversed(rounds) if r.upstream is not None), None)
+        if final is None or final.upstream is None:
             continue
-        upstream = final["upstream"]
+        upstream = final.upstream
         evaluator = evaluator or str(upstream.get("evaluator"))
-        base = found if isinstance(found := final.get("base"), dict) else {}
         score = upstream.get("instruction_score")
         if not isinstance(score, (int, float)):
             unscored.append(conversation)
         else:
-            tasks.append(TaskScore(conversation, bool(base.get("total")) and base.get("passed") == base.get("total"),
+            tasks.append(TaskScore(conversation, bool(final.base.total) and final.base.passed == final.base.total,
                                    float(score), _groups(upstream)))
-        for key, verdict in sorted((final.get("verdicts") or {}).items(), key=lambda kv: int(kv[0])):
-            if not isinstance(verdict, dict) or verdict.get("status") not in DECIDED:
+        for key, verdict in sorted(final.verdicts.items(), key=lambda kv: int(kv[0])):
+            if verdict.get("status") not in DECIDED:
                 continue
             category = str(((verdict.get("upstream") or {}).get("checks") or [{}])[0].get("function") or "?")
             heedful = (verdict.get("heedful") or {}).get("status")

@@ -1,7 +1,10 @@
 """The heedful language server (pygls 2): constraints as live diagnostics, edit attribution.
 
-Handlers are thin: they find the document, schedule or run the library, and convert results to
-LSP types (`diagnostics.py`). Checks run off the event loop on a snapshot of the document; a
+Handlers live in modules by feature, each with a `register(server)` (`lifecycle.py`,
+`configuration.py`, `document_sync.py`, `pull_diagnostics.py`, `code_actions.py`,
+`assistant_edits.py`, `recording.py`); what is advertised and what the client can do is decided in
+`capabilities.py`. They are thin: they find the document, schedule or run the library, and
+convert results to LSP types (`diagnostics.py`). Checks run off the event loop on a snapshot of the document; a
 result whose version is no longer current is dropped. Diagnostics are pushed only to clients
 that cannot pull them, and pulled (with result ids) by those that can, never both.
 """
@@ -13,7 +16,6 @@ import contextlib
 import ctypes
 import gc
 import logging
-import os
 import sys
 import threading
 import time
@@ -30,7 +32,6 @@ from heedful.verifiers.engine import (
     first_syntax_error,
     is_partial_parse,
 )
-from heedful.verifiers.errors import HeedfulError
 from heedful.verifiers.incremental import ChunkCache
 from heedful.verifiers.limits import LimitExceeded, depth_problem, text_size_problem
 from heedful.verifiers.model import Status, Verdict
@@ -45,9 +46,9 @@ from pygls.uris import to_fs_path
 
 from . import code_actions
 from .attribution import EditReport, report_edit
-from .changes import apply_changes
+from .capabilities import TEXT_DOCUMENT_SYNC_KIND, client_pulls_diagnostics, client_refreshes_diagnostics
 from .check_budget import BudgetExceeded, run_with_budget
-from .constraints_in_force import ConstraintsInForce, constraints_from_json
+from .constraints_in_force import ConstraintsInForce
 from .diagnostics import (
     SOURCE,
     PositionEncoder,
@@ -59,7 +60,6 @@ from .framing import MAX_HEADER_LINE_BYTES, LineReader, StreamLineReader
 from .framing import serve as serve_stream
 from .out_of_scope import (
     OutOfScopeRegion,
-    follow_changes,
     out_of_scope_diagnostics,
     regions_of,
 )
@@ -67,14 +67,9 @@ from .protocol import (
     ASSISTANT_EDIT,
     SET_CONSTRAINTS,
     STATUS,
-    AssistantEditParams,
     ConstraintJson,
-    JsonObject,
-    SetConstraintsParams,
-    SetConstraintsResult,
     StatusParams,
     StatusVerdict,
-    document_uri,
     to_json,
 )
 from .recording import (
@@ -85,11 +80,9 @@ from .recording import (
 )
 from .scope import (
     ResolvedScope,
-    ScopeError,
     ScopeFormatError,
     ScopeRequest,
     parse_scope,
-    resolve_scope,
 )
 from .settings import ServerSettings, without_user_opt_ins
 
@@ -191,7 +184,7 @@ class HeedfulProtocol(LanguageServerProtocol):
 
 class HeedfulServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("heedful", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        super().__init__("heedful", __version__, text_document_sync_kind=TEXT_DOCUMENT_SYNC_KIND,
                          protocol_cls=HeedfulProtocol)
         self.settings = ServerSettings()
         self.states: dict[str, DocumentState] = {}
@@ -257,8 +250,7 @@ class HeedfulServer(LanguageServer):
     @property
     def pulls(self) -> bool:
         """Does the client pull diagnostics? Then the server must not push them."""
-        capabilities = self.client_capabilities
-        return bool(capabilities and capabilities.text_document and capabilities.text_document.diagnostic)
+        return client_pulls_diagnostics(self.client_capabilities)
 
     @property
     def position_encoding(self) -> str:
@@ -341,10 +333,8 @@ class HeedfulServer(LanguageServer):
         to pull again, or it would keep showing the old diagnostics until the next edit."""
         for state in states:
             self.schedule(state, delay=0)
-        if self.pulls and states:
-            refresh = self.client_capabilities.workspace and self.client_capabilities.workspace.diagnostics
-            if refresh and refresh.refresh_support:
-                self.workspace_diagnostic_refresh(None)
+        if self.pulls and states and client_refreshes_diagnostics(self.client_capabilities):
+            self.workspace_diagnostic_refresh(None)
 
     # -- checking -----------------------------------------------------------------------------
 
@@ -620,211 +610,15 @@ def scope_from_json(value: Any, symbol: Any = None) -> ScopeRequest | None:
 
 def create_server() -> HeedfulServer:
     server = HeedfulServer()
+    # the modules import this one (HeedfulServer, DocumentState): imported here, not at the top
+    from . import assistant_edits, configuration, document_sync, lifecycle, pull_diagnostics
 
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: HeedfulServer, params: types.InitializeParams) -> None:
-        options = params.initialization_options
-        ls.initialization_options = options if isinstance(options, dict) else {}
-        ls.constraints = ConstraintsInForce(ls.root, ls.report)
-        ls.configure()
-
-    @server.feature(types.INITIALIZED)
-    async def initialized(ls: HeedfulServer, params: types.InitializedParams) -> None:
-        capabilities = ls.client_capabilities
-        workspace = capabilities.workspace if capabilities else None
-        if workspace and workspace.configuration:
-            await pull_configuration(ls)
-        watch = workspace and workspace.did_change_watched_files and \
-            workspace.did_change_watched_files.dynamic_registration
-        if watch:
-            try:
-                await ls.client_register_capability_async(types.RegistrationParams(registrations=[types.Registration(
-                    id="heedful-spec-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                    register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[
-                        types.FileSystemWatcher(glob_pattern=f"**/{os.path.basename(f)}")
-                        for f in ls.settings.constraint_files]))]))
-            except Exception as exc:  # noqa: BLE001 - a client that advertised it but refuses
-                ls.report(f"the client refused file watching ({exc}); watching heedful.toml with watchdog")
-                watch = False
-        if not watch and ls.root:
-            start_watchdog(ls)
-
-    @server.feature(types.SHUTDOWN)
-    def shutdown(ls: HeedfulServer, params: None) -> None:
-        if ls.observer is not None:
-            ls.observer.stop()
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(ls: HeedfulServer, params: types.DidChangeConfigurationParams) -> None:
-        capabilities = ls.client_capabilities
-        if capabilities and capabilities.workspace and capabilities.workspace.configuration:
-            await pull_configuration(ls)
-        elif isinstance(params.settings, dict):
-            ls.configure(params.settings.get("heedful", params.settings))
-        ls.recheck_all()
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched_files(ls: HeedfulServer, params: types.DidChangeWatchedFilesParams) -> None:
-        names = {os.path.basename(f) for f in ls.settings.constraint_files}
-        if any(os.path.basename(path_of(change.uri) or change.uri) in names for change in params.changes):
-            schedule_spec_reload(ls)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: HeedfulServer, params: types.DidOpenTextDocumentParams) -> None:
-        item = params.text_document
-        document = Document.open(item.uri, item.text, item.version, item.language_id, path_of(item.uri))
-        state = DocumentState(document)
-        ls.states[item.uri] = state
-        state.changed_at = time.monotonic()
-        if document.source is not None and ls.admit(state):
-            ls.schedule(state, delay=0)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: HeedfulServer, params: types.DidChangeTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        state = ls.states.get(uri)
-        if state is None:
-            return
-        before = state.document.text
-        # our own text, changed by the LSP's line rules (pygls's copy splits lines differently)
-        text = apply_changes(before, params.content_changes, ls.position_encoding)
-        version = params.text_document.version if params.text_document.version is not None else \
-            state.document.version + 1
-        if version <= state.document.version:
-            ls.report(f"{uri}: version {version} after {state.document.version} (out of order); checking the "
-                      "text as changed, under the version the client sent")
-        if state.marker is not None and state.marker.before_revision == state.document.revision and \
-                time.monotonic() - state.marker.received > MARKER_TIMEOUT_SECONDS:
-            ls.report(f"{uri}: no change followed the assistant edit marker within {MARKER_TIMEOUT_SECONDS} s; "
-                      "this change is treated as a human edit")
-            state.marker = None
-        # every change while an assistant edit's marker is pending is that edit's (as attribution has it)
-        by_assistant = state.marker is not None and not state.marker.honour_suppressions
-        state.distrusted = distrusted_after(state.distrusted, before, text, by_assistant)
-        if state.out_of_scope:  # earlier edits' out-of-scope regions move with this change
-            state.out_of_scope = follow_changes(state.out_of_scope, params.content_changes, before, text)
-        if text_size_problem(text) is not None:
-            state.document.source = state.document.clean = None  # never parsed: admit() refuses it
-        state.document.update(text, version)
-        try:  # pygls's copy, for anything that reads it: the same text, set in O(1)
-            ls.workspace.update_text_document(params.text_document,
-                                              types.TextDocumentContentChangeWholeDocument(text=text))
-        except Exception:
-            log.debug("pygls could not take the new text", exc_info=True)
-        state.changed_at = time.monotonic()
-        if ls.recorder is not None:
-            changed = [{"start": c.range.start.line, "end": c.range.end.line} if isinstance(
-                c, types.TextDocumentContentChangePartial) else {"start": 0, "end": len(before.split("\n"))}
-                for c in params.content_changes]
-            ls.recorder.edit(uri, version, "assistant" if state.marker else "human", before, text, changed)
-        if ls.admit(state):
-            ls.schedule(state)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: HeedfulServer, params: types.DidSaveTextDocumentParams) -> None:
-        path = path_of(params.text_document.uri)
-        if path and ls.constraints and path in ls.constraints.spec_paths(ls.settings.constraint_files):
-            schedule_spec_reload(ls)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: HeedfulServer, params: types.DidCloseTextDocumentParams) -> None:
-        # Everything kept for the document goes with it (text, trees, chunk cache, results,
-        # reports), and so do the constraints `heedful/setConstraints` set for this uri: a
-        # per-document set ends with the document (a glob set stays for the files it matches).
-        uri = params.text_document.uri
-        state = ls.states.pop(uri, None)
-        if state is not None:
-            if state.pending is not None:
-                state.pending.cancel()
-            for waiter in state.waiters:
-                waiter.cancel()
-            state.waiters.clear()
-            state.result = state.marker = None
-        if ls.constraints is not None:
-            ls.constraints.session.by_uri.pop(uri, None)
-        if not ls.pulls:
-            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-                uri=params.text_document.uri, diagnostics=[]))
-        if ls.pending_release is not None:
-            ls.pending_release.cancel()
-        ls.pending_release = asyncio.get_running_loop().call_later(RELEASE_DELAY_SECONDS, release_memory)
-
-    @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC,
-                    types.DiagnosticOptions(identifier="heedful", inter_file_dependencies=False,
-                                            workspace_diagnostics=False))
-    async def diagnostic(ls: HeedfulServer, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
-        uri = params.text_document.uri
-        state = ls.states.get(uri)
-        if state is None:
-            items = ls.spec_diagnostics.get(uri, [])
-            return types.RelatedFullDocumentDiagnosticReport(items=items)
-        if state.document.source is None:
-            refused = state.result.diagnostics if state.refused is not None and state.result is not None else []
-            return types.RelatedFullDocumentDiagnosticReport(items=refused or ls.spec_diagnostics.get(uri, []))
-        result = await ls.current_result(state)
-        if result is None:  # LSP's answer for "ask again": the client retries the pull
-            raise JsonRpcException(f"heedful: the check of {uri} did not finish within {PULL_TIMEOUT_SECONDS:g} s",
-                                   code=types.LSPErrorCodes.ServerCancelled.value,
-                                   data={"retriggerRequest": True})
-        if params.previous_result_id == result.result_id:
-            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result.result_id)
-        return types.RelatedFullDocumentDiagnosticReport(items=result.diagnostics, result_id=result.result_id)
-
+    lifecycle.register(server)  # initialize, initialized, shutdown
+    configuration.register(server)  # workspace settings, watched constraint files
+    document_sync.register(server)  # didOpen, didChange, didSave, didClose
+    pull_diagnostics.register(server)  # textDocument/diagnostic
     code_actions.register(server)  # hover, quick fixes, the copy-feedback command
-
-    @server.feature(SET_CONSTRAINTS)
-    def set_constraints(ls: HeedfulServer, params: Any) -> JsonObject:
-        request = SetConstraintsParams.from_json(as_dict(params))
-        try:
-            constraints = constraints_from_json(request.constraints, SET_CONSTRAINTS)
-        except HeedfulError as exc:
-            raise JsonRpcInvalidParams(str(exc)) from None
-        assert ls.constraints is not None
-        unknown = sorted(set(request.retire) - ls.constraints.session_labels())
-        if unknown:
-            raise JsonRpcInvalidParams(f"{SET_CONSTRAINTS}: `retire` names no constraint in force: {', '.join(unknown)}")
-        uri = request.uri
-        ls.constraints.set_session(constraints, uri=uri, glob=request.glob, mode=request.mode,
-                                   retire=tuple(request.retire))
-        ls.recheck([ls.states[uri]] if uri in ls.states else list(ls.states.values()))
-        return to_json(SetConstraintsResult(constraints=len(constraints), uri=uri,
-                                            glob=request.glob if uri is None else None))
-
-    @server.feature(ASSISTANT_EDIT)
-    def assistant_edit(ls: HeedfulServer, params: Any) -> None:
-        payload = as_dict(params)
-        request = AssistantEditParams.from_json(payload)
-        uri, turn = request.uri, request.turn
-        state = ls.states.get(uri) if uri is not None else None
-        if state is None or state.document.source is None:
-            ls.report(f"{ASSISTANT_EDIT}: {document_uri(payload, ASSISTANT_EDIT)!r} is not an open document heedful checks")
-            return
-        in_force = ls.constraints_for(state)
-        targeted = [c for c in in_force if c.id in request.constraints or c.key in request.constraints]
-        if not targeted and turn is not None:
-            targeted = [c for c in in_force if c.turn == turn]
-        # an unknown or malformed scope is an error naming the turn: the edit is still marked (its
-        # report carries the error, so a replay counts the turn), and the client gets the error
-        where = f"{ASSISTANT_EDIT}: turn {turn}" if turn is not None else f"{ASSISTANT_EDIT}: {uri}"
-        scope, scope_error = None, None
-        try:
-            scope_request = scope_from_json(request.scope, request.symbol)
-            scope = resolve_scope(scope_request, state.document.source, where) if scope_request is not None else None
-        except JsonRpcInvalidParams as exc:
-            scope_error = f"{where}: {exc}".replace(f"{where}: {ASSISTANT_EDIT}: ", f"{where}: ")
-        except ScopeError as exc:
-            scope_error = str(exc)
-        state.marker = AssistantEditMarker(before=state.document.source, before_revision=state.document.revision,
-                                           scope=scope, instruction=request.instruction, turn=turn,
-                                           targeted=targeted, scope_error=scope_error,
-                                           distrusted=Counter(state.distrusted),
-                                           honour_suppressions=request.honour_suppressions)
-        if ls.recorder is not None:
-            ls.recorder.write({"event": "assistant_edit", "uri": uri, "turn": payload.get("turn"),
-                               "instruction": payload.get("instruction"), "scope": payload.get("scope")})
-        if scope_error is not None:
-            raise JsonRpcInvalidParams(scope_error)  # a request gets it as its error, a notification as a message
-
+    assistant_edits.register(server)  # heedful/setConstraints, heedful/assistantEdit
     register_study_features(server)
     return server
 
@@ -845,67 +639,6 @@ def as_dict(params: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise JsonRpcInvalidParams("params must be an object")
     return value
-
-
-async def pull_configuration(ls: HeedfulServer) -> None:
-    try:
-        values = await ls.workspace_configuration_async(types.ConfigurationParams(
-            items=[types.ConfigurationItem(section="heedful")]))
-    except Exception as exc:  # noqa: BLE001 - a client that fails here still gets defaults
-        ls.report(f"workspace/configuration failed: {exc}")
-        return
-    value = values[0] if values else None
-    ls.configure(value if isinstance(value, dict) else {})  # {}: the editor has no heedful settings now
-
-
-# File events arrive while an editor or a script is still writing (truncate, then write): wait
-# this long after the last one before reading, so a half-written heedful.toml is never loaded.
-SPEC_RELOAD_DELAY_SECONDS = 0.2
-
-
-def schedule_spec_reload(ls: HeedfulServer) -> None:
-    if ls.pending_reload is not None:
-        ls.pending_reload.cancel()
-    ls.pending_reload = asyncio.get_running_loop().call_later(SPEC_RELOAD_DELAY_SECONDS, reload_specs, ls)
-
-
-# A spec file that read empty or malformed is read once more after this long: an editor's
-# truncate-then-write can be seen half-way even after SPEC_RELOAD_DELAY_SECONDS.
-SPEC_REREAD_DELAY_SECONDS = 0.5
-
-
-def reload_specs(ls: HeedfulServer) -> None:
-    ls.configure()
-    ls.recheck_all()
-    if ls.constraints is not None and ls.constraints.unsettled:
-        ls.pending_reload = asyncio.get_running_loop().call_later(SPEC_REREAD_DELAY_SECONDS, reload_specs, ls)
-
-
-def start_watchdog(ls: HeedfulServer) -> None:
-    """Watch the constraint files when the client cannot (watchdog, polling-free where possible)."""
-    try:
-        from watchdog.events import FileSystemEvent, FileSystemEventHandler
-        from watchdog.observers import Observer
-    except ImportError:
-        ls.report("watchdog is not installed: heedful.toml changes are picked up on save only")
-        return
-    loop = asyncio.get_running_loop()
-    names = {os.path.basename(f) for f in ls.settings.constraint_files}
-
-    class SpecChanged(FileSystemEventHandler):
-        def on_any_event(self, event: FileSystemEvent) -> None:
-            if event.event_type not in ("modified", "created", "deleted", "moved"):
-                return  # opened/closed events: our own reads would trigger endless reloads
-            paths = [getattr(event, "src_path", ""), getattr(event, "dest_path", "")]
-            if any(os.path.basename(os.fsdecode(p)) in names for p in paths if p):
-                loop.call_soon_threadsafe(schedule_spec_reload, ls)
-
-    observer = Observer()
-    assert ls.root is not None  # the caller starts it only with a workspace
-    observer.schedule(SpecChanged(), ls.root, recursive=False)
-    observer.daemon = True
-    observer.start()
-    ls.observer = observer
 
 
 __all__ = ["ASSISTANT_EDIT", "SET_CONSTRAINTS", "STATUS", "HeedfulServer", "create_server"]

@@ -54,6 +54,9 @@ class Answer:
     # the tool's own report that its edit failed (a `command` tool; `files` then holds what it left)
     edit_errors: list[str] = field(default_factory=list)
     tool: dict[str, Any] | None = None  # a tool run: name, version, exit code, log, timings, model calls
+    # why the model stopped ("stop", "length": cut off at max_tokens, ...), when its API says; on the
+    # answer, not the assistant, because one assistant answers many rounds at once
+    finish_reason: str | None = None
 
 
 class Assistant(Protocol):

@@ -28,8 +28,9 @@ from heedful.verifiers.errors import HeedfulError
 
 from .. import transcript
 from ..metrics import RunMetrics, compute
+from ..records import Diagnostic, RoundRecord
 from ..report import pct, problem_lines
-from ..results import RunResults, edit_reports, load_results
+from ..results import RunResults, load_results
 
 MARKER = ".heedful-view"  # a site folder's own mark: only such a folder is rewritten
 
@@ -76,49 +77,39 @@ class RunView:
     entries: list[ConversationEntry] = field(default_factory=list)
 
 
-def _regressed(record: dict[str, Any]) -> bool:
-    if isinstance(record.get("regressions"), int) and record["regressions"] > 0:
+def _regressed(record: RoundRecord) -> bool:
+    if record.regressions is not None and record.regressions > 0:
         return True
-    if any(r.get("regressions") for r in edit_reports(record)):
+    if any(r.get("regressions") for r in record.edit_reports()):
         return True
-    return any(isinstance(d, dict) and d.get("kind") == "regression"
-               for items in _diagnostics(record).values() for d in items)
-
-
-def _diagnostics(record: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """A round's diagnostics by file, whatever a damaged log holds."""
-    raw = record.get("diagnostics")
-    if not isinstance(raw, dict):
-        return {}
-    return {str(path): [d for d in items if isinstance(d, dict)] for path, items in raw.items() if isinstance(items, list)}
+    return any(d.get("kind") == "regression" for items in record.diagnostics.values() for d in items)
 
 
 def build_view(run_dir: str) -> RunView:
     """Read RUN_DIR's log (ReportError if there is nothing to show) into the viewer's records."""
     results = load_results(run_dir)
     metrics = compute(results.turn_results)
-    names = transcript.transcript_names(list(results.rounds))
+    names = transcript.transcript_names(list(results.round_records))
     problems = problem_lines(results.problems)
     last: dict[str, Any] = {}
     for result in results.turn_results:
         if result.turn >= getattr(last.get(result.conversation), "turn", 0):
             last[result.conversation] = result
     view = RunView(results, metrics)
-    for conversation, rounds in results.rounds.items():
+    for conversation, rounds in results.round_records.items():
         final = last.get(conversation)
         satisfied = dict(final.satisfied) if final is not None else {}
         own_problems = tuple(problems.get(conversation, []))
         view.entries.append(ConversationEntry(
             conversation=conversation, page=f"{names[conversation]}.html", rounds=len(rounds),
-            turns=max((r["turn"] for r in rounds), default=0),
+            turns=max((r.turn for r in rounds), default=0),
             satisfied=sum(satisfied.values()), checked=len(satisfied),
             failed=not all(satisfied.values()) or bool(own_problems),
             regressed=any(_regressed(r) for r in rounds),
-            out_of_scope=any(report.get("boundary") == "error" for r in rounds for report in edit_reports(r)),
-            edit_format_errors=sum(1 for r in rounds if transcript._edit_errors(r) or r.get("answer") is None),
+            out_of_scope=any(report.get("boundary") == "error" for r in rounds for report in r.edit_reports()),
+            edit_format_errors=sum(1 for r in rounds if transcript._edit_errors(r) or r.answer is None),
             problems=own_problems,
-            category=next((r["category"] for r in rounds if isinstance(r.get("category"), str) and r["category"]),
-                          None)))
+            category=next((r.category for r in rounds if r.category), None)))
     return view
 
 
@@ -218,9 +209,9 @@ def index_page(view: RunView, plots: list[tuple[str, str]]) -> str:
     return _page("heedful run", body)
 
 
-def _position(diagnostic: dict[str, Any]) -> tuple[int, int] | None:
+def _position(diagnostic: Diagnostic) -> tuple[int, int] | None:
     """0-based (line, character) of a logged diagnostic's start."""
-    rng = found if isinstance(found := diagnostic.get("range"), dict) else {}
+    rng: dict[str, Any] = found if isinstance(found := diagnostic.get("range"), dict) else {}
     start = rng.get("start")
     if isinstance(start, list) and len(start) == 2 and all(isinstance(x, int) for x in start):
         return start[0], start[1]
@@ -229,7 +220,7 @@ def _position(diagnostic: dict[str, Any]) -> tuple[int, int] | None:
     return None
 
 
-def _diagnostic_html(diagnostic: dict[str, Any]) -> str:
+def _diagnostic_html(diagnostic: Diagnostic) -> str:
     where = _position(diagnostic)
     at = f"{where[0] + 1}:{where[1] + 1} " if where else ""
     kind = str(diagnostic.get("kind") or "violation")
@@ -257,15 +248,15 @@ def _split_diff(diff: str) -> dict[str, list[str]]:
     return files
 
 
-def diff_with_diagnostics(diff: str, diagnostics: dict[str, list[dict[str, Any]]]) -> list[str]:
+def diff_with_diagnostics(diff: str, diagnostics: dict[str, list[Diagnostic]]) -> list[str]:
     """The edit's diff per file, each diagnostic of the text after the edit shown under the line it
     starts on; those on lines the diff does not show are listed after that file's diff."""
     out = []
     by_file = _split_diff(diff)
     for path in list(by_file) + [p for p in diagnostics if p not in by_file and diagnostics[p]]:
-        pending: dict[int, list[dict[str, Any]]] = {}
+        pending: dict[int, list[Diagnostic]] = {}
         for diagnostic in diagnostics.get(path) or []:
-            where = _position(diagnostic) if isinstance(diagnostic, dict) else None
+            where = _position(diagnostic)
             pending.setdefault(where[0] + 1 if where else 0, []).append(diagnostic)
         out.append(f'<div class="file"><h4>{_e(path)}</h4>')
         lines = by_file.get(path)
@@ -301,7 +292,7 @@ def diff_with_diagnostics(diff: str, diagnostics: dict[str, list[dict[str, Any]]
     return out
 
 
-def _verdicts(record: dict[str, Any]) -> list[str]:
+def _verdicts(record: RoundRecord) -> list[str]:
     rows = []
     for turn, verdict in transcript._verdicts(record):
         checks = [f"{_e(transcript.constraint_text(c.get('constraint')))}: "
@@ -314,7 +305,7 @@ def _verdicts(record: dict[str, Any]) -> list[str]:
     return _table(["instruction", "status", "checks"], rows, ' class="verdicts"') if rows else []
 
 
-def conversation_page(entry: ConversationEntry, rounds: list[dict[str, Any]]) -> str:
+def conversation_page(entry: ConversationEntry, rounds: list[RoundRecord]) -> str:
     body = ['<header><p><a href="../index.html">← all conversations</a></p>',
             f"<h1>{_e(entry.conversation)}</h1>",
             (f'<p class="meta">{_e(entry.turns)} turns, {_e(entry.rounds)} rounds; kept at the end: '
@@ -327,14 +318,14 @@ def conversation_page(entry: ConversationEntry, rounds: list[dict[str, Any]]) ->
         body.append("<p>No round was recorded for this conversation.</p>")
     for index, record in enumerate(rounds, 1):
         body += [f'<section class="round" id="round-{index}">', f"<h2>{_e(transcript.round_title(record))}</h2>",
-                 "<h3>User message</h3>", f'<pre class="message">{_e(record.get("instruction") or "")}</pre>']
+                 "<h3>User message</h3>", f'<pre class="message">{_e(record.instruction)}</pre>']
         outcome = transcript.outcome_text(record)
         if outcome:
             body.append(f'<p class="meta">outcome: {_e(outcome)}</p>')
-        if record.get("assistant_error"):
-            body.append(f'<p class="problem">assistant error: {_e(record["assistant_error"])}</p>')
-        if record.get("answer") is not None:
-            answer = str(record["answer"])
+        if record.assistant_error:
+            body.append(f'<p class="problem">assistant error: {_e(record.assistant_error)}</p>')
+        if record.answer is not None:
+            answer = record.answer
             body.append(f"<details><summary>Answer ({len(answer)} characters)</summary>"
                         f'<pre class="answer">{_e(answer)}</pre></details>')
         errors = transcript._edit_errors(record)
@@ -342,13 +333,12 @@ def conversation_page(entry: ConversationEntry, rounds: list[dict[str, Any]]) ->
             body += ['<div class="problem"><p>Edit-format errors:</p><ul>'] + \
                 [f"<li>{_e(e)}</li>" for e in errors] + ["</ul></div>"]
         body += [f'<p class="problem">{_e(line)}</p>' for line in transcript.integrity_lines(record)]
-        edit = found if isinstance(found := record.get("edit"), dict) else {}
-        diagnostics = _diagnostics(record)
-        if edit.get("diff") or any(diagnostics.values()):
+        diagnostics = record.diagnostics
+        if record.edit.diff or any(diagnostics.values()):
             body.append("<h3>Edit and diagnostics</h3>")
-            body += diff_with_diagnostics(str(edit.get("diff") or ""), diagnostics)
+            body += diff_with_diagnostics(record.edit.diff or "", diagnostics)
         body += _verdicts(record)
-        for report in edit_reports(record):
+        for report in record.edit_reports():
             body.append("<h3>Boundary report</h3>")
             body += _table(["", ""], [[_e(k), _e(v)] for k, v in transcript._report_fields(report)],
                            ' class="boundary"')
@@ -381,7 +371,7 @@ def write_site(run_dir: str, out: str | None = None) -> str:
     _write(index, index_page(view, plots))
     for entry in view.entries:
         _write(os.path.join(out, "conversations", entry.page),
-               conversation_page(entry, view.results.rounds[entry.conversation]))
+               conversation_page(entry, view.results.round_records[entry.conversation]))
     return index
 
 
