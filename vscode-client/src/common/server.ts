@@ -27,7 +27,8 @@ import { RestartBudget } from '../core/restartBudget';
 import { describeStop, StderrTail } from '../core/stderrTail';
 import { serverSettings } from '../core/settings';
 import { HeedfulStatus, parseStatus, ServerState } from '../core/status';
-import { SetConstraintsParams } from '../core/conversation';
+import { SetConstraintsParams, toWire } from '../core/conversation';
+import type { AssistantEditParams, SetConstraintsResult } from './protocol';
 
 export interface StartFailure {
     interpreter: Interpreter;
@@ -254,8 +255,8 @@ export class HeedfulClient implements vscode.Disposable {
     }
 
     /** `heedful/setConstraints`; rejects with the server's message on a bad constraint. */
-    async setConstraints(params: SetConstraintsParams): Promise<{ constraints: number }> {
-        const result = await this.running().sendRequest<{ constraints: number }>(SET_CONSTRAINTS, params);
+    async setConstraints(params: SetConstraintsParams): Promise<SetConstraintsResult> {
+        const result = await this.running().sendRequest<SetConstraintsResult>(SET_CONSTRAINTS, toWire(params));
         this.refreshDiagnostics();
         return result;
     }
@@ -279,7 +280,7 @@ export class HeedfulClient implements vscode.Disposable {
     }
 
     /** `heedful/assistantEdit`: the next change of the document is an assistant edit. */
-    async assistantEdit(params: Record<string, unknown>): Promise<void> {
+    async assistantEdit(params: AssistantEditParams): Promise<void> {
         await this.running().sendNotification(ASSISTANT_EDIT, params);
     }
 

@@ -2,14 +2,25 @@
 // `heedful/setConstraints` (kept by the same rules as the server: per document, per glob, or
 // for every document; `replace` or `append`) and the turn counter.
 
+import type * as protocol from '../common/protocol';
 import { ConstraintItem, constraintKey, RESERVED_KEYS } from './constraints';
 
-export interface SetConstraintsParams {
-    uri?: string;
-    glob?: string;
-    mode: 'replace' | 'append';
-    constraints: ConstraintItem[];
+type Wire = protocol.SetConstraintsParams;
+
+/**
+ * The `heedful/setConstraints` requests this extension sends: the generated protocol type
+ * (`common/protocol.ts`, from `server/heedful/server/protocol.py`) narrowed to what the extension
+ * always sets. Each field is taken from the wire type, so a renamed or retyped field on the
+ * Python side fails the compile here instead of drifting.
+ */
+export interface SetConstraintsParams extends Pick<Wire, 'glob'> {
+    uri?: NonNullable<Wire['uri']>;
+    mode: NonNullable<Wire['mode']>;
+    constraints: ConstraintItem[] & Wire['constraints'];
 }
+
+/** Every request the extension builds is a valid wire request (checked by the compiler). */
+export const toWire = (params: SetConstraintsParams): Wire => params;
 
 export class Conversation {
     private byUri = new Map<string, ConstraintItem[]>();

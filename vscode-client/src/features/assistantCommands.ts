@@ -21,6 +21,7 @@ import { traceError, traceInfo } from '../common/log/logging';
 import {
     ConstraintGroup, ConstraintItem, ConstraintType, describeParams, paramsTemplate, parseConstraintSnippet, parseParams,
 } from '../core/constraints';
+import type { AssistantEditParams } from '../common/protocol';
 import { SetConstraintsParams } from '../core/conversation';
 import { WorkState } from './workState';
 
@@ -234,14 +235,15 @@ export class AssistantCommands {
 
     async markAssistantEdit(args?: Record<string, unknown>): Promise<boolean> {
         const editor = vscode.window.activeTextEditor;
-        let params: Record<string, unknown>;
+        let params: AssistantEditParams;
         if (args && typeof args === 'object' && !(args instanceof vscode.Uri)) {
             // called by an integration: `uri` (default: the active file) and the server's other keys
             const uri = typeof args.uri === 'string' ? args.uri : editor?.document.uri.toString();
             if (uri === undefined) {
                 return false;
             }
-            params = { turn: this.work.conversation.assistantEditTurn(), ...args, uri };
+            // the server validates the integration's keys (InvalidParams names a bad one)
+            params = { turn: this.work.conversation.assistantEditTurn(), ...(args as AssistantEditParams), uri };
         } else {
             if (editor === undefined) {
                 void vscode.window.showErrorMessage('heedful: open the file the assistant is about to edit first');
