@@ -26,9 +26,13 @@ import re
 import sys
 import tomllib
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from heedful.verifiers.errors import HeedfulError
+
+if TYPE_CHECKING:
+    from .assistants.interface import Assistant
+    from .openai_assistant import OpenAIAssistant
 
 MANIFEST = "sweep.json"
 MANIFEST_FORMAT = "heedful.sweep/1"
@@ -349,12 +353,23 @@ def _dataset_parts(path: str, base: str, index: int, entry: dict[str, Any]) -> l
 
 # -- running one cell (in this process, or inside a Ray task) -------------------------------------
 
-def make_assistant(model: ModelSpec, seed: int | None) -> Any:
-    """The assistant of a model entry, with the cell's seed."""
-    from .assistants import ReferenceAssistant
+def make_assistant(model: ModelSpec, seed: int | None) -> Assistant:
+    """The assistant of a model entry, with the cell's seed.
 
+    A sweep's grid axis is the model behind an OpenAI-compatible endpoint (plus `reference` as the
+    ceiling), so its entries are built here from their typed `ModelSpec` rather than from the
+    assistant registry's command-line options; tools are replayed one run at a time with
+    `heedful replay --assistant PRESET`.
+    """
     if model.assistant == "reference":
+        from .assistants import ReferenceAssistant
+
         return ReferenceAssistant()
+    return openai_assistant(model, seed)
+
+
+def openai_assistant(model: ModelSpec, seed: int | None) -> OpenAIAssistant:
+    """The OpenAI-compatible client of a model entry (also what `probe_models` probes)."""
     from .openai_assistant import DEFAULT_BASE_URL, OpenAIAssistant
 
     options: dict[str, Any] = {"model": model.model, "base_url": model.base_url or DEFAULT_BASE_URL,
@@ -403,7 +418,7 @@ def probe_models(sweep: Sweep, warn: Any) -> None:
             continue
         seen.add(model.name)
         try:
-            note = make_assistant(model, None).probe()
+            note = openai_assistant(model, None).probe()
         except HeedfulError as exc:
             raise SweepError(f"{sweep.path}: model {model.name!r}: {exc}") from None
         if note:

@@ -135,13 +135,11 @@ def _table(headers: Iterable[str], rows: Iterable[Iterable[str]], attrs: str = "
 
 
 def _run_facts(view: RunView) -> list[str]:
-    header, summary = view.results.header, view.results.summary
-    assistant = found if isinstance(found := header.get("assistant"), dict) else {}
-    dataset = found if isinstance(found := header.get("dataset"), dict) else {}
-    protocol = found if isinstance(found := header.get("protocol"), dict) else {}
+    header, summary = view.results.run_header, view.results.summary
+    assistant, dataset, protocol = header.assistant, header.dataset, header.protocol
     facts = [("assistant", assistant.get("kind", "?") + (f" ({assistant['model']})" if assistant.get("model") else "")),
              ("dataset", dataset.get("path", "?")), ("mode", view.results.mode),
-             ("protocol", protocol.get("name", "heedful")), ("created", header.get("created", "?")),
+             ("protocol", protocol.get("name", "heedful")), ("created", header.created or "?"),
              ("conversations", f"{summary.conversations} ({summary.finished} finished)"),
              ("rounds", f"{summary.rounds} ({summary.feedback_rounds} feedback)"),
              ("SSR / HSR", f"{pct(view.metrics.ssr)} / {pct(view.metrics.hsr)}"),
