@@ -67,6 +67,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable, Collection
 from typing import Any
 
 from heedful.verifiers.errors import HeedfulError
@@ -180,151 +181,271 @@ def _variables(type_id: str, **params: Any) -> list[dict[str, Any]]:
     return [{"type": type_id, "role": role, **params} for role in VARIABLE_ROLES]
 
 
+# One mapping per IFCodeBench checker function: its params -> the heedful constraints (as in
+# heedful.toml) that decide it, or Unmapped naming what heedful cannot express. A registry rather
+# than one long if-chain, so each checker's mapping reads on its own and a new one is one function.
+Mapping = Callable[[dict[str, Any]], list[dict[str, Any]]]
+MAPPINGS: dict[str, Mapping] = {}
+
+
+def maps(*functions: str) -> Callable[[Mapping], Mapping]:
+    """Register the mapping of one or more checker functions (those that share their meaning)."""
+    def register(mapping: Mapping) -> Mapping:
+        for function in functions:
+            MAPPINGS[function] = mapping
+        return mapping
+    return register
+
+
 def constraints_for_check(function: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """The heedful constraints (as in heedful.toml) that decide one IFCodeBench check, or Unmapped."""
-    p = params if isinstance(params, dict) else {}
-    if function == "check_type_annotation_coverage":
-        return [{"type": "types.annotation_coverage", "min_ratio": 1.0}]
-    if function == "check_forbidden_loop_type":
-        loop = p.get("loop_type")
-        if loop not in ("for", "while"):
-            raise Unmapped(f"loop_type {loop!r}")
-        return [{"type": "structure.forbidden_loop", "loop_type": loop}]
-    if function == "check_loop_count":
-        loop = p.get("loop_type")
-        if loop not in ("for", "while"):
-            raise Unmapped(f"loop_type {loop!r}")
-        return [{"type": "structure.loop_count", "loop_type": loop, "count": _int(p.get("count"), "count"),
-                 "comparison": _comparison(p.get("comparison"))}]
-    if function == "check_forbidden_builtins":
-        if p.get("forbidden_functions") is None:  # "You are prohibited from using any built-in functions"
-            return [{"type": "calls.forbidden", "names": [f"builtins.{name}" for name in BUILTIN_FUNCTIONS]}]
-        names = _names(p.get("forbidden_functions"), "forbidden_functions")
-        out: list[dict[str, Any]] = []
-        calls = []
-        for name in names:
-            construct = CONSTRUCTS.get(name) or CONSTRUCTS.get(name.rstrip("s"))
-            if construct:  # "list comprehension" given as a forbidden builtin: the construct is meant
-                out.append({"type": "syntax.construct", "construct": construct, "use": "forbidden"})
-            elif not re.fullmatch(r"[A-Za-z_][\w.]*", name):
-                raise Unmapped(f"{name!r} is an operator, not a function: heedful has no constraint that forbids "
-                               "an operator")
-            else:
-                calls.append(_builtin(name))
-        if calls:
-            out.append({"type": "calls.forbidden", "names": calls})
-        return out
-    if function == "check_mandatory_builtins":
-        return [{"type": "calls.required",
-                 "names": [_builtin(n) for n in _names(p.get("required_functions"), "required_functions")]}]
-    if function in ("check_inline_construct_count", "check_syntactic_sugar_usage"):
-        construct = _choice(CONSTRUCTS, p.get("construct_type"))
-        if construct is None:
-            raise Unmapped(f"construct_type {p.get('construct_type')!r}")
-        if function == "check_syntactic_sugar_usage":
-            use = _choice({"must": "required", "must not": "forbidden"}, p.get("should_use"))
-            if use is None:
-                raise Unmapped(f"should_use {p.get('should_use')!r}")
-            return [{"type": "syntax.construct", "construct": construct, "use": use}]
-        return [{"type": "syntax.construct_count", "construct": construct, "count": _int(p.get("count"), "count"),
-                 "comparison": _comparison(p.get("comparison"))}]
-    if function == "check_conditional_count":
-        return [{"type": "structure.conditional_count", "kind": "if", "count": _int(p.get("count"), "count"),
-                 "comparison": _comparison(p.get("comparison"))}]
-    if function == "check_data_structure_usage":
-        structure = p.get("data_structure")
-        if structure not in ("list", "dict", "set", "tuple"):
-            raise Unmapped(f"data_structure {structure!r}")
-        use = _choice({"must": "required", "must not": "forbidden"}, p.get("must_use"))
-        if use is None:
-            raise Unmapped(f"must_use {p.get('must_use')!r}")
-        return [{"type": "data_structure.usage", "structure": structure, "use": use}]
-    if function == "check_variable_prefix":
-        return _variables("naming.prefix", prefix=_str(p, "prefix"))
-    if function == "check_variable_suffix":
-        return _variables("naming.suffix", suffix=_str(p, "suffix"))
-    if function == "check_variable_naming_convention":
-        case = p.get("convention")
-        if case not in CASES:
-            raise Unmapped(f"convention {case!r}")
-        return _variables("naming.case", case=case)
-    if function == "check_variable_naming_with_digit":
-        case = p.get("convention")
-        if case not in CASES:
-            raise Unmapped(f"convention {case!r}")
-        return _variables("naming.case", case=case) + _variables("naming.contains_digit")
-    if function == "check_variable_case":
-        case = p.get("case_type")
-        if case not in ("uppercase", "lowercase"):
-            raise Unmapped(f"case_type {case!r}")
-        return _variables("naming.case", case=case)
-    if function in ("check_variable_name_length", "check_variable_name_length_including_loops"):
-        length = _int(p.get("length"), "length")
-        comparison = p.get("comparison")
-        if comparison == "should not":  # "should not exceed N characters"
-            return _variables("naming.max_length", max=max(length, 1))
-        if comparison == "should":  # "should exceed N": longer than N characters
-            return _variables("naming.min_length", min=length + 1)
-        raise Unmapped(f"comparison {comparison!r}")
-    if function == "check_comment_count":
-        return [{"type": "comments.count", "count": _int(p.get("count"), "count"),
-                 "comparison": _comparison(p.get("comparison"))}]
-    if function == "check_comment_language":
-        language = p.get("language")
-        if language not in ("zh", "en"):
-            raise Unmapped(f"language {language!r}")
-        return [{"type": "comments.language", "language": language}]
-    if function == "check_interface_existence":
-        return [{"type": "symbol.class_defined", "name": _str(p, "interface_name"), "kind": "any"}]
-    if function == "check_switch_statement_existence":
-        return [{"type": "structure.switch_required"}]
-    if function == "check_no_intermediate_variables":
-        return [{"type": "structure.no_intermediate_variables"}]
-    if function == "check_library_no_import":
-        return [{"type": "imports.none"}]
-    if function in ("check_library_import", "check_evolved_import"):
-        library = _str(p, "library_name")
-        use = _choice({"must": "imports.required", "must not": "imports.forbidden"}, p.get("should_import"))
-        if use is None:
-            raise Unmapped(f"should_import {p.get('should_import')!r}")
-        out = [{"type": use, "modules": [library]}]
-        if function == "check_evolved_import":  # upstream's impl also demands two import statements
-            out.append({"type": "imports.count", "count": 2, "comparison": "at least"})
-        return out
-    if function == "check_variable_existence":
-        use = _choice({"should": "required", "should not": "forbidden"}, p.get("should_define"))
-        if use is None:
-            raise Unmapped(f"should_define {p.get('should_define')!r}")
-        return [{"type": "symbol.variable_defined", "name": _str(p, "variable_name"), "use": use}]
-    if function == "check_annotated_variable":
-        should = p.get("should_define")
-        if should == "should":
-            return [{"type": "symbol.annotated_variable", "name": _str(p, "variable_name"), "use": "required"}]
-        if should == "should not":  # "Do not define a variable named X" (upstream: not defined at all)
-            return [{"type": "symbol.variable_defined", "name": _str(p, "variable_name"), "use": "forbidden"}]
-        raise Unmapped(f"should_define {should!r}")
-    if function == "check_global_variable_existence":
-        return [{"type": "symbol.global_variable", "name": _str(p, "variable_name")}]
-    if function in ("check_variable_initial_value", "check_variable_initial_value_in_nested_block"):
-        value = p.get("initial_value")
-        if value is None or not str(value).strip():
-            raise Unmapped(f"initial_value {value!r}")
-        constraint: dict[str, Any] = {"type": "symbol.initial_value", "name": _str(p, "variable_name"),
-                                      "value": str(value)}
-        if function.endswith("_in_nested_block"):
-            constraint["in_nested_block"] = True
-        return [constraint]
-    if function == "check_recursion_usage":
-        return [{"type": "structure.recursion", "use": "required"}]
-    if function == "check_lines_of_code":
-        return [{"type": "size.lines_of_code", "count": _int(p.get("number"), "number"),
-                 "comparison": _comparison(p.get("comparison"))}]
-    if function == "check_function_definition":
-        return [{"type": "symbol.function_defined", "name": _str(p, "function_name")}]
-    if function == "check_function_parameter_count":
-        return [{"type": "symbol.function_defined", "name": _str(p, "function_name"),
-                 "parameters": _int(p.get("num"), "num")}]
-    raise Unmapped(f"heedful has no mapping for {function}")
+    mapping = MAPPINGS.get(function)
+    if mapping is None:
+        raise Unmapped(f"heedful has no mapping for {function}")
+    return mapping(params if isinstance(params, dict) else {})
+
+
+def _loop_type(p: dict[str, Any]) -> str:
+    loop = p.get("loop_type")
+    if loop not in ("for", "while"):
+        raise Unmapped(f"loop_type {loop!r}")
+    return str(loop)
+
+
+def _counted(p: dict[str, Any], key: str = "count") -> dict[str, Any]:
+    """The `count` and `comparison` parameters of a counting checker."""
+    return {"count": _int(p.get(key), key), "comparison": _comparison(p.get("comparison"))}
+
+
+def _use(choices: dict[str, str], p: dict[str, Any], key: str) -> str:
+    use = _choice(choices, p.get(key))
+    if use is None:
+        raise Unmapped(f"{key} {p.get(key)!r}")
+    return use
+
+
+def _case(p: dict[str, Any], key: str, cases: Collection[str]) -> str:
+    case = p.get(key)
+    if case not in cases:
+        raise Unmapped(f"{key} {case!r}")
+    return str(case)
+
+
+def _construct(p: dict[str, Any]) -> str:
+    construct = _choice(CONSTRUCTS, p.get("construct_type"))
+    if construct is None:
+        raise Unmapped(f"construct_type {p.get('construct_type')!r}")
+    return construct
+
+
+MUST = {"must": "required", "must not": "forbidden"}
+SHOULD = {"should": "required", "should not": "forbidden"}
+
+
+@maps("check_type_annotation_coverage")
+def _annotation_coverage(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "types.annotation_coverage", "min_ratio": 1.0}]
+
+
+@maps("check_forbidden_loop_type")
+def _forbidden_loop(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "structure.forbidden_loop", "loop_type": _loop_type(p)}]
+
+
+@maps("check_loop_count")
+def _loop_count(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "structure.loop_count", "loop_type": _loop_type(p), **_counted(p)}]
+
+
+@maps("check_forbidden_builtins")
+def _forbidden_builtins(p: dict[str, Any]) -> list[dict[str, Any]]:
+    if p.get("forbidden_functions") is None:  # "You are prohibited from using any built-in functions"
+        return [{"type": "calls.forbidden", "names": [f"builtins.{name}" for name in BUILTIN_FUNCTIONS]}]
+    out: list[dict[str, Any]] = []
+    calls = []
+    for name in _names(p.get("forbidden_functions"), "forbidden_functions"):
+        construct = CONSTRUCTS.get(name) or CONSTRUCTS.get(name.rstrip("s"))
+        if construct:  # "list comprehension" given as a forbidden builtin: the construct is meant
+            out.append({"type": "syntax.construct", "construct": construct, "use": "forbidden"})
+        elif not re.fullmatch(r"[A-Za-z_][\w.]*", name):
+            raise Unmapped(f"{name!r} is an operator, not a function: heedful has no constraint that forbids "
+                           "an operator")
+        else:
+            calls.append(_builtin(name))
+    if calls:
+        out.append({"type": "calls.forbidden", "names": calls})
+    return out
+
+
+@maps("check_mandatory_builtins")
+def _mandatory_builtins(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "calls.required",
+             "names": [_builtin(n) for n in _names(p.get("required_functions"), "required_functions")]}]
+
+
+@maps("check_inline_construct_count")
+def _construct_count(p: dict[str, Any]) -> list[dict[str, Any]]:
+    construct = _construct(p)
+    return [{"type": "syntax.construct_count", "construct": construct, **_counted(p)}]
+
+
+@maps("check_syntactic_sugar_usage")
+def _syntactic_sugar(p: dict[str, Any]) -> list[dict[str, Any]]:
+    construct = _construct(p)
+    return [{"type": "syntax.construct", "construct": construct, "use": _use(MUST, p, "should_use")}]
+
+
+@maps("check_conditional_count")
+def _conditional_count(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "structure.conditional_count", "kind": "if", **_counted(p)}]
+
+
+@maps("check_data_structure_usage")
+def _data_structure(p: dict[str, Any]) -> list[dict[str, Any]]:
+    structure = _case(p, "data_structure", ("list", "dict", "set", "tuple"))
+    return [{"type": "data_structure.usage", "structure": structure, "use": _use(MUST, p, "must_use")}]
+
+
+@maps("check_variable_prefix")
+def _variable_prefix(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return _variables("naming.prefix", prefix=_str(p, "prefix"))
+
+
+@maps("check_variable_suffix")
+def _variable_suffix(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return _variables("naming.suffix", suffix=_str(p, "suffix"))
+
+
+@maps("check_variable_naming_convention")
+def _naming_convention(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return _variables("naming.case", case=_case(p, "convention", CASES))
+
+
+@maps("check_variable_naming_with_digit")
+def _naming_with_digit(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return _variables("naming.case", case=_case(p, "convention", CASES)) + _variables("naming.contains_digit")
+
+
+@maps("check_variable_case")
+def _variable_case(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return _variables("naming.case", case=_case(p, "case_type", ("uppercase", "lowercase")))
+
+
+@maps("check_variable_name_length", "check_variable_name_length_including_loops")
+def _name_length(p: dict[str, Any]) -> list[dict[str, Any]]:
+    length = _int(p.get("length"), "length")
+    comparison = p.get("comparison")
+    if comparison == "should not":  # "should not exceed N characters"
+        return _variables("naming.max_length", max=max(length, 1))
+    if comparison == "should":  # "should exceed N": longer than N characters
+        return _variables("naming.min_length", min=length + 1)
+    raise Unmapped(f"comparison {comparison!r}")
+
+
+@maps("check_comment_count")
+def _comment_count(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "comments.count", **_counted(p)}]
+
+
+@maps("check_comment_language")
+def _comment_language(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "comments.language", "language": _case(p, "language", ("zh", "en"))}]
+
+
+@maps("check_interface_existence")
+def _interface(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "symbol.class_defined", "name": _str(p, "interface_name"), "kind": "any"}]
+
+
+@maps("check_switch_statement_existence")
+def _switch(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "structure.switch_required"}]
+
+
+@maps("check_no_intermediate_variables")
+def _no_intermediate(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "structure.no_intermediate_variables"}]
+
+
+@maps("check_library_no_import")
+def _no_import(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "imports.none"}]
+
+
+def _library(p: dict[str, Any]) -> dict[str, Any]:
+    library = _str(p, "library_name")
+    use = _use({"must": "imports.required", "must not": "imports.forbidden"}, p, "should_import")
+    return {"type": use, "modules": [library]}
+
+
+@maps("check_library_import")
+def _library_import(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [_library(p)]
+
+
+@maps("check_evolved_import")
+def _evolved_import(p: dict[str, Any]) -> list[dict[str, Any]]:
+    # upstream's impl also demands two import statements
+    return [_library(p), {"type": "imports.count", "count": 2, "comparison": "at least"}]
+
+
+@maps("check_variable_existence")
+def _variable_existence(p: dict[str, Any]) -> list[dict[str, Any]]:
+    use = _use(SHOULD, p, "should_define")
+    return [{"type": "symbol.variable_defined", "name": _str(p, "variable_name"), "use": use}]
+
+
+@maps("check_annotated_variable")
+def _annotated_variable(p: dict[str, Any]) -> list[dict[str, Any]]:
+    should = p.get("should_define")
+    if should == "should":
+        return [{"type": "symbol.annotated_variable", "name": _str(p, "variable_name"), "use": "required"}]
+    if should == "should not":  # "Do not define a variable named X" (upstream: not defined at all)
+        return [{"type": "symbol.variable_defined", "name": _str(p, "variable_name"), "use": "forbidden"}]
+    raise Unmapped(f"should_define {should!r}")
+
+
+@maps("check_global_variable_existence")
+def _global_variable(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "symbol.global_variable", "name": _str(p, "variable_name")}]
+
+
+def _initial_value(p: dict[str, Any]) -> dict[str, Any]:
+    value = p.get("initial_value")
+    if value is None or not str(value).strip():
+        raise Unmapped(f"initial_value {value!r}")
+    return {"type": "symbol.initial_value", "name": _str(p, "variable_name"), "value": str(value)}
+
+
+@maps("check_variable_initial_value")
+def _variable_initial_value(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [_initial_value(p)]
+
+
+@maps("check_variable_initial_value_in_nested_block")
+def _nested_initial_value(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{**_initial_value(p), "in_nested_block": True}]
+
+
+@maps("check_recursion_usage")
+def _recursion(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "structure.recursion", "use": "required"}]
+
+
+@maps("check_lines_of_code")
+def _lines_of_code(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "size.lines_of_code", **_counted(p, "number")}]
+
+
+@maps("check_function_definition")
+def _function_definition(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "symbol.function_defined", "name": _str(p, "function_name")}]
+
+
+@maps("check_function_parameter_count")
+def _parameter_count(p: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "symbol.function_defined", "name": _str(p, "function_name"),
+             "parameters": _int(p.get("num"), "num")}]
 
 
 def checker_test(check: dict[str, Any]) -> dict[str, str]:
