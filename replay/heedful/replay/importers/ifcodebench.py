@@ -481,92 +481,181 @@ STATED = 3  # the score of a check's key cue: below it, no item states the check
 Cue = tuple[str, float]  # a regular expression of the instruction's wording, and its weight
 
 
+# What an instruction stating a check mentions, per checker function: (regex, weight) pairs that
+# `assign_checks` scores the numbered items with. A registry like MAPPINGS, for the same reason.
+CueRule = Callable[[str, dict[str, Any]], list[Cue]]
+CUES: dict[str, CueRule] = {}
+
+
+def cues_for(*functions: str) -> Callable[[CueRule], CueRule]:
+    """Register the cues of one or more checker functions (the rule gets the function's name)."""
+    def register(rule: CueRule) -> CueRule:
+        for function in functions:
+            CUES[function] = rule
+        return rule
+    return register
+
+
 def _cues(check: dict[str, Any]) -> list[Cue]:
     """(regex, weight) pairs: what an instruction stating this check mentions."""
     f, p = check.get("function"), check.get("params") or {}
+    rule = CUES.get(f) if isinstance(f, str) else None
+    return rule(f, p) if rule is not None and isinstance(f, str) else []
 
-    def esc(value: Any) -> str:
-        return re.escape(str(value))
 
-    def word(value: Any) -> str:
-        return rf"(?<![\w]){esc(value)}(?!\w)"
+def _esc(value: Any) -> str:
+    return re.escape(str(value))
 
-    if f in ("check_forbidden_loop_type", "check_loop_count"):
-        cues: list[Cue] = [(rf"\b{esc(p.get('loop_type'))}[- ]loops?\b", 3), (r"nested block", -2)]
-        return cues + ([(_NEG, 1)] if f == "check_forbidden_loop_type" else [])
-    if f in ("check_forbidden_builtins", "check_mandatory_builtins"):
-        raw = p.get("forbidden_functions") if f == "check_forbidden_builtins" else p.get("required_functions")
-        if raw is None:
-            return [(r"built-?in functions", 3), (_NEG, 1)]
-        cues = []
-        for name in [n.strip() for n in str(raw).split(",") if n.strip()]:
-            cues.append((rf"(?<![\w.]){esc(name)}(?!\w)" if name[:1].isalnum() or name[:1] == "_" else esc(name), 3))
-            if "." in name:
-                cues.append((word(name.split(".")[-1]), 1))
-            if name in _CONSTRUCT_WORDS:
-                cues.append((_CONSTRUCT_WORDS[name], 3))
-        if f == "check_forbidden_builtins":
-            return cues + [(_NEG, 1)]
-        return cues + [(r"built-?in|mandator|required to use|must use|\buse\b|employ|utiliz|make use", 1),
-                       (r"initiali", -1)]
-    if f == "check_type_annotation_coverage":
-        return [(r"type (annotations?|hints?)", 2),
-                (r"(every|all|each)\b[^.;]*\bfunctions?\b|\bfull type|functions? and variables", 2)]
-    if f in ("check_inline_construct_count", "check_syntactic_sugar_usage"):
-        cues = [(_choice(_CONSTRUCT_WORDS, p.get("construct_type")) or r"(?!)", 3)]
-        if p.get("construct_type") == "slicing":
-            cues.append((r"extended slic", -2))
-        if p.get("should_use") == "must not":
-            cues.append((_NEG, 1))
-        return cues
-    if f == "check_conditional_count":
-        return [(r"if-else|if/else|if statements?|if-statements?|conditional", 3), (r"nested block", -2)]
-    if f == "check_data_structure_usage":
-        cues = [(_choice(_STRUCTURE_WORDS, p.get("data_structure")) or r"(?!)", 3), (r"data structure", 1)]
-        return cues + ([(_NEG, 1)] if p.get("must_use") == "must not" else [])
-    if f == "check_variable_prefix":
-        return [(esc(p.get("prefix")), 3), (r"prefix|start", 1)]
-    if f == "check_variable_suffix":
-        return [(esc(p.get("suffix")), 3), (r"suffix|end", 1)]
-    if f == "check_comment_count":
-        return [(r"comments?\b", 3), (r"lines? of comments?|exactly|precisely|\d|\bone\b|\btwo\b|\bthree\b", 1)]
-    if f == "check_comment_language":
-        return [(r"comments?\b", 2), (_choice({"zh": "Chinese", "en": "English"}, p.get("language")) or r"(?!)", 3)]
-    if f == "check_interface_existence":
-        return [(word(p.get("interface_name")), 3), (r"class|interface", 1)]
-    if f == "check_switch_statement_existence":
-        return [(r"\bswitch\b|\bmatch\b", 3)]
-    if f == "check_no_intermediate_variables":
-        return [(r"intermediate|temporary", 3)]
-    if f in ("check_variable_naming_convention", "check_variable_naming_with_digit"):
-        cues = [(esc(p.get("convention")).replace("_", "[_ ]?"), 3)]
-        return cues + ([(r"digit|number", 2)] if f == "check_variable_naming_with_digit" else [])
-    if f == "check_library_no_import":
-        return [(r"import|librar", 3), (_NEG, 1)]
-    if f in ("check_library_import", "check_evolved_import"):
-        cues = [(word(p.get("library_name")), 3), (r"import|librar|module", 1)]
-        return cues + ([(_NEG, 1)] if p.get("should_import") == "must not" else [])
-    if f in ("check_variable_existence", "check_annotated_variable", "check_variable_initial_value",
-             "check_variable_initial_value_in_nested_block", "check_global_variable_existence"):
-        extra = {"check_annotated_variable": r"annotat|type hint", "check_variable_initial_value": r"initiali|value|set to",
-                 "check_variable_initial_value_in_nested_block": r"nested|block|initiali",
-                 "check_global_variable_existence": r"global"}.get(f)
-        if extra is None:
-            extra = _NEG if p.get("should_define") == "should not" else r"define|named|declare"
-        return [(word(p.get("variable_name")), 3), (extra, 1)]
-    if f in ("check_variable_name_length", "check_variable_name_length_including_loops"):
-        return [(r"\blength\b|\bcharacters?\b|\blonger\b|\bexceed|\bshorter\b", 3),
-                (rf"\b{esc(p.get('length'))}\b|\b(one|two|three|four|five|six|seven|eight|nine|ten)\b", 1)]
-    if f == "check_recursion_usage":
-        return [(r"recursi", 3)]
-    if f == "check_variable_case":
-        return [(r"upper|lower", 3), (r"case|letters", 1)]
-    if f == "check_lines_of_code":
-        return [(r"lines? of code|lines? long|\blines?\.", 3), (r"\blines?\b", 1.5), (r"comment", -1)]
-    if f in ("check_function_parameter_count", "check_function_definition"):
-        cues = [(word(p.get("function_name")), 3)]
-        return cues + ([(r"parameters?|arguments?", 1)] if f == "check_function_parameter_count" else [])
-    return []
+
+def _word(value: Any) -> str:
+    return rf"(?<![\w]){_esc(value)}(?!\w)"
+
+
+def _negated(cues: list[Cue], negated: bool) -> list[Cue]:
+    """An instruction that forbids says so ("do not", "avoid", ...)."""
+    return cues + ([(_NEG, 1)] if negated else [])
+
+
+@cues_for("check_forbidden_loop_type", "check_loop_count")
+def _loop_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return _negated([(rf"\b{_esc(p.get('loop_type'))}[- ]loops?\b", 3), (r"nested block", -2)],
+                    f == "check_forbidden_loop_type")
+
+
+@cues_for("check_forbidden_builtins", "check_mandatory_builtins")
+def _builtin_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    raw = p.get("forbidden_functions") if f == "check_forbidden_builtins" else p.get("required_functions")
+    if raw is None:
+        return [(r"built-?in functions", 3), (_NEG, 1)]
+    cues: list[Cue] = []
+    for name in [n.strip() for n in str(raw).split(",") if n.strip()]:
+        cues.append((rf"(?<![\w.]){_esc(name)}(?!\w)" if name[:1].isalnum() or name[:1] == "_" else _esc(name), 3))
+        if "." in name:
+            cues.append((_word(name.split(".")[-1]), 1))
+        if name in _CONSTRUCT_WORDS:
+            cues.append((_CONSTRUCT_WORDS[name], 3))
+    if f == "check_forbidden_builtins":
+        return cues + [(_NEG, 1)]
+    return cues + [(r"built-?in|mandator|required to use|must use|\buse\b|employ|utiliz|make use", 1),
+                   (r"initiali", -1)]
+
+
+@cues_for("check_type_annotation_coverage")
+def _annotation_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return [(r"type (annotations?|hints?)", 2),
+            (r"(every|all|each)\b[^.;]*\bfunctions?\b|\bfull type|functions? and variables", 2)]
+
+
+@cues_for("check_inline_construct_count", "check_syntactic_sugar_usage")
+def _construct_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    cues: list[Cue] = [(_choice(_CONSTRUCT_WORDS, p.get("construct_type")) or r"(?!)", 3)]
+    if p.get("construct_type") == "slicing":
+        cues.append((r"extended slic", -2))
+    return _negated(cues, p.get("should_use") == "must not")
+
+
+@cues_for("check_conditional_count")
+def _conditional_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return [(r"if-else|if/else|if statements?|if-statements?|conditional", 3), (r"nested block", -2)]
+
+
+@cues_for("check_data_structure_usage")
+def _structure_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return _negated([(_choice(_STRUCTURE_WORDS, p.get("data_structure")) or r"(?!)", 3), (r"data structure", 1)],
+                    p.get("must_use") == "must not")
+
+
+@cues_for("check_variable_prefix")
+def _prefix_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return [(_esc(p.get("prefix")), 3), (r"prefix|start", 1)]
+
+
+@cues_for("check_variable_suffix")
+def _suffix_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return [(_esc(p.get("suffix")), 3), (r"suffix|end", 1)]
+
+
+@cues_for("check_comment_count")
+def _comment_count_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return [(r"comments?\b", 3), (r"lines? of comments?|exactly|precisely|\d|\bone\b|\btwo\b|\bthree\b", 1)]
+
+
+@cues_for("check_comment_language")
+def _comment_language_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return [(r"comments?\b", 2), (_choice({"zh": "Chinese", "en": "English"}, p.get("language")) or r"(?!)", 3)]
+
+
+@cues_for("check_interface_existence")
+def _interface_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return [(_word(p.get("interface_name")), 3), (r"class|interface", 1)]
+
+
+@cues_for("check_switch_statement_existence")
+def _switch_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return [(r"\bswitch\b|\bmatch\b", 3)]
+
+
+@cues_for("check_no_intermediate_variables")
+def _intermediate_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return [(r"intermediate|temporary", 3)]
+
+
+@cues_for("check_variable_naming_convention", "check_variable_naming_with_digit")
+def _convention_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    cues: list[Cue] = [(_esc(p.get("convention")).replace("_", "[_ ]?"), 3)]
+    return cues + ([(r"digit|number", 2)] if f == "check_variable_naming_with_digit" else [])
+
+
+@cues_for("check_library_no_import")
+def _no_import_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return [(r"import|librar", 3), (_NEG, 1)]
+
+
+@cues_for("check_library_import", "check_evolved_import")
+def _library_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return _negated([(_word(p.get("library_name")), 3), (r"import|librar|module", 1)],
+                    p.get("should_import") == "must not")
+
+
+_VARIABLE_WORDS = {"check_annotated_variable": r"annotat|type hint",
+                   "check_variable_initial_value": r"initiali|value|set to",
+                   "check_variable_initial_value_in_nested_block": r"nested|block|initiali",
+                   "check_global_variable_existence": r"global"}
+
+
+@cues_for("check_variable_existence", *_VARIABLE_WORDS)
+def _variable_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    extra = _VARIABLE_WORDS.get(f)
+    if extra is None:
+        extra = _NEG if p.get("should_define") == "should not" else r"define|named|declare"
+    return [(_word(p.get("variable_name")), 3), (extra, 1)]
+
+
+@cues_for("check_variable_name_length", "check_variable_name_length_including_loops")
+def _name_length_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return [(r"\blength\b|\bcharacters?\b|\blonger\b|\bexceed|\bshorter\b", 3),
+            (rf"\b{_esc(p.get('length'))}\b|\b(one|two|three|four|five|six|seven|eight|nine|ten)\b", 1)]
+
+
+@cues_for("check_recursion_usage")
+def _recursion_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return [(r"recursi", 3)]
+
+
+@cues_for("check_variable_case")
+def _case_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return [(r"upper|lower", 3), (r"case|letters", 1)]
+
+
+@cues_for("check_lines_of_code")
+def _lines_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    return [(r"lines? of code|lines? long|\blines?\.", 3), (r"\blines?\b", 1.5), (r"comment", -1)]
+
+
+@cues_for("check_function_parameter_count", "check_function_definition")
+def _function_cues(f: str, p: dict[str, Any]) -> list[Cue]:
+    cues: list[Cue] = [(_word(p.get("function_name")), 3)]
+    return cues + ([(r"parameters?|arguments?", 1)] if f == "check_function_parameter_count" else [])
 
 
 def split_instructions(text: str) -> list[str]:
