@@ -724,6 +724,40 @@ def _check_summary(check: dict[str, Any]) -> dict[str, Any]:
 
 def convert_record(record: Any, line: int) -> tuple[dict[str, Any], dict[str, int]]:
     """One record as a conversation, and counts for the notes."""
+    mutation = _validated(record)
+    items = split_instructions(record["instruction"])
+    if not items:
+        raise RecordError("field 'instruction' has no numbered items")
+    language, metadata = _language_and_metadata(record, mutation, line)
+    per_item, unstated, non_checkable = assign_checks(items, mutation)
+    prompt = [record["question_desc"].strip()]
+    if _LANGUAGE_ONLY.match(items[0]) and not per_item[0]:
+        prompt.append(items[0])
+        items, per_item = items[1:], per_item[1:]
+    if (record.get("example_input_and_output") or "").strip():
+        prompt.append("## Example Input and Output\n" + record["example_input_and_output"].strip())
+    if (record.get("function_signature") or "").strip():
+        prompt.append("## Function Signature\n" + record["function_signature"].rstrip())
+
+    counts = {"turns": 0, "checks": 0, "unmapped": 0, "unchecked_turns": 0, "impl_tests": 0,
+              "unstated": len(unstated), "non_checkable": len(non_checkable),
+              "groups": len(mutation)}
+    turns = [_turn(text, checks, counts) for text, checks in zip(items, per_item)]
+    if not turns:
+        raise RecordError("field 'instruction' has no instruction besides the language")
+    if unstated:
+        metadata["unstated_checks"] = [_check_summary(c) for c in unstated]
+    if non_checkable:
+        metadata["upstream_non_checkable"] = [_check_summary(c) for c in non_checkable]
+    task: dict[str, Any] = {"prompt": "\n\n".join(prompt), "files": {_file_name(language): ""},
+                            "tests": [{"name": "check_correctness", "code": _test_code(record["check_correctness"])}]}
+    conversation = {"format": "heedful.conversation/1", "id": f"ifcodebench-{line}", "language": language,
+                    "category": "ifcodebench", "task": task, "turns": turns, "metadata": metadata}
+    return conversation, counts
+
+
+def _validated(record: Any) -> list[Any]:
+    """The record's check groups, after every field it needs is checked (RecordError names the first bad one)."""
     if not isinstance(record, dict):
         raise RecordError("a record must be a JSON object")
     for name in FIELDS:
@@ -738,14 +772,19 @@ def convert_record(record: Any, line: int) -> tuple[dict[str, Any], dict[str, in
     mutation = record["mutation"]
     if not isinstance(mutation, list) or not all(isinstance(g, (list, dict)) for g in mutation):
         raise RecordError("field 'mutation' must be a list of check groups")
-    for group in mutation:
-        for check in group if isinstance(group, list) else [group]:
-            if not isinstance(check, dict) or not isinstance(check.get("function"), str):
-                raise RecordError("every check in 'mutation' must be an object with a 'function' name")
-    items = split_instructions(record["instruction"])
-    if not items:
-        raise RecordError("field 'instruction' has no numbered items")
+    for check in _checks(mutation):
+        if not isinstance(check, dict) or not isinstance(check.get("function"), str):
+            raise RecordError("every check in 'mutation' must be an object with a 'function' name")
+    return mutation
 
+
+def _checks(mutation: list[Any]) -> list[Any]:
+    """Every check of every group (a group is a list of checks, or one check)."""
+    return [check for group in mutation for check in (group if isinstance(group, list) else [group])]
+
+
+def _language_and_metadata(record: dict[str, Any], mutation: list[Any], line: int) -> tuple[str, dict[str, Any]]:
+    """The conversation's language and metadata (a language heedful cannot check is named there)."""
     from heedful.verifiers.languages import normalise_language
 
     metadata: dict[str, Any] = {"source": "IFCodeBench", "line": line, "lg": record.get("lg"),
@@ -754,8 +793,7 @@ def convert_record(record: Any, line: int) -> tuple[dict[str, Any], dict[str, in
                                 # problem as upstream's build_user_prompt words it (single-turn), and
                                 # the checker sources its evaluator defines the dynamic checks from
                                 "ifcodebench_problem": upstream_problem(record),
-                                "ifcodebench_impls": {c["function"]: c["impl"] for g in mutation
-                                                      for c in (g if isinstance(g, list) else [g])
+                                "ifcodebench_impls": {c["function"]: c["impl"] for c in _checks(mutation)
                                                       if isinstance(c.get("impl"), str) and c["impl"].strip()}}
     try:
         language = normalise_language(record["programming_language"])
@@ -763,70 +801,49 @@ def convert_record(record: Any, line: int) -> tuple[dict[str, Any], dict[str, in
         language = "python"  # the files are named for a language the conversation format accepts
         metadata["needs_context"] = (f"language {record['programming_language']} is not supported by heedful's "
                                      "verifiers")
+    return language, metadata
 
-    per_item, unstated, non_checkable = assign_checks(items, mutation)
-    prompt = [record["question_desc"].strip()]
-    if _LANGUAGE_ONLY.match(items[0]) and not per_item[0]:
-        prompt.append(items[0])
-        items, per_item = items[1:], per_item[1:]
-    if (record.get("example_input_and_output") or "").strip():
-        prompt.append("## Example Input and Output\n" + record["example_input_and_output"].strip())
-    if (record.get("function_signature") or "").strip():
-        prompt.append("## Function Signature\n" + record["function_signature"].rstrip())
 
-    counts = {"turns": 0, "checks": 0, "unmapped": 0, "unchecked_turns": 0, "impl_tests": 0,
-              "unstated": len(unstated), "non_checkable": len(non_checkable),
-              "groups": len(mutation)}
-    turns = []
-    for text, checks in zip(items, per_item):
-        constraints: list[dict[str, Any]] = []
-        tests: list[dict[str, str]] = []
-        reasons: list[str] = []
-        for check in checks:
-            counts["checks"] += 1
-            try:
-                for constraint in constraints_for_check(check["function"], check.get("params") or {}):
-                    if constraint not in constraints:
-                        constraints.append(constraint)
-            except Unmapped as exc:
-                counts["unmapped"] += 1
-                reasons.append(f"{check['function']}: {exc}")
-            if isinstance(check.get("impl"), str) and check["impl"].strip():
-                test = checker_test(check)
-                if test not in tests:
-                    tests.append(test)
-                    counts["impl_tests"] += 1
-        turn: dict[str, Any] = {"instruction": text, "category": checks[0]["function"] if checks else "unchecked",
-                                "judged_by": "all"}
-        if constraints:
-            turn["constraints"] = constraints
-        if tests:
-            turn["tests"] = tests
-        turn_metadata: dict[str, Any] = {"ifcodebench_checks": [_check_summary(c) for c in checks]}
-        if not checks:
-            reasons.append("IFCodeBench has no check for this instruction")
-        if reasons:
-            turn_metadata["unchecked_reason"] = "; ".join(reasons)
-        if not constraints and not tests:
-            turn["judge"] = [{"name": "instruction", "question": _question(text)}]
-            counts["unchecked_turns"] += 1
-        elif any(not r.startswith("IFCodeBench has no check") for r in reasons):
-            # part of the instruction (an operator, a missing parameter) has no rule: the judge asks about it all
-            turn["judge"] = [{"name": "instruction", "question": _question(text)}]
-        turn["metadata"] = turn_metadata
-        turns.append(turn)
-        counts["turns"] += 1
-    if not turns:
-        raise RecordError("field 'instruction' has no instruction besides the language")
-    if unstated:
-        metadata["unstated_checks"] = [_check_summary(c) for c in unstated]
-    if non_checkable:
-        metadata["upstream_non_checkable"] = [_check_summary(c) for c in non_checkable]
-    task: dict[str, Any] = {"prompt": "\n\n".join(prompt), "files": {_file_name(language): ""},
-                            "tests": [{"name": "check_correctness", "code": _test_code(record["check_correctness"])}]}
-    conversation = {"format": "heedful.conversation/1", "id": f"ifcodebench-{line}", "language": language,
-                    "category": "ifcodebench", "task": task, "turns": turns, "metadata": metadata}
-    return conversation, counts
+def _turn(text: str, checks: list[dict[str, Any]], counts: dict[str, int]) -> dict[str, Any]:
+    """One numbered instruction as a turn: the constraints and checker tests of its checks, and the
+    judge where part of it has no rule (counted in `counts`)."""
+    constraints: list[dict[str, Any]] = []
+    tests: list[dict[str, str]] = []
+    reasons: list[str] = []
+    for check in checks:
+        counts["checks"] += 1
+        try:
+            for constraint in constraints_for_check(check["function"], check.get("params") or {}):
+                if constraint not in constraints:
+                    constraints.append(constraint)
+        except Unmapped as exc:
+            counts["unmapped"] += 1
+            reasons.append(f"{check['function']}: {exc}")
+        if isinstance(check.get("impl"), str) and check["impl"].strip():
+            test = checker_test(check)
+            if test not in tests:
+                tests.append(test)
+                counts["impl_tests"] += 1
+    turn: dict[str, Any] = {"instruction": text, "category": checks[0]["function"] if checks else "unchecked",
+                            "judged_by": "all"}
+    if constraints:
+        turn["constraints"] = constraints
+    if tests:
+        turn["tests"] = tests
+    turn_metadata: dict[str, Any] = {"ifcodebench_checks": [_check_summary(c) for c in checks]}
+    if not checks:
+        reasons.append("IFCodeBench has no check for this instruction")
+    if reasons:
+        turn_metadata["unchecked_reason"] = "; ".join(reasons)
+    if not constraints and not tests:
+        turn["judge"] = [{"name": "instruction", "question": _question(text)}]
+        counts["unchecked_turns"] += 1
+    elif any(not r.startswith("IFCodeBench has no check") for r in reasons):
+        # part of the instruction (an operator, a missing parameter) has no rule: the judge asks about it all
+        turn["judge"] = [{"name": "instruction", "question": _question(text)}]
+    turn["metadata"] = turn_metadata
+    counts["turns"] += 1
+    return turn
 
 
 def convert(path: str) -> ImportResult:
