@@ -72,6 +72,7 @@ import ast
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -367,107 +368,178 @@ def _framework(name: str, language: str) -> str:
     return name.replace("-", "_") if language == "rust" else name
 
 
-def spec_constraints(kind: str, language: str, answer: str) -> tuple[list[dict[str, Any]], list[str], str | None]:
+# What a rule-checked type's `answer` spec (after its language) becomes, one rule per MultiCodeIF
+# constraint type: (constraints, notes, an extra judge question or None), or SpecError. A registry
+# rather than one if-chain, so each type's reading of its spec stands on its own.
+SpecResult = tuple[list[dict[str, Any]], list[str], str | None]
+SpecRule = Callable[[str, str], SpecResult]  # (language, rest of the answer) -> SpecResult
+SPEC_RULES: dict[str, SpecRule] = {}
+
+
+def spec_rule(*kinds: str) -> Callable[[SpecRule], SpecRule]:
+    def register(rule: SpecRule) -> SpecRule:
+        for kind in kinds:
+            SPEC_RULES[kind] = rule
+        return rule
+    return register
+
+
+def spec_constraints(kind: str, language: str, answer: str) -> SpecResult:
     """(constraints, notes, extra judge question) for a rule-checked type's `answer`, or SpecError."""
     if not isinstance(answer, str) or not answer.strip():
         raise SpecError("the answer is empty")
     if kind == "syntax/language_type":
         return [{"type": "response.code_only"}], [], None
     _, rest = _split(answer, 2)
-    if kind == "code_convention/naming_convention":
-        out: list[dict[str, Any]] = []
-        for item in rest.split(","):
-            if ":" not in item:
-                raise SpecError(f"{item.strip()!r} is not role:Case")
-            role, case = (x.strip() for x in item.split(":", 1))
-            if role.lower() not in ROLES or case.lower() not in CASES:
-                raise SpecError(f"unknown role or case in {item.strip()!r}")
-            # "variable names": locals, and the parameters and fields (member variables) a reader
-            # calls variables too, as the authors' checker counts every name
-            for heedful_role in VARIABLE_ROLES if ROLES[role.lower()] == "variable" else (ROLES[role.lower()],):
-                out.append({"type": "naming.case", "role": heedful_role, "case": CASES[case.lower()]})
-        return out, [], None
-    if kind == "code_convention/indentation_spacing":
-        out = []
-        for token in (t.strip().lower() for t in rest.split(";")):
-            if m := re.fullmatch(r"spaces?\s*:\s*(\d+)", token):
-                out.append({"type": "format.indentation", "style": "spaces", "size": int(m.group(1))})
-            elif token == "tabs":
-                out.append({"type": "format.indentation", "style": "tabs"})
-            elif token in ("spacing", "no spacing"):
-                out.append({"type": "format.operator_spacing", "spacing": token == "spacing"})
-            else:
-                raise SpecError(f"unknown indentation token {token!r}")
-        return out, [], None
-    if kind == "code_convention/brace_block_formatting":
-        style = BRACES.get(rest.lower())
-        if style is None:
-            raise SpecError(f"unknown brace style {rest!r}")
-        return [{"type": "format.brace_style", "style": style}], [], None
-    if kind == "code_convention/comment_formatting":
-        style = rest.lower()
-        if style in DOC_STYLES:
-            # the prompts ask for each function's or method's documentation (a class or struct only
-            # sometimes); Python docstrings are asked of every definition, as the authors check them
-            targets = "functions and classes" if style == "python docstring" else "functions"
-            return [{"type": "docs.required", "targets": targets}], [], None
-        if style in COMMENT_STYLES:
-            # "include a block / multi-line comment before the function": at least one, other
-            # comments allowed; "use single-line / inline comments": at least one, and only those
-            return [{"type": "comments.style", "style": COMMENT_STYLES[style], "at_least": 1,
-                     **({"only": False} if COMMENT_STYLES[style] == "block" else {})}], [], None
-        raise SpecError(f"unknown comment style {rest!r}")
-    if kind == "code_convention/declaration_style":
-        m = re.search(r"Declaration Style Type\**\s*:\s*([A-Za-z]+)", rest)
-        if not m or m.group(1).lower() not in DECLARATIONS:
-            raise SpecError("no known Declaration Style Type")
-        return [dict(DECLARATIONS[m.group(1).lower()])], [], None
-    if kind == "syntax/language_version":
-        return [{"type": "syntax.language_version", "version": rest.split()[0]}], [], None
-    if kind == "syntax/advanced_syntax":
-        constructs = CONSTRUCTS.get(" ".join(rest.lower().split()))
-        if constructs is None:
-            raise SpecError(f"unknown construct {rest!r}")
-        return [{"type": "syntax.construct", "construct": c, "use": "required"} for c in constructs], [], None
-    if kind == "syntax/function":
-        name = rest.strip().strip("`")
-        if language == "go" and name == "go":
-            return [{"type": "syntax.construct", "construct": "goroutine", "use": "required"}], [], None
-        if name == "await":
-            return [{"type": "syntax.construct", "construct": "async", "use": "required"}], [], None
-        if not re.fullmatch(r"[A-Za-z_][\w.:]*", name):
-            raise SpecError(f"{name!r} is not a function name")
-        return [{"type": "calls.required", "names": [name]}], [], None
-    if kind == "syntax/library":
-        library = rest.strip()
-        return [{"type": "imports.required", "modules": [library.replace("-", "_") if language == "rust" else library]}], [], None
-    if kind == "syntax/framework":
-        framework = rest.split(";", 1)[0].strip()
-        if not framework:
-            raise SpecError("no framework named")
-        return ([{"type": "imports.required", "modules": [_framework(framework, language)]}], [],
-                f"Does the code use the {framework} framework as a framework (its application structure and APIs), "
-                "not just import it?")
-    if kind.startswith("data_structure/"):
-        _, constraints, notes = _data_structure_spec(language, rest)
-        return constraints, notes, None
-    if kind in ("input_output/input_type", "input_output/output_type", "input_output/input_order",
-                "input_output/output_order"):
-        fields = [f.strip() for f in rest.split(";", 1)]
-        if len(fields) != 2 or not re.fullmatch(r"[A-Za-z_][\w.:]*", fields[0]) or not fields[1]:
-            raise SpecError(f"expected function;type, got {rest!r}")
-        function, value = fields
-        if kind == "input_output/input_type":
-            # "takes a list": one type named, other parameters allowed beside it
-            return [{"type": "signature.parameter_types", "function": function, "types": [value], "exact": False}], \
-                [], None
-        if kind == "input_output/input_order":
-            return [{"type": "signature.parameter_types", "function": function, "types": _types(value)}], [], None
-        if kind == "input_output/output_type":
-            return [{"type": "signature.return_type", "function": function, "returns": value}], [], None
-        return [{"type": "signature.return_type", "function": function, "returns": "tuple",
-                 "elements": _types(value)}], [], None
-    raise SpecError(f"no mapping for {kind}")
+    rule = SPEC_RULES.get("data_structure/" if kind.startswith("data_structure/") else kind)
+    if rule is None:
+        raise SpecError(f"no mapping for {kind}")
+    return rule(language, rest)
+
+
+@spec_rule("code_convention/naming_convention")
+def _naming_spec(language: str, rest: str) -> SpecResult:
+    out: list[dict[str, Any]] = []
+    for item in rest.split(","):
+        if ":" not in item:
+            raise SpecError(f"{item.strip()!r} is not role:Case")
+        role, case = (x.strip() for x in item.split(":", 1))
+        if role.lower() not in ROLES or case.lower() not in CASES:
+            raise SpecError(f"unknown role or case in {item.strip()!r}")
+        # "variable names": locals, and the parameters and fields (member variables) a reader
+        # calls variables too, as the authors' checker counts every name
+        for heedful_role in VARIABLE_ROLES if ROLES[role.lower()] == "variable" else (ROLES[role.lower()],):
+            out.append({"type": "naming.case", "role": heedful_role, "case": CASES[case.lower()]})
+    return out, [], None
+
+
+@spec_rule("code_convention/indentation_spacing")
+def _indentation_spec(language: str, rest: str) -> SpecResult:
+    out: list[dict[str, Any]] = []
+    for token in (t.strip().lower() for t in rest.split(";")):
+        if m := re.fullmatch(r"spaces?\s*:\s*(\d+)", token):
+            out.append({"type": "format.indentation", "style": "spaces", "size": int(m.group(1))})
+        elif token == "tabs":
+            out.append({"type": "format.indentation", "style": "tabs"})
+        elif token in ("spacing", "no spacing"):
+            out.append({"type": "format.operator_spacing", "spacing": token == "spacing"})
+        else:
+            raise SpecError(f"unknown indentation token {token!r}")
+    return out, [], None
+
+
+@spec_rule("code_convention/brace_block_formatting")
+def _brace_spec(language: str, rest: str) -> SpecResult:
+    style = BRACES.get(rest.lower())
+    if style is None:
+        raise SpecError(f"unknown brace style {rest!r}")
+    return [{"type": "format.brace_style", "style": style}], [], None
+
+
+@spec_rule("code_convention/comment_formatting")
+def _comment_spec(language: str, rest: str) -> SpecResult:
+    style = rest.lower()
+    if style in DOC_STYLES:
+        # the prompts ask for each function's or method's documentation (a class or struct only
+        # sometimes); Python docstrings are asked of every definition, as the authors check them
+        targets = "functions and classes" if style == "python docstring" else "functions"
+        return [{"type": "docs.required", "targets": targets}], [], None
+    if style in COMMENT_STYLES:
+        # "include a block / multi-line comment before the function": at least one, other
+        # comments allowed; "use single-line / inline comments": at least one, and only those
+        return [{"type": "comments.style", "style": COMMENT_STYLES[style], "at_least": 1,
+                 **({"only": False} if COMMENT_STYLES[style] == "block" else {})}], [], None
+    raise SpecError(f"unknown comment style {rest!r}")
+
+
+@spec_rule("code_convention/declaration_style")
+def _declaration_spec(language: str, rest: str) -> SpecResult:
+    m = re.search(r"Declaration Style Type\**\s*:\s*([A-Za-z]+)", rest)
+    if not m or m.group(1).lower() not in DECLARATIONS:
+        raise SpecError("no known Declaration Style Type")
+    return [dict(DECLARATIONS[m.group(1).lower()])], [], None
+
+
+@spec_rule("syntax/language_version")
+def _version_spec(language: str, rest: str) -> SpecResult:
+    return [{"type": "syntax.language_version", "version": rest.split()[0]}], [], None
+
+
+@spec_rule("syntax/advanced_syntax")
+def _advanced_syntax_spec(language: str, rest: str) -> SpecResult:
+    constructs = CONSTRUCTS.get(" ".join(rest.lower().split()))
+    if constructs is None:
+        raise SpecError(f"unknown construct {rest!r}")
+    return [{"type": "syntax.construct", "construct": c, "use": "required"} for c in constructs], [], None
+
+
+@spec_rule("syntax/function")
+def _function_spec(language: str, rest: str) -> SpecResult:
+    name = rest.strip().strip("`")
+    if language == "go" and name == "go":
+        return [{"type": "syntax.construct", "construct": "goroutine", "use": "required"}], [], None
+    if name == "await":
+        return [{"type": "syntax.construct", "construct": "async", "use": "required"}], [], None
+    if not re.fullmatch(r"[A-Za-z_][\w.:]*", name):
+        raise SpecError(f"{name!r} is not a function name")
+    return [{"type": "calls.required", "names": [name]}], [], None
+
+
+@spec_rule("syntax/library")
+def _library_spec(language: str, rest: str) -> SpecResult:
+    library = rest.strip()
+    return [{"type": "imports.required", "modules": [library.replace("-", "_") if language == "rust" else library]}], \
+        [], None
+
+
+@spec_rule("syntax/framework")
+def _framework_spec(language: str, rest: str) -> SpecResult:
+    framework = rest.split(";", 1)[0].strip()
+    if not framework:
+        raise SpecError("no framework named")
+    return ([{"type": "imports.required", "modules": [_framework(framework, language)]}], [],
+            f"Does the code use the {framework} framework as a framework (its application structure and APIs), "
+            "not just import it?")
+
+
+@spec_rule("data_structure/")  # every data_structure/* type
+def _structure_spec(language: str, rest: str) -> SpecResult:
+    _, constraints, notes = _data_structure_spec(language, rest)
+    return constraints, notes, None
+
+
+def _function_and_value(rest: str) -> tuple[str, str]:
+    """The `function;type` of an input_output spec."""
+    fields = [f.strip() for f in rest.split(";", 1)]
+    if len(fields) != 2 or not re.fullmatch(r"[A-Za-z_][\w.:]*", fields[0]) or not fields[1]:
+        raise SpecError(f"expected function;type, got {rest!r}")
+    return fields[0], fields[1]
+
+
+@spec_rule("input_output/input_type")
+def _input_type_spec(language: str, rest: str) -> SpecResult:
+    function, value = _function_and_value(rest)
+    # "takes a list": one type named, other parameters allowed beside it
+    return [{"type": "signature.parameter_types", "function": function, "types": [value], "exact": False}], [], None
+
+
+@spec_rule("input_output/input_order")
+def _input_order_spec(language: str, rest: str) -> SpecResult:
+    function, value = _function_and_value(rest)
+    return [{"type": "signature.parameter_types", "function": function, "types": _types(value)}], [], None
+
+
+@spec_rule("input_output/output_type")
+def _output_type_spec(language: str, rest: str) -> SpecResult:
+    function, value = _function_and_value(rest)
+    return [{"type": "signature.return_type", "function": function, "returns": value}], [], None
+
+
+@spec_rule("input_output/output_order")
+def _output_order_spec(language: str, rest: str) -> SpecResult:
+    function, value = _function_and_value(rest)
+    return [{"type": "signature.return_type", "function": function, "returns": "tuple",
+             "elements": _types(value)}], [], None
 
 
 # -- records -> conversations -----------------------------------------------------------------------
