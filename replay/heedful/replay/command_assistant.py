@@ -77,13 +77,16 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from heedful.verifiers.errors import HeedfulError
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .assistants import Answer, AssistantError, Prompt
+
+if TYPE_CHECKING:
+    from .model_proxy import RoundCalls  # aiohttp: imported only when a round has a proxy
 
 # watchdog warns from its own thread when a folder created during a `mkdir -p` is registered twice
 # (its recursive walk and the folder's own event racing); the watch works, the warning is noise.
@@ -112,6 +115,14 @@ class ToolTimings:
     model: float
     tool: float
     settle: float
+
+    @classmethod
+    def of(cls, spawned: float, exited: float, settled: float, calls: RoundCalls | None) -> ToolTimings:
+        """The split of one round from its monotonic times and the model calls the proxy saw."""
+        tool = (exited - spawned) * 1000
+        first_call = min((calls.opened + c.started for c in calls.calls), default=None) if calls else None
+        return cls(startup=tool if first_call is None else (first_call - spawned) * 1000,
+                   model=(calls.model_seconds if calls else 0.0) * 1000, tool=tool, settle=(settled - exited) * 1000)
 
     def to_json(self) -> dict[str, float]:
         return {"startup_ms": round(self.startup, 2), "model_ms": round(self.model, 2),
@@ -283,8 +294,13 @@ class CommandAssistant:
     # -- one round ----------------------------------------------------------------------------
 
     def answer(self, prompt: Prompt) -> Answer:
-        from .tools import ToolRound
+        """Run the tool once on the workspace for this instruction, and read what it changed.
 
+        The steps: the round's command and environment (`_command`), the tool run under its
+        watchdog (`_run`), the outcome judged (`_refuse_failed`: an error that changed nothing is
+        the tool's or the model's fault, retryable when the model's was), and the round's record
+        of the tool (`_tool_record`: version, exit code, log, timings, model calls and tokens).
+        """
         started = time.monotonic()
         if self._interrupted.is_set():
             raise AssistantError("the replay was interrupted", retryable=True)
@@ -294,42 +310,14 @@ class CommandAssistant:
         before = read_workspace(workspace, prompt.files)
         state = self._state_dir(prompt.conversation.id)
         stem = f"{prompt.turn}" + (f".f{prompt.feedback}" if prompt.feedback else "")
-        log_file = os.path.join(state, f"{stem}.log")
+        log_file, model_log = os.path.join(state, f"{stem}.log"), os.path.join(state, f"{stem}.model.jsonl")
         proxy = self._model_proxy()
-        home = os.path.join(state, "home")
-        key = proxy.open_round(f"{prompt.conversation.id}/{prompt.turn}/{prompt.feedback}",
-                               os.path.join(state, f"{stem}.model.jsonl"),
+        key = proxy.open_round(f"{prompt.conversation.id}/{prompt.turn}/{prompt.feedback}", model_log,
                                replace=(workspace, os.path.realpath(workspace), state)) if proxy else ""
-        calls = None
+        calls: RoundCalls | None = None
         with tempfile.TemporaryDirectory(prefix="heedful-command-") as scratch:
-            instruction_file = os.path.join(scratch, "instruction.txt")
-            with open(instruction_file, "w", encoding="utf-8", newline="") as handle:
-                handle.write(prompt.instruction)
-            values = {"instruction": prompt.instruction, "instruction_file": instruction_file,
-                      "workspace": workspace, "turn": str(prompt.turn), "feedback": str(prompt.feedback),
-                      "conversation": prompt.conversation.id}
-            tool_values = {"base_url": proxy.base_url if proxy else (self.tool_base_url or ""), "api_key": key,
-                           "model": self.tool_model or ""}
-            files = tuple(sorted(prompt.files))
-            env = {**os.environ}
-            if self.preset is not None:
-                run = ToolRound(workspace, files, instruction_file, home, state, scratch, tool_values["base_url"],
-                                key, self.tool_model or "", self.history, self.tool_args)
-                self.preset.prepare(run)
-                argv = self.preset.argv(run, self.executable)
-                env.update(HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config"),
-                           XDG_CACHE_HOME=os.path.join(home, ".cache"), XDG_DATA_HOME=os.path.join(home, ".local/share"))
-                env.update(self.preset.env(run))
-            else:
-                argv = _expand(self.argv, {**values, **tool_values}, files)
-            env["PWD"] = workspace  # tools that resolve paths against $PWD (opencode) must see the workspace
-            env.update(self.env)
-            env.update({f"HEEDFUL_{name.upper()}": value for name, value in values.items()})
-            if proxy is not None or self.tool_base_url:
-                env.update(HEEDFUL_TOOL_BASE_URL=tool_values["base_url"], HEEDFUL_TOOL_API_KEY=key,
-                           HEEDFUL_TOOL_MODEL=self.tool_model or "")
-            stderr_path = os.path.join(scratch, "stderr")
-            stdout_path = os.path.join(scratch, "stdout")
+            argv, env, instruction_file = self._command(prompt, workspace, state, scratch, proxy, key)
+            stderr_path, stdout_path = os.path.join(scratch, "stderr"), os.path.join(scratch, "stdout")
             code: int | None = None
             try:
                 code, spawned, exited, settled = self._run(argv, env, instruction_file, workspace, stdout_path,
@@ -339,12 +327,62 @@ class CommandAssistant:
                     calls = proxy.close_round(key)
                 _write_log(log_file, argv, stdout_path, stderr_path, code)
             stdout, stderr = _read(stdout_path), _read(stderr_path)
-            after = read_workspace(workspace, prompt.files)
-            edited = edited_files(prompt.files, before, after)
+            edited = edited_files(prompt.files, before, read_workspace(workspace, prompt.files))
             diff = unified_diff(prompt.files, edited)
             tail = _output_tail(stderr_path, stdout_path)
         if self._interrupted.is_set():
             raise AssistantError("the replay was interrupted (the tool was killed)", retryable=True)
+        self._refuse_failed(diff, code, calls, tail)
+        failures = self.preset.edit_failures(stdout, stderr, code) if self.preset is not None else []
+        if diff and code != 0:
+            diff = f"# the command {_exit_text(code)}; its changes are kept\n" + diff
+        tool, usage, model = self._tool_record(code, log_file, model_log, stdout, stderr, calls,
+                                               ToolTimings.of(spawned, exited, settled, calls))
+        return Answer(diff, usage=usage, seconds=time.monotonic() - started, model=model,
+                      files=edited if diff else dict(prompt.files), edit_errors=failures, tool=tool,
+                      cached=bool(calls and calls.calls and all(c.cached for c in calls.calls)))
+
+    def _command(self, prompt: Prompt, workspace: str, state: str, scratch: str, proxy: Any,
+                 key: str) -> tuple[list[str], dict[str, str], str]:
+        """The tool's argv and environment for one round, and the file that holds the instruction.
+
+        A preset builds its own command line and gets a HOME of its own under the run (its
+        config, caches and sessions stay with the run); a plain command has its placeholders
+        expanded. Both see the round as HEEDFUL_* variables.
+        """
+        from .tools import ToolRound
+
+        instruction_file = os.path.join(scratch, "instruction.txt")
+        with open(instruction_file, "w", encoding="utf-8", newline="") as handle:
+            handle.write(prompt.instruction)
+        values = {"instruction": prompt.instruction, "instruction_file": instruction_file,
+                  "workspace": workspace, "turn": str(prompt.turn), "feedback": str(prompt.feedback),
+                  "conversation": prompt.conversation.id}
+        base_url = proxy.base_url if proxy else (self.tool_base_url or "")
+        files = tuple(sorted(prompt.files))
+        env = {**os.environ}
+        if self.preset is not None:
+            home = os.path.join(state, "home")
+            run = ToolRound(workspace, files, instruction_file, home, state, scratch, base_url,
+                            key, self.tool_model or "", self.history, self.tool_args)
+            self.preset.prepare(run)
+            argv = self.preset.argv(run, self.executable)
+            env.update(HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config"),
+                       XDG_CACHE_HOME=os.path.join(home, ".cache"), XDG_DATA_HOME=os.path.join(home, ".local/share"))
+            env.update(self.preset.env(run))
+        else:
+            argv = _expand(self.argv, {**values, "base_url": base_url, "api_key": key,
+                                       "model": self.tool_model or ""}, files)
+        env["PWD"] = workspace  # tools that resolve paths against $PWD (opencode) must see the workspace
+        env.update(self.env)
+        env.update({f"HEEDFUL_{name.upper()}": value for name, value in values.items()})
+        if proxy is not None or self.tool_base_url:
+            env.update(HEEDFUL_TOOL_BASE_URL=base_url, HEEDFUL_TOOL_API_KEY=key,
+                       HEEDFUL_TOOL_MODEL=self.tool_model or "")
+        return argv, env, instruction_file
+
+    def _refuse_failed(self, diff: str, code: int, calls: RoundCalls | None, tail: str) -> None:
+        """Raise for a round that changed no file because the tool or its model failed."""
         model_errors = [c for c in calls.calls if c.error] if calls is not None else []
         answered = calls is not None and any(not c.error for c in calls.calls)
         # the tool failed or never got an answer, and its model failed it: a fault of the model (or
@@ -354,38 +392,27 @@ class CommandAssistant:
                                  f"{model_errors[-1].error}{tail}", retryable=any(c.retryable for c in model_errors))
         if not diff and code != 0:
             raise AssistantError(f"`{self.command}` {_exit_text(code)} and changed no file{tail}")
-        failures = self.preset.edit_failures(stdout, stderr, code) if self.preset is not None else []
-        if diff and code != 0:
-            diff = f"# the command {_exit_text(code)}; its changes are kept\n" + diff
-        usage: dict[str, int] = {}
+
+    def _tool_record(self, code: int, log_file: str, model_log: str, stdout: str, stderr: str,
+                     calls: RoundCalls | None, timings: ToolTimings) -> tuple[dict[str, Any], dict[str, int], str]:
+        """What the round log keeps of the tool (`tool`), the round's token usage, and its model
+        name (the models the tool called, else the tool's name)."""
+        relative = (lambda path: os.path.relpath(path, self.run_dir)) if self.run_dir else (lambda path: path)
         tool: dict[str, Any] = {"name": self.preset.name if self.preset else os.path.basename(self.argv[0]),
-                                "version": self.version, "exit_code": code,
-                                "log": os.path.relpath(log_file, self.run_dir) if self.run_dir else log_file,
-                                "output_tail": _tail_text(stdout, stderr)}
+                                "version": self.version, "exit_code": code, "log": relative(log_file),
+                                "output_tail": _tail_text(stdout, stderr), "timings": timings.to_json()}
         model = os.path.basename(self.argv[0]) if self.preset is None else self.preset.name
-        timings = ToolTimings(startup=((spawned if not calls or not calls.calls else
-                                        min(calls.opened + c.started for c in calls.calls)) - spawned) * 1000,
-                              model=(calls.model_seconds if calls else 0.0) * 1000,
-                              tool=(exited - spawned) * 1000, settle=(settled - exited) * 1000)
-        if not calls or not calls.calls:
-            timings.startup = timings.tool
-        tool["timings"] = timings.to_json()
-        if calls is not None:
-            by_model = calls.tokens_by_model()
-            prompt_tokens = sum(c.input_tokens for c in calls.calls)
-            completion_tokens = sum(c.output_tokens for c in calls.calls)
-            usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                     "total_tokens": prompt_tokens + completion_tokens}
-            tool.update(model_calls=len(calls.calls), cached_calls=sum(c.cached for c in calls.calls),
-                        tokens_by_model=by_model,
-                        model_log=os.path.relpath(os.path.join(state, f"{stem}.model.jsonl"), self.run_dir)
-                        if self.run_dir else os.path.join(state, f"{stem}.model.jsonl"),
-                        model_errors=[c.error for c in model_errors])
-            if by_model:
-                model = ",".join(sorted(by_model))
-        return Answer(diff, usage=usage, seconds=time.monotonic() - started, model=model,
-                      files=edited if diff else dict(prompt.files), edit_errors=failures, tool=tool,
-                      cached=bool(calls and calls.calls and all(c.cached for c in calls.calls)))
+        if calls is None:
+            return tool, {}, model
+        by_model = calls.tokens_by_model()
+        prompt_tokens = sum(c.input_tokens for c in calls.calls)
+        completion_tokens = sum(c.output_tokens for c in calls.calls)
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                 "total_tokens": prompt_tokens + completion_tokens}
+        tool.update(model_calls=len(calls.calls), cached_calls=sum(c.cached for c in calls.calls),
+                    tokens_by_model=by_model, model_log=relative(model_log),
+                    model_errors=[c.error for c in calls.calls if c.error])
+        return tool, usage, ",".join(sorted(by_model)) if by_model else model
 
     def _run(self, argv: list[str], env: dict[str, str], instruction_file: str, workspace: str, stdout_path: str,
              stderr_path: str, started: float) -> tuple[int, float, float, float]:
