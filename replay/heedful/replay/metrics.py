@@ -163,27 +163,16 @@ def _per_turn(by_conversation: dict[str, list[TurnResult]]) -> list[TurnMetrics]
     max_turn = max((r.turn for turns in by_conversation.values() for r in turns), default=0)
     per_turn = []
     for n in range(1, max_turn + 1):
-        at_n = [(turns, next(r for r in turns if r.turn == n)) for turns in by_conversation.values()
-                if any(r.turn == n for r in turns)]
+        at_n = [(turns, r) for turns in by_conversation.values() if (r := _at_turn(turns, n)) is not None]
         if not at_n:
             continue
         checked = [r for _, r in at_n if n in r.satisfied]
-        ia = _avg(float(r.satisfied[n]) for r in checked)
-        accuracy = []
-        for _, r in at_n:
-            checkable = [ok for i, ok in r.satisfied.items() if i <= n]
-            if checkable or r.base_total:
-                accuracy.append((sum(checkable) + r.base_passed) / (len(checkable) + r.base_total))
-        forgetting = []
-        for turns, r in at_n:
-            earlier = {i for previous in turns if previous.turn < n for i, ok in previous.satisfied.items() if ok}
-            still_checked = [i for i in earlier if i in r.satisfied]
-            if still_checked:
-                forgetting.append(sum(1 for i in still_checked if not r.satisfied[i]) / len(still_checked))
-        ife = _avg(sum(r.satisfied.values()) / r.rounds_used for _, r in at_n if r.rounds_used > 0)
         totals = boundary_totals([r for _, r in at_n])
         per_turn.append(TurnMetrics(
-            turn=n, conversations=len(at_n), ia=ia, ca=_avg(accuracy), ifr=_avg(forgetting), ife=ife,
+            turn=n, conversations=len(at_n), ia=_avg(float(r.satisfied[n]) for r in checked),
+            ca=_avg(_values(_accuracy(r, n) for _, r in at_n)),
+            ifr=_avg(_values(_forgetting(turns, r, n) for turns, r in at_n)),
+            ife=_avg(sum(r.satisfied.values()) / r.rounds_used for _, r in at_n if r.rounds_used > 0),
             boundary_error_rate=totals.boundary_error_rate,
             harmful_boundary_error_rate=totals.harmful_boundary_error_rate,
             mean_out_of_scope_ratio=totals.mean_out_of_scope_ratio,
@@ -192,6 +181,33 @@ def _per_turn(by_conversation: dict[str, list[TurnResult]]) -> list[TurnMetrics]
             regressions_per_turn=totals.regressions_per_turn or 0.0,
             checked=len(checked)))
     return per_turn
+
+
+def _at_turn(turns: list[TurnResult], n: int) -> TurnResult | None:
+    return next((r for r in turns if r.turn == n), None)
+
+
+def _values(items: Iterable[float | None]) -> list[float]:
+    return [item for item in items if item is not None]
+
+
+def _accuracy(r: TurnResult, n: int) -> float | None:
+    """CA at turn n: the share of the instructions given so far (and of the task's base tests)
+    that the code holds to; None when nothing up to n is checkable."""
+    checkable = [ok for i, ok in r.satisfied.items() if i <= n]
+    if not checkable and not r.base_total:
+        return None
+    return (sum(checkable) + r.base_passed) / (len(checkable) + r.base_total)
+
+
+def _forgetting(turns: list[TurnResult], r: TurnResult, n: int) -> float | None:
+    """IFR at turn n: of the instructions satisfied at some earlier turn and still checked now, the
+    share no longer satisfied; None when there are none."""
+    earlier = {i for previous in turns if previous.turn < n for i, ok in previous.satisfied.items() if ok}
+    still_checked = [i for i in earlier if i in r.satisfied]
+    if not still_checked:
+        return None
+    return sum(1 for i in still_checked if not r.satisfied[i]) / len(still_checked)
 
 
 def _per_category(by_conversation: dict[str, list[TurnResult]]) -> list[CategoryMetrics]:
