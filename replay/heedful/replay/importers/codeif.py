@@ -236,32 +236,15 @@ def convert_record(record: Any, file_level: str | None = None) -> tuple[dict[str
     unplayed = [c for c in requirements if c not in order]
 
     file_name = _file_name(record) if is_repo else "solution.py"
-    code = record.get("code")
-    reference = None
-    if code is not None:
-        if not isinstance(code, str):
-            raise RecordError("`code` must be a string")
-        reference = _normalise(code)
-        if is_repo:
-            reference = textwrap.dedent(reference)
+    reference = _reference(record, is_repo)
 
     repository = (str(record.get("project_path") or "?")) if is_repo else None
     turns = [_turn(category, requirements[category], repository) for category in order]
 
     metadata: dict[str, Any] = {"benchmark": "CodeIF-Bench", "level": level, "task_id": original_id,
                                 "order": order_kind}
-    if is_repo:
-        metadata[REPOSITORY_KEY] = {
-            "project_path": repository, "file": file_name,
-            "reason": f"its tests need the DevEval source repository {repository}, which is not available here "
-                      f"(they are pytest functions that import the project; the function lives in {file_name})"}
-        for key in REPO_FIELDS:
-            if key in record:
-                metadata[key] = record[key]
-        if record.get("tests") is not None:
-            metadata["deveval_tests"] = record["tests"]
-        if record.get("test_list") is not None:
-            metadata["deveval_test_code"] = record["test_list"]
+    if repository is not None:
+        metadata.update(_repository_metadata(record, repository, file_name))
     if unplayed:
         metadata["unplayed_requirements"] = {c: requirements[c] for c in unplayed}
 
@@ -274,6 +257,34 @@ def convert_record(record: Any, file_level: str | None = None) -> tuple[dict[str
     conversation = {"format": "heedful.conversation/1", "id": conversation_id, "language": "python",
                     "task": task, "turns": turns, "metadata": metadata}
     return conversation, unplayed
+
+
+def _reference(record: dict[str, Any], is_repo: bool) -> str | None:
+    """The task's reference solution (`code`), with newlines normalised; a DevEval method is
+    dedented so the file parses on its own."""
+    code = record.get("code")
+    if code is None:
+        return None
+    if not isinstance(code, str):
+        raise RecordError("`code` must be a string")
+    reference = _normalise(code)
+    return textwrap.dedent(reference) if is_repo else reference
+
+
+def _repository_metadata(record: dict[str, Any], repository: str, file_name: str) -> dict[str, Any]:
+    """What a DevEval task keeps: why its tests are skipped, where its function lives, its test ids."""
+    metadata: dict[str, Any] = {REPOSITORY_KEY: {
+        "project_path": repository, "file": file_name,
+        "reason": f"its tests need the DevEval source repository {repository}, which is not available here "
+                  f"(they are pytest functions that import the project; the function lives in {file_name})"}}
+    for key in REPO_FIELDS:
+        if key in record:
+            metadata[key] = record[key]
+    if record.get("tests") is not None:
+        metadata["deveval_tests"] = record["tests"]
+    if record.get("test_list") is not None:
+        metadata["deveval_test_code"] = record["test_list"]
+    return metadata
 
 
 def _turn(category: str, item: Any, repository: str | None = None) -> dict[str, Any]:
