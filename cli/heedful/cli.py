@@ -82,14 +82,24 @@ def _run_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+PART_COMMANDS = ("heedful.server.commands", "heedful.replay.commands", "heedful.study.commands")
+# Commands started often enough that their start-up counts, each built with its own part only:
+# an editor starts `heedful serve` at every launch, a replay once per server (issue 15), and the
+# other parts' commands cost it 0.15 s of CPU (their modules: importers, tools, sweeps, ...).
+ONE_PART_COMMANDS = {"serve": "heedful.server.commands"}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `command` one of ONE_PART_COMMANDS, only that command's part
+    (the same parser for that command, the others left out)."""
     parser = argparse.ArgumentParser(prog="heedful", description="Does a coding assistant keep to what it was told?")
     parser.add_argument("--version", action="version", version=f"heedful {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_check(sub)
     _add_constraints(sub)
     _add_schema(sub)
-    for module in ("heedful.server.commands", "heedful.replay.commands", "heedful.study.commands"):
+    part = ONE_PART_COMMANDS.get(command) if command is not None else None
+    for module in (part,) if part is not None else PART_COMMANDS:
         try:
             contributed = __import__(module, fromlist=["add_commands"])
         except ModuleNotFoundError as exc:
@@ -103,8 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from heedful.verifiers.errors import HeedfulError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(words[0] if words else None)
+    args = parser.parse_args(words)
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)
         return 2

@@ -20,6 +20,7 @@ run takes exactly the rounds an uninterrupted one would). Faults never lose fini
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -72,7 +73,7 @@ from .records import (
     parse_round,
     record_json,
 )
-from .runlog import RunLock, RunLog, RunLogError, RunLogWriter, log_path, read_log
+from .runlog import GroupCommit, RunLock, RunLog, RunLogError, RunLogWriter, log_path, read_log
 from .scheduler import MODES, DoneRound, next_round
 from .server_pool import ServerPool
 from .textdiff import unified_diff
@@ -385,6 +386,8 @@ class ReplayEngine:
         progress = _progress(len(todo), self.settings.progress)
         semaphore = asyncio.Semaphore(self.settings.concurrency)
         self.pool = ServerPool(self.settings.debounce_ms, self.settings.server_command)
+        assert self.writer is not None
+        self._commits = GroupCommit(self.writer)
 
         errors_in_a_row = 0
         limit = self.settings.max_consecutive_errors
@@ -406,7 +409,7 @@ class ReplayEngine:
                         traceback.print_exc()  # a bug of ours: show where, and keep going
                     message = _describe(exc)
                     outcome.failed.append((conversation.id, message))
-                    self._append(record_json(ConversationErrorRecord(conversation.id, message)))
+                    await self._record(record_json(ConversationErrorRecord(conversation.id, message)))
                     errors_in_a_row += 1
                     if limit and errors_in_a_row >= limit and outcome.stopped is None:
                         # the same fault would cost every remaining conversation its retries
@@ -417,18 +420,35 @@ class ReplayEngine:
 
         current = asyncio.current_task()
         caught = self._catch_signals(current) if current is not None else []
+        # the servers start while the first conversations' first questions are with the model
+        # (_play): a start-up costs about a second of CPU, as long as several answers
+        self._servers_ready = asyncio.ensure_future(self.pool.prestart(min(self.settings.concurrency, len(todo))))
         try:
-            await self.pool.prestart(min(self.settings.concurrency, len(todo)))
             await asyncio.gather(*(one(c) for c in todo))
         finally:
             for signum in caught:
                 loop.remove_signal_handler(signum)
             progress.close()
+            if not self._servers_ready.done():
+                self._servers_ready.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._servers_ready
+            self._commits.close()  # the lines under way are written before the log is closed
             await self.pool.close()
 
     def _append(self, record: dict[str, Any]) -> None:
+        """Append a record before the conversations start (they use `_record`)."""
         assert self.writer is not None
         self.writer.append(record)
+        self._recorded(record)
+
+    async def _record(self, record: dict[str, Any]) -> None:
+        """Append a record; back once it is on disk (fsynced), without holding up the event loop
+        and so the other conversations meanwhile (runlog.GroupCommit)."""
+        await self._commits.append(record)
+        self._recorded(record)
+
+    def _recorded(self, record: dict[str, Any]) -> None:
         if record.get("record") == "round" and record.get("outcome") == "assistant_error":
             self._failed_rounds = getattr(self, "_failed_rounds", 0) + 1
         if self.on_round is not None:
@@ -438,8 +458,16 @@ class ReplayEngine:
         state = ConversationState.start(conversation, rounds, self.protocol.system_prompt)
         workspace = tempfile.mkdtemp(prefix="heedful-replay-")
         played = 0
+        question: _Question | None = None
         try:
             _write_files(workspace, state.files, {})
+            step = self._next_round(conversation, state.done)
+            if step is not None:
+                # the first question goes to the assistant now, while this conversation gets its
+                # server and opens its documents: nothing the server does changes the prompt, and
+                # the server still sees the editor's messages in the editor's order
+                question = self._question(conversation, state, workspace, *step)
+            await asyncio.shield(self._servers_ready)
             async with self.pool.session() as session:
                 documents = _Documents(session, conversation, workspace)
                 # the dataset's files as opened (their suppressions are trusted); on resume, the
@@ -453,36 +481,59 @@ class ReplayEngine:
                         if state.files.get(path) != conversation.files.get(path):
                             await documents.edit(path, state.files.get(path), turn=state.done[-1].turn,
                                                  honour_suppressions=self.settings.honour_assistant_suppressions)
-                while (step := self._next_round(conversation, state.done)) is not None:
-                    record = await self._round(conversation, state, documents, workspace, *step)
-                    self._append(record.to_json())
+                while step is not None:
+                    question = question or self._question(conversation, state, workspace, *step)
+                    record = await self._round(conversation, state, documents, workspace, question)
+                    question = None
+                    await self._record(record.to_json())
                     state.absorb(record)
                     played += 1
                     progress.set_postfix_str(f"{conversation.id} turn {record.turn}", refresh=False)
+                    step = self._next_round(conversation, state.done)
                 documents.close_all()
-            self._append(record_json(ConversationEnd(conversation.id, len(state.done), state.dropped)))
+            await self._record(record_json(ConversationEnd(conversation.id, len(state.done), state.dropped)))
         finally:
-            shutil.rmtree(workspace, ignore_errors=True)
+            try:
+                if question is not None:
+                    await question.settle()
+            finally:
+                shutil.rmtree(workspace, ignore_errors=True)
         return played
 
-    async def _round(self, conversation: Conversation, state: ConversationState, documents: _Documents,
-                     workspace: str, turn: int, feedback: int) -> RoundRecord:
-        """One round: the message, the assistant's answer, the edit it makes, the verdicts."""
-        round_started = time.perf_counter()
+    def _question(self, conversation: Conversation, state: ConversationState, workspace: str, turn: int,
+                  feedback: int) -> _Question:
+        """The round's message, put to the assistant at once (its answer is awaited in _round)."""
+        started = time.perf_counter()
         turn_obj = conversation.turns[turn - 1] if turn >= 1 else None
         message = self._message(conversation, state, turn_obj, turn, feedback)
-        if turn >= 1 and feedback == 0:
-            await documents.set_constraints(_constraints_up_to(conversation, turn))
         prompt = Prompt(conversation, turn, feedback, state.messages + [Message("user", message)],
                         workspace, dict(state.files))
+        return _Question(turn, feedback, message, started, asyncio.ensure_future(self._timed_ask(prompt)))
 
+    async def _timed_ask(self, prompt: Prompt) -> tuple[Answer | None, str | None, float]:
+        """`_ask`, and how long the assistant took (ms): measured here, since the round may await
+        the answer long after it came (the first round waits for its server too)."""
         started = time.perf_counter()
-        answer, assistant_error = await self._ask(prompt)
-        assistant_ms = (time.perf_counter() - started) * 1000
+        answer, error = await self._ask(prompt)
+        return answer, error, (time.perf_counter() - started) * 1000
+
+    async def _round(self, conversation: Conversation, state: ConversationState, documents: _Documents,
+                     workspace: str, question: _Question) -> RoundRecord:
+        """One round: the message, the assistant's answer, the edit it makes, the verdicts."""
+        turn, feedback, message, round_started = question.turn, question.feedback, question.message, question.created
+        turn_obj = conversation.turns[turn - 1] if turn >= 1 else None
+        if turn >= 1 and feedback == 0:
+            # the server takes the turn's constraints (and re-checks) while the model thinks
+            await documents.set_constraints(_constraints_up_to(conversation, turn))
+        answer, assistant_error, assistant_ms = await question.answer
 
         apply_started = time.perf_counter()
         before = dict(state.files)
         edit, after = self._apply(conversation, workspace, answer, assistant_error, before)
+        if answer is None or answer.files is None:
+            # on disk as the editor saves it (unless a tool wrote the files itself); in a worker
+            # thread, since a write can wait on the disk, and the other conversations with it
+            await asyncio.get_running_loop().run_in_executor(None, _write_files, workspace, after, before)
         apply_ms = (time.perf_counter() - apply_started) * 1000
 
         verdict_started = time.perf_counter()
@@ -548,8 +599,8 @@ class ReplayEngine:
 
     def _apply(self, conversation: Conversation, workspace: str, answer: Answer | None, assistant_error: str | None,
                before: dict[str, str]) -> tuple[Edit, dict[str, str]]:
-        """The edit the answer makes and the files after it (written to the workspace, unless a
-        tool wrote them itself)."""
+        """The edit the answer makes and the files after it (the caller writes them to the
+        workspace, unless a tool wrote them itself)."""
         edit = Edit()
         after = before
         if answer is None:
@@ -570,8 +621,6 @@ class ReplayEngine:
             edit.errors = [EditError(e.block, e.reason) for e in applied.errors]
         edit.files = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
         edit.diff = unified_diff(before, after)
-        if answer is None or answer.files is None:
-            _write_files(workspace, after, before)
         return edit, after
 
     async def _verdicts(self, conversation: Conversation, turn: int, views: list[DocumentView],
@@ -679,6 +728,31 @@ class ReplayEngine:
         answer = self.assistant.answer(prompt)
         self.cache.put(key, answer)
         return answer
+
+
+@dataclass
+class _Question:
+    """A round's message, put to the assistant: its answer (or why there is none) is `answer`."""
+
+    turn: int
+    feedback: int
+    message: str
+    created: float  # perf_counter when the round began (its round_ms counts from here)
+    answer: asyncio.Future[tuple[Answer | None, str | None, float]]  # (answer, why none, assistant ms)
+
+    async def settle(self) -> None:
+        """The round will not be recorded (the conversation stopped on a fault, or the run was
+        interrupted): its answer is dropped, and re-running the command asks again. On a fault the
+        assistant may finish first (a tool still working in the workspace, which is removed next);
+        an interrupted run stops waiting at once (its tools were killed)."""
+        task = asyncio.current_task()
+        if not self.answer.done() and task is not None and not task.cancelling():
+            with contextlib.suppress(Exception):
+                await asyncio.wait({self.answer})
+        if not self.answer.done():
+            self.answer.cancel()
+        elif not self.answer.cancelled():
+            self.answer.exception()  # retrieved: the conversation's own fault is what gets reported
 
 
 # -- documents of one conversation, as the editor holds them ------------------------------------

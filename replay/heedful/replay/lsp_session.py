@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import itertools
 import os
 import re
 import sys
@@ -21,6 +22,8 @@ from heedful.server.server import plain
 from heedful.verifiers.errors import HeedfulError
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCResponseMessage
 
 START_TIMEOUT_SECONDS = 60.0
 
@@ -34,6 +37,41 @@ CAPABILITIES = types.ClientCapabilities(
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+# heedful's own methods (server/heedful/server/protocol.py), whose params and results the replay
+# reads as plain JSON values
+STATUS = "heedful/status"
+SET_CONSTRAINTS = "heedful/setConstraints"
+
+
+class _PlainJsonProtocol(LanguageServerProtocol):
+    """The client's protocol, with heedful's own notifications and the results of its own requests
+    handed over as the JSON values they are. pygls turns the params of a method it has no type
+    for into namedtuples, creating a namedtuple class for every JSON object of every message; a
+    `heedful/status` holds dozens, so at `--concurrency 8` that alone was the largest share of
+    the replay's event loop. The values are the same: `plain` of the namedtuples gave back these
+    very dicts (every key of a status is an identifier, so none was renamed)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plain_results: set[str] = set()  # ids of the requests whose result stays plain JSON
+        self._ids = itertools.count(1)
+
+    def plain_request_id(self) -> str:
+        msg_id = f"heedful-replay-{next(self._ids)}"
+        self.plain_results.add(msg_id)
+        return msg_id
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        if data.get("jsonrpc") and "id" not in data and data.get("method") == STATUS:
+            return JsonRPCNotification(method=STATUS, jsonrpc=data["jsonrpc"], params=data.get("params"))
+        msg_id = data.get("id")
+        if (isinstance(msg_id, str) and msg_id in self.plain_results and "method" not in data
+                and "error" not in data and "result" in data):
+            self.plain_results.discard(msg_id)
+            self._result_types.pop(msg_id, None)
+            return JsonRPCResponseMessage(id=msg_id, jsonrpc=data["jsonrpc"], result=data["result"])
+        return super().structure_message(data)
 
 
 @dataclass
@@ -91,7 +129,7 @@ class ServerSession:
         # the server), shown when it dies
         self.stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES_KEPT)
         self._stderr_reader: asyncio.Task | None = None
-        self.client = LanguageClient("heedful-replay", "1")
+        self.client = LanguageClient("heedful-replay", "1", protocol_cls=_PlainJsonProtocol)
         self.documents: dict[str, _Document] = {}
         self.changed = asyncio.Condition()
 
@@ -99,7 +137,7 @@ class ServerSession:
         async def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
             await self._on_diagnostics(params)
 
-        @self.client.feature("heedful/status")
+        @self.client.feature(STATUS)
         async def on_status(params: Any) -> None:
             await self._on_status(params)
 
@@ -197,8 +235,14 @@ class ServerSession:
         await self.snapshot(uri)
         document.diagnostics.pop(document.version, None)
         document.statuses.pop(document.version, None)
-        result = await self.client.protocol.send_request_async(
-            "heedful/setConstraints", {"uri": uri, "constraints": constraints, "mode": "replace"})
+        protocol = self.client.protocol
+        msg_id = protocol.plain_request_id() if isinstance(protocol, _PlainJsonProtocol) else None
+        try:
+            result = await protocol.send_request_async(
+                SET_CONSTRAINTS, {"uri": uri, "constraints": constraints, "mode": "replace"}, msg_id=msg_id)
+        finally:
+            if isinstance(protocol, _PlainJsonProtocol) and msg_id is not None:
+                protocol.plain_results.discard(msg_id)  # an error answer: structured as before
         return plain(result)
 
     def assistant_edit(self, uri: str, *, turn: int | None = None, instruction: str | None = None,

@@ -5,6 +5,11 @@ every finished round is one line written and flushed (and fsynced) at once, so w
 always a prefix of the run, and re-running the same command resumes after it. A torn last line
 (killed mid-write) is dropped on reading and cut off before the next append. Format: docs/replay.md.
 
+The replay's conversations append through `GroupCommit`: each waits until its line is on disk
+before it goes on (so a kill loses no round it finished), but the waiting happens in a writer
+thread, not in the event loop the other conversations run on, and lines that arrive while one
+fsync is under way go to disk together with the next one (a group commit).
+
 One run directory, one writer: `RunLock` holds an exclusive `flock` on `RUN_DIR/.lock` while a run
 plays, so a second replay on the same folder refuses at once (naming the holder's pid) or waits,
 instead of playing (and paying for) every round a second time. The kernel releases the lock when
@@ -13,11 +18,13 @@ its holder dies, so a lock left by a killed run is simply taken over.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import json
 import os
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -199,11 +206,67 @@ class RunLogWriter:
             self.append({"record": "header", "format": FORMAT, **header})
 
     def append(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n"
+        self.write_lines([record_line(record)])
+
+    def write_lines(self, lines: list[str]) -> None:
+        """Append whole lines (from `record_line`), flushed and fsynced once for all of them."""
         with self.lock:
-            self.handle.write(line)
+            self.handle.write("".join(lines))
             self.handle.flush()
             os.fsync(self.handle.fileno())
 
     def close(self) -> None:
         self.handle.close()
+
+
+def record_line(record: dict[str, Any]) -> str:
+    """One record as its log line."""
+    return json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+class GroupCommit:
+    """Appends from the coroutines of one event loop, each awaited until its line is on disk.
+
+    The write and fsync run in one writer thread; lines that arrive meanwhile wait for the next
+    write, which takes all of them (one fsync for the lot). The order of the lines is the order
+    of the `append` calls, and a line is either whole on disk or not there, as with
+    `RunLogWriter.append`: an appender that is cancelled while its line waits (an interrupted
+    run) may still find it written, complete, which the resume reads like any other."""
+
+    def __init__(self, writer: RunLogWriter) -> None:
+        self.writer = writer
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heedful-runlog")
+        self._waiting: list[tuple[str, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def append(self, record: dict[str, Any]) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((record_line(record), done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                # shielded: the lines go to disk whole even if the run is interrupted meanwhile
+                await asyncio.shield(loop.run_in_executor(self._thread, self.writer.write_lines,
+                                                          [line for line, _ in batch]))
+            except asyncio.CancelledError:
+                for _, done in batch + self._waiting:
+                    done.cancel()
+                raise
+            except Exception as exc:  # noqa: BLE001 - a full disk: every appender of the batch hears it
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    def close(self) -> None:
+        """Wait for a write under way (an interrupted run's last lines), then stop the thread."""
+        self._thread.shutdown(wait=True)

@@ -4,8 +4,12 @@ Starting `heedful serve` costs about a second of CPU (most of it importing lspro
 One process per conversation would make that dominate short conversations, and with
 `--concurrency 8` on a small machine the starts would compete for the cores for seconds before the
 first answer is judged. A server is built to serve many documents at once (an editor opens a
-whole project in one), so the pool keeps at most one process per core and gives each new
-conversation the least busy one. A conversation still has its own workspace directory and its
+whole project in one), and a conversation leaves its server idle while the model thinks (a check
+takes milliseconds, an answer hundreds of them), so one process serves up to
+CONVERSATIONS_PER_SERVER conversations at once; the pool starts another only when every live one
+serves that many, keeps at most one process per core, and gives each new conversation the least
+busy one. (Two servers where one keeps up cost a second start-up on the same cores: at
+`--concurrency 8` on 2 cores, most of the start-up time of the run.) A conversation still has its own workspace directory and its
 own documents (their uris, texts, constraints and edit markers are per document), which it
 closes when it ends; nothing of one conversation reaches another's verdicts. A process that died
 is dropped and replaced by a new one on demand.
@@ -22,19 +26,29 @@ from collections.abc import AsyncIterator
 
 from .lsp_session import ServerSession
 
+CONVERSATIONS_PER_SERVER = 8
+
 
 class ServerPool:
-    def __init__(self, debounce_ms: int = 0, command: list[str] | None = None, size: int | None = None) -> None:
+    def __init__(self, debounce_ms: int = 0, command: list[str] | None = None, size: int | None = None,
+                 per_server: int = CONVERSATIONS_PER_SERVER) -> None:
         self.debounce_ms = debounce_ms
         self.command = command
         self.size = max(1, size or os.cpu_count() or 1)
+        self.per_server = max(1, per_server)
         self.sessions: dict[ServerSession, int] = {}  # live sessions -> conversations using them
         self.starting = asyncio.Lock()
         self.root = tempfile.mkdtemp(prefix="heedful-replay-root-")  # a neutral workspace root: no heedful.toml
 
-    async def prestart(self, count: int) -> None:
-        """Start up to `count` servers side by side (not one after the other as conversations ask);
-        a server that fails to start is left out, and the conversation that needs it reports why."""
+    def servers_for(self, conversations: int) -> int:
+        """How many servers `conversations` at once need."""
+        return min(self.size, max(1, -(-conversations // self.per_server)))
+
+    async def prestart(self, conversations: int) -> None:
+        """Start the servers `conversations` at once need, side by side (not one after the other
+        as conversations ask); a server that fails to start is left out, and the conversation that
+        needs it reports why."""
+        count = self.servers_for(conversations)
         async def start() -> None:
             session = ServerSession(self.root, self.debounce_ms, self.command)
             try:
@@ -51,7 +65,8 @@ class ServerPool:
             for session in [s for s in self.sessions if not s.alive()]:
                 await self._drop(session)
             idle = [s for s, users in self.sessions.items() if users == 0]
-            if idle or len(self.sessions) >= self.size:
+            room = any(users < self.per_server for users in self.sessions.values())
+            if idle or room or len(self.sessions) >= self.size:
                 session = idle[0] if idle else min(self.sessions, key=self.sessions.__getitem__)
             else:
                 session = ServerSession(self.root, self.debounce_ms, self.command)
