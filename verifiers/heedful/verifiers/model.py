@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from .registry import Constraint
 
 
+_new_tuple = tuple.__new__
+
 # Positions, ranges and violations are NamedTuples rather than dataclasses: a file that breaks a
 # strict constraint everywhere yields thousands of them, and tuples are several times cheaper
 # to build; they stay immutable, ordered and hashable.
@@ -38,7 +40,10 @@ class Range(NamedTuple):
 
     @classmethod
     def of(cls, start_line: int, start_char: int, end_line: int, end_char: int) -> Range:
-        return cls(Position(start_line, start_char), Position(end_line, end_char))
+        # built with `tuple.__new__`, not the NamedTuples' Python-level `__new__`: checks call this
+        # for thousands of lines and nodes of a large file, and the three `__new__` calls were
+        # most of its cost
+        return _new_tuple(cls, (_new_tuple(Position, (start_line, start_char)), _new_tuple(Position, (end_line, end_char))))
 
     @classmethod
     def whole_line(cls, line: int, length: int) -> Range:

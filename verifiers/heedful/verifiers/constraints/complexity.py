@@ -104,18 +104,19 @@ def _block_nodes(view: SyntaxView) -> list[Node]:
             + view.nodes("try") + view.nodes("nesting"))
 
 
-def _else_if_links(ifs: list[Node], if_keys: set[tuple[int, int, int]]) -> set[tuple[int, int, int]]:
-    """The keys of the `elif` / `else if` nodes, which continue their chain instead of nesting
+def _else_if_links(ifs: list[Node], if_ids: set[int]) -> set[int]:
+    """The ids of the `elif` / `else if` nodes, which continue their chain instead of nesting
     deeper: an `if` that is a child of an `if`, or of an `else` part of one. Found from each `if`
     down through its children: `node.parent` costs a descent from the root in tree-sitter, which
-    made this quadratic in the nesting depth."""
+    made this quadratic in the nesting depth. (Ids, not `node_key`s: every node here is of one
+    tree, and an id is one attribute where a key is three and a tuple, for every block.)"""
     links = set()
     for node in ifs:
         for child in node.children:
-            if node_key(child) in if_keys:
-                links.add(node_key(child))
+            if child.id in if_ids:
+                links.add(child.id)
             elif "else" in child.type:
-                links.update(node_key(g) for g in child.children if node_key(g) in if_keys)
+                links.update(g.id for g in child.children if g.id in if_ids)
     return links
 
 
@@ -127,30 +128,33 @@ def block_depths(view: SyntaxView) -> list[tuple[Node, int]]:
     quadratic: minutes on a 200 KB file nested thousands of levels deep)."""
     blocks = _block_nodes(view)
     ifs = view.conditionals("if")
-    if_keys = {node_key(n) for n in ifs}
-    links = _else_if_links(ifs, if_keys)
-    function_keys = {node_key(n) for n in view.nodes("function")}
+    links = _else_if_links(ifs, {n.id for n in ifs})
+    function_ids = {n.id for n in view.nodes("function")}
     index = view.index(blocks + view.nodes("function"))
     below: dict[int, int | None] = {}  # container id -> levels it adds above it to its function; None: no function
 
     def levels_above(container: Node | None) -> int | None:
         chain = []
-        while container is not None and container.id not in below:
-            if node_key(container) in function_keys:
-                below[container.id] = 0
+        while container is not None:
+            container_id = container.id
+            if container_id in below:
+                break
+            if container_id in function_ids:
+                below[container_id] = 0
                 break
             chain.append(container)
             container = index.innermost(container)
         known = None if container is None else below[container.id]
         for node in reversed(chain):
+            node_id = node.id
             if known is not None:
-                known += 0 if node_key(node) in links else 1
-            below[node.id] = known
+                known += 0 if node_id in links else 1
+            below[node_id] = known
         return known
 
     out = []
     for node in blocks:
-        if node_key(node) in links:
+        if node.id in links:
             continue  # same depth as the chain's head, reported there
         above = levels_above(index.innermost(node))
         if above is not None:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from tree_sitter import Node
 
+from ..languages.profile import LanguageProfile, contribute_query_patterns
 from ..languages.view import IntervalIndex, Name, body_of
 from ..model import Violation
 from ..registry import NotApplicable, constraint_type
@@ -45,7 +46,8 @@ def constants_at_top(src: Source) -> Iterable[Violation]:
         raise NotApplicable(f"heedful cannot see constants in {src.profile.display_name}")
     first_function: dict[tuple[int, int], int] = {}
     for fn in view.functions:
-        key = (_container(src, fn.node).start_byte, _container(src, fn.node).end_byte)
+        container = _container(src, fn.node)
+        key = (container.start_byte, container.end_byte)
         first_function[key] = min(first_function.get(key, fn.node.start_byte), fn.node.start_byte)
     for name in view.names("constant"):
         if view.enclosing_function(name.node) is not None:
@@ -85,6 +87,7 @@ def top_of_scope(src: Source) -> Iterable[Violation]:
         raise NotApplicable(f"heedful cannot see declarations in {src.profile.display_name}")
     assignment_keys = {(n.start_byte, n.end_byte) for n in view.nodes("assignment")}
     loops = view.index(view.loops())
+    body_starts: dict[int, int | None] = {}
     names_by_function: dict[tuple[int, int], list[Name]] = {}
     for name in view.names("variable"):
         owner = view.enclosing_function(name.node)
@@ -109,17 +112,35 @@ def top_of_scope(src: Source) -> Iterable[Violation]:
             if name.text in seen:
                 continue
             seen.add(name.text)
-            if node.start_byte > end_of_declarations and not _in_loop_header(node, loops):
+            if node.start_byte > end_of_declarations and not _in_loop_header(node, loops, body_starts):
                 yield Violation(name.range, f"variable '{name.text}' is declared after the first statement")
 
 
-def _in_loop_header(node: Node, loops: IntervalIndex) -> bool:
-    """Is `node` in the header of a loop (`loops`: an IntervalIndex of loop nodes)?"""
+def _in_loop_header(node: Node, loops: IntervalIndex, body_starts: dict[int, int | None]) -> bool:
+    """Is `node` in the header of a loop (`loops`: an IntervalIndex of loop nodes)? `body_starts`
+    memoises where each loop's body starts (None: it has none) across the names of a file."""
     for loop in loops.ancestors(node):
-        body = body_of(loop)
-        if body is None or node.end_byte <= body.start_byte:
+        if loop.id not in body_starts:
+            body = body_of(loop)
+            body_starts[loop.id] = None if body is None else body.start_byte
+        start = body_starts[loop.id]
+        if start is None or node.end_byte <= start:
             return True
     return False
+
+
+# Assignment expressions, which bind a name inside an expression: captured in the shared pass, so
+# that the check finds which names they bind from them down (`node.children`), instead of asking
+# every variable name for its parent (`node.parent` descends from the root: a third of the check).
+INLINE_BINDING = "declarations.inline_binding"
+_INLINE_BINDING_TYPES = ("named_expression", "assignment_expression")
+
+
+@contribute_query_patterns
+def inline_binding_patterns(profile: LanguageProfile) -> str:
+    ts_language = profile.ts_language
+    kinds = [kind for kind in _INLINE_BINDING_TYPES if ts_language.id_for_node_kind(kind, True) is not None]
+    return "[" + " ".join(f"({kind})" for kind in kinds) + f"] @{INLINE_BINDING}" if kinds else ""
 
 
 @constraint_type(
@@ -148,12 +169,14 @@ def no_inline_declarations(src: Source) -> Iterable[Violation]:
             parts += node.children_by_field_name(field_name)
         parts += [c for c in node.named_children if c.type in ("when_subject", "condition")]
     conditions = view.index(parts)
+    binding_of = {child.id: binding for binding in view.nodes(INLINE_BINDING) for child in binding.children}
     for node in view.nodes("variable.name"):
-        parent = node.parent
-        if parent is not None and parent.type in ("named_expression", "assignment_expression") and \
-                parent.parent is not None and parent.parent.type not in ("expression_statement",):
-            yield Violation(src.node_range(node), f"'{src.node_text(node)}' is declared inside an expression")
-            continue
+        binding = binding_of.get(node.id)  # the name's parent, if an assignment expression
+        if binding is not None:
+            holder = binding.parent
+            if holder is not None and holder.type != "expression_statement":
+                yield Violation(src.node_range(node), f"'{src.node_text(node)}' is declared inside an expression")
+                continue
         if conditions.contains(node):
             yield Violation(src.node_range(node), f"'{src.node_text(node)}' is declared inside a condition")
 

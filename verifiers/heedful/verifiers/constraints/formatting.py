@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from tree_sitter import Node
 
@@ -98,7 +98,9 @@ def indentation(src: Source, style: str, size: int) -> Iterable[Violation]:
     if not found:
         return
     skip = _continuation_lines(src)
-    for number, indent, message in _indentation_errors(src, style, size, skip):
+    if skip:  # else the second pass is the first
+        found = _indentation_errors(src, style, size, skip)
+    for number, indent, message in found:
         yield Violation(Range.of(number, 0, number, len(indent)), message)
 
 
@@ -134,6 +136,7 @@ def _indentation_errors(src: Source, style: str, size: int, skip: set[int] | fro
 _OPEN_BLOCK_BEFORE = re.compile(r"(\)|\belse|\btry|\bdo|\bfinally|\w|>|\]|->\s*\w+|=>)\s*$")
 _NOT_BLOCK_BEFORE = re.compile(r"(=|\(|\[|,|:|\?|\{|\breturn|\$|\+|-|\*|/|&&|\|\||!|&)\s*$")
 _CONTINUATION_KEYWORD = re.compile(r"^\s*(else\b|catch\b|finally\b|except\b)")
+_CONTINUATION_WORDS = ("else", "catch", "finally", "except")  # what a line it matches starts with, stripped
 
 
 def _opens_block(before: str) -> bool:
@@ -185,8 +188,7 @@ def brace_style(src: Source, style: str) -> Iterable[Violation]:
     allman = style == "Allman"
     for number, line in enumerate(lines):
         stripped = line.strip()
-        for match in (re.finditer(r"\{", line) if "{" in line else ()):
-            col = match.start()
+        for col in _columns_of(line, "{"):
             # the few characters before the brace decide; searching the whole prefix of a long
             # line with `...\s*$` patterns would be quadratic
             before = line[max(0, col - 24):col]
@@ -203,7 +205,9 @@ def brace_style(src: Source, style: str) -> Iterable[Violation]:
                 if prev is not None and _opens_block(tail) and not _not_block(tail):
                     yield Violation(Range.of(number, col, number, col + 1),
                                     "opening brace should be at the end of the previous line")
-        continuation = _CONTINUATION_KEYWORD.match(line)
+        # (the regex only on the few lines that start with a keyword: once per line, it was a
+        # quarter of the check)
+        continuation = _CONTINUATION_KEYWORD.match(line) if stripped.startswith(_CONTINUATION_WORDS) else None
         if continuation:
             prev = _previous_code_line(lines, number)
             prev_ends_with_brace = prev is not None and lines[prev].rstrip().endswith("}")
@@ -217,6 +221,14 @@ def brace_style(src: Source, style: str) -> Iterable[Violation]:
                             "'else'/'catch' should start a new line")
     if style == "1TBS":
         yield from _braceless_bodies(src)
+
+
+def _columns_of(line: str, char: str) -> Iterator[int]:
+    """The columns of `char` in `line`, by `str.find` (a regex iterator per line cost more)."""
+    col = line.find(char)
+    while col >= 0:
+        yield col
+        col = line.find(char, col + 1)
 
 
 def _previous_code_line(lines: list[str], number: int) -> int | None:
@@ -324,8 +336,7 @@ def quote_style(src: Source, quote: str) -> Iterable[Violation]:
     wanted, other = ("'", '"') if quote == "single" else ('"', "'")
     docstrings = {(d.start_byte, d.end_byte) for d in src.view.docstrings}
     for node in src.view.nodes("string"):
-        if (node.start_byte, node.end_byte) in docstrings or (node.parent is not None and \
-                node.parent.type in ("string", "concatenated_string", "interpolation")):
+        if (node.start_byte, node.end_byte) in docstrings:
             continue
         text = src.node_text(node)
         body = text.lstrip("fFrRbBuU")
@@ -334,6 +345,10 @@ def quote_style(src: Source, quote: str) -> Iterable[Violation]:
         if wanted in body[1:-1]:
             continue
         if other == '"' and _needs_double_quotes(src, node, body):
+            continue
+        # asked last, of the strings that would be reported: `node.parent` descends from the root
+        parent = node.parent
+        if parent is not None and parent.type in ("string", "concatenated_string", "interpolation"):
             continue
         yield Violation(src.node_range(node), f"string uses {'double' if other == chr(34) else 'single'} quotes")
 

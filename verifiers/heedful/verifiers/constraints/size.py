@@ -184,14 +184,17 @@ def statement_counts(src: Source) -> dict[tuple[int, int], int]:
     counts: dict[tuple[int, int], int] = {}
     view = src.view
     body_starts: dict[tuple[int, int], int] = {}
+    keys: dict[int, tuple[int, int]] = {}  # owner id -> its span: built once per function, not per statement
     for node in view.nodes("statement"):
         owner = view.enclosing_function(node)
         if owner is None:
             continue
-        key = (owner.start_byte, owner.end_byte)
-        if key not in body_starts:
-            body = src.profile.function_body(owner)
-            body_starts[key] = body.start_byte if body is not None else owner.end_byte
+        key = keys.get(owner.id)
+        if key is None:
+            key = keys[owner.id] = (owner.start_byte, owner.end_byte)
+            if key not in body_starts:
+                body = src.profile.function_body(owner)
+                body_starts[key] = body.start_byte if body is not None else owner.end_byte
         if node.start_byte >= body_starts[key]:  # not a parameter declaration in the signature
             counts[key] = counts.get(key, 0) + 1
     return counts

@@ -229,23 +229,35 @@ def no_intermediate_variables(src: Source) -> Iterable[Violation]:
     loop_nodes = view.loops() + [n for name in ("list_comprehension", "dict_comprehension", "set_comprehension",
                                                "generator_expression") for n in view.construct(name)]
     loops = view.index(loop_nodes)
+    parts: dict[int, list[tuple[int, int]]] = {}
     for name in view.names("variable") + view.names("constant"):
         if view.enclosing_callable(name.node) is None:
             continue
-        if is_loop_variable(name.node, loops):
+        if is_loop_variable(name.node, loops, parts):
             continue
         yield Violation(name.range, f"intermediate variable '{name.text}'")
 
 
-def is_loop_variable(node: Node, loops: IntervalIndex) -> bool:
+def is_loop_variable(node: Node, loops: IntervalIndex, parts: dict[int, list[tuple[int, int]]] | None = None) -> bool:
     """Bound by a loop's header: outside its body (and its `else`), which a comprehension's
     `for` clause is too, though it follows the body (`[len(w) for w in words]`).
-    `loops` is an IntervalIndex over the loop (and comprehension) nodes."""
-    if node.parent is not None and node.parent.type == "named_expression":
-        return False  # `(v := w)` in a comprehension's condition is an assignment, not a loop variable
+    `loops` is an IntervalIndex over the loop (and comprehension) nodes; `parts` memoises each
+    loop's body spans across calls (a check asks about every name of a file)."""
+    parts = {} if parts is None else parts
+    start, end = node.start_byte, node.end_byte
     for loop in loops.ancestors(node):
-        parts = [body_of(loop), *loop.children_by_field_name("alternative")]
-        if not any(part is not None and part.start_byte <= node.start_byte and node.end_byte <= part.end_byte
-                   for part in parts):
-            return True
+        spans = parts.get(loop.id)
+        if spans is None:
+            spans = parts[loop.id] = _body_spans(loop)
+        if not any(first <= start and end <= last for first, last in spans):
+            # `(v := w)` in a comprehension's condition is an assignment, not a loop variable; asked
+            # last, as `node.parent` descends from the root
+            parent = node.parent
+            return parent is None or parent.type != "named_expression"
     return False
+
+
+def _body_spans(loop: Node) -> list[tuple[int, int]]:
+    """The byte spans of a loop's body and `else` parts."""
+    return [(part.start_byte, part.end_byte) for part in [body_of(loop), *loop.children_by_field_name("alternative")]
+            if part is not None]

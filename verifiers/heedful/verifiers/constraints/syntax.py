@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
-from tree_sitter import Node
+from tree_sitter import Node, Query
 
+from ..languages import get_profile
 from ..languages.profile import LanguageProfile, contribute_query_patterns
 from ..model import Violation
 from ..params import ParamSpec
@@ -175,11 +177,41 @@ def parse_version(text: str) -> tuple[int, ...]:
     return parts
 
 
+def _feature_pattern(name: str, pattern: str) -> str:
+    return pattern.replace(f"@{name}", f"@version.{name}")
+
+
+# Old features matched by a text predicate on nodes nearly every file has many of (every Python
+# string's start token, every Java local's type, every Rust format string): in the shared query
+# the predicate ran on each of them for every constraint set (f-strings alone cost a seventh of
+# the whole Python pass), yet only a target older than the feature asks for them. They are
+# looked for in a query of their own, then (`_feature_nodes`).
+ON_DEMAND = frozenset({"fstring", "var", "fmtargs"})
+
+
 @contribute_query_patterns
 def version_patterns(profile: LanguageProfile) -> str:
-    """`@version.<feature>` captures for the languages with a feature table."""
+    """`@version.<feature>` captures for the languages with a feature table (those decided by a
+    text predicate on common nodes excepted: see `ON_DEMAND`)."""
     features = VERSION_FEATURES.get(profile.name, [])
-    return "\n".join(pattern.replace(f"@{name}", f"@version.{name}") for name, _, _, pattern in features)
+    return "\n".join(_feature_pattern(name, pattern) for name, _, _, pattern in features if name not in ON_DEMAND)
+
+
+@lru_cache(maxsize=64)
+def _feature_query(language: str, name: str) -> Query:
+    """The query of one on-demand feature (compiled once per process)."""
+    profile = get_profile(language)
+    pattern = next(p for n, _, _, p in VERSION_FEATURES[language] if n == name)
+    return Query(profile.ts_language, _feature_pattern(name, pattern))
+
+
+def _feature_nodes(src: Source, name: str) -> list[Node]:
+    """The nodes using a feature, in document order: from the shared pass, or, for an on-demand
+    feature, from its own query over what the view sees."""
+    capture = f"version.{name}"
+    if name not in ON_DEMAND:
+        return src.view.nodes(capture)
+    return src.view.run_query(_feature_query(src.language, name)).get(capture, [])
 
 
 @constraint_type(
@@ -213,7 +245,7 @@ def language_version(src: Source, version: str) -> Iterable[Violation]:
     for feature in VERSION_FEATURES[src.language]:
         if feature[1] <= target:
             continue
-        nodes = src.view.nodes(f"version.{feature[0]}")
+        nodes = _feature_nodes(src, feature[0])
         needed = ".".join(map(str, feature[1]))
         for node in nodes:
             if feature[0] == "fmtargs" and not _captures_a_variable(src, node):

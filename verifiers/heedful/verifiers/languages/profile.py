@@ -72,6 +72,19 @@ class CommentSyntax:
     doc: tuple[str, ...] = ("/**",)  # prefixes that make a comment a documentation comment
 
 
+@dataclass(frozen=True)
+class DerivedCapture:
+    """A capture computed in Python, when a check asks for it, from the nodes of another: those of
+    `source` that `keep` accepts. For patterns that would test the text of a node nearly every file
+    has many of (`(method_invocation name: (identifier) @n (#any-of? @n "stream" ...))`): the query
+    evaluates such a predicate on every match, building the node and its text in Python each time
+    (Java's two stream patterns were a fifth of its whole capture pass), for every constraint set,
+    where the view filters the few nodes it already has, and only for the check that reads them."""
+
+    source: str
+    keep: Callable[[Node], bool]
+
+
 class LanguageProfile:
     """Base profile: subclasses set the class attributes and override hooks where needed."""
 
@@ -87,6 +100,8 @@ class LanguageProfile:
     docstrings: bool = False
     # Constructs this language supports by construct-name -> capture names (besides query).
     _local = threading.local()
+    # Captures the view derives from others in Python instead of the query (see DerivedCapture).
+    derived_captures: ClassVar[dict[str, DerivedCapture]] = {}
 
     def language(self) -> Language:  # pragma: no cover - each profile overrides
         raise NotImplementedError
@@ -124,13 +139,33 @@ class LanguageProfile:
         text = "\n".join([self.query_source, *filter(None, (c(self) for c in QUERY_CONTRIBUTIONS))])
         return [(pattern, frozenset(re.findall(r"@([\w.]+)", pattern))) for pattern in split_patterns(text)]
 
+    @cached_property
+    def single_match_captures(self) -> frozenset[str]:
+        """Capture names no node can get twice: each is captured only as the whole of
+        single-node patterns, `(kind) @name` or `[(kind) ...] @name`, of distinct kinds (a node has
+        one kind, so it makes one match). The view skips de-duplicating their captures, a tenth of
+        the shared pass's Python time; any other name (a child capture, a pattern with siblings
+        that may match in several ways) is de-duplicated."""
+        kinds: dict[str, list[str]] = {}
+        other: set[str] = set()
+        for pattern, names in self._patterns:
+            match = _SINGLE_NODE_PATTERN.fullmatch(pattern.strip())
+            if match is None:
+                other |= names
+                continue
+            for name in names:
+                kinds.setdefault(name, []).extend(re.findall(r"\((\w+)\)", match.group(1)))
+        return frozenset(name for name, found in kinds.items()
+                         if name not in other and len(found) == len(set(found)))
+
     def query_for(self, captures: frozenset[str]) -> Query | None:
         """A query with only the patterns that capture one of `captures`: far less work per
         source when the constraints in force need a few kinds of nodes (the server's case). None when
         no pattern captures any of them."""
         cached = self._restricted_queries.get(captures)
         if cached is None:
-            chosen = [p for p, names in self._patterns if names & captures]
+            queried = captures | {d.source for name, d in self.derived_captures.items() if name in captures}
+            chosen = [p for p, names in self._patterns if names & queried]
             cached = Query(self.ts_language, "\n".join(chosen)) if chosen else None
             self._restricted_queries[captures] = cached
         return cached
@@ -141,7 +176,8 @@ class LanguageProfile:
 
     @cached_property
     def capture_names(self) -> frozenset[str]:
-        return frozenset(self.query.capture_name(i) for i in range(self.query.capture_count))
+        queried = frozenset(self.query.capture_name(i) for i in range(self.query.capture_count))
+        return queried | {name for name, derived in self.derived_captures.items() if derived.source in queried}
 
     @cached_property
     def constructs(self) -> frozenset[str]:
@@ -202,6 +238,12 @@ class LanguageProfile:
                 return child
         return node.named_children[0] if node.named_children else None
 
+    def callee_span(self, node: Node) -> tuple[int, int] | None:
+        """The byte span of `call_callee(node)`: all the view reads of the callee, for every call
+        of a file (a profile whose callee is a stand-in node can give it without building one)."""
+        callee = self.call_callee(node)
+        return None if callee is None else (callee.start_byte, callee.end_byte)
+
     def docstring(self, definition: Node) -> Node | None:
         """A Python-style docstring (first statement string) of a definition, if any."""
         return None
@@ -217,6 +259,10 @@ class LanguageProfile:
     def is_inferred_declaration(self, name_node: Node) -> bool:
         """True if a variable is declared with type inference (var, auto, :=, let without type)."""
         return False
+
+
+# `(kind) @a @b` or `[(kind) (kind)] @a`: a pattern of one node, captured whole.
+_SINGLE_NODE_PATTERN = re.compile(r"(\(\w+\)|\[(?:\s*\(\w+\))+\s*\])((?:\s*@[\w.]+)+)")
 
 
 # Functions from a profile to extra query patterns (or ""), registered by constraint modules

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from tree_sitter import Node, Query, QueryCursor
 
 from ..model import Position, Range
-from .profile import CONSTRUCT_PREFIX
+from .profile import CONSTRUCT_PREFIX, DerivedCapture
 
 if TYPE_CHECKING:
     from ..source import Source
@@ -188,6 +188,7 @@ class SyntaxView:
         self.region = region
         self._captures: dict[str, list[Node]] | None = None
         self._masked_lines: list[str] | None = None  # masked_lines(view), once computed
+        self._derived: dict[str, list[Node]] = {}  # derived captures' nodes, once computed
 
     # -- raw captures -----------------------------------------------------------------------
 
@@ -206,10 +207,11 @@ class SyntaxView:
         if self.region is not None:
             return self._run_in_region(query)
         raw = QueryCursor(query).captures(self.source.root, node_predicate)
+        single = self.profile.single_match_captures
         # each node once (two patterns may capture it under one name; a dict keeps the order of
-        # first capture), in document order (the cursor interleaves patterns; the sort is stable,
-        # so ties keep the order of first capture)
-        return {name: sorted({node.id: node for node in nodes}.values(), key=_START_BYTE)
+        # first capture; names no node can get twice skip that), in document order (the cursor
+        # interleaves matches; the sort is stable, so ties keep the order of first capture)
+        return {name: sorted(nodes if name in single else {node.id: node for node in nodes}.values(), key=_START_BYTE)
                 for name, nodes in raw.items()}
 
     def _run_in_region(self, query: Query) -> dict[str, list[Node]]:
@@ -232,6 +234,12 @@ class SyntaxView:
                 out.setdefault(name, []).extend(unique)
         return out
 
+    def run_query(self, query: Query) -> dict[str, list[Node]]:
+        """The captures of a query of a check's own, over what this view sees, in the form of
+        `captures`: for patterns too costly for the shared pass that one check needs only
+        sometimes (each call is one more traversal of the tree)."""
+        return self._run(query)
+
     def in_region(self, node: Node) -> bool:
         """Is `node` inside what this view sees (always, for a whole-file view)?"""
         if self.region is None:
@@ -246,11 +254,21 @@ class SyntaxView:
         return [(first, last) for _, _, first, last in self.region]
 
     def nodes(self, capture: str) -> list[Node]:
+        derived = self.profile.derived_captures.get(capture)
+        if derived is not None:
+            return self._derived_nodes(capture, derived)
         if self.wanted is not None and capture not in self.wanted:
             # something beyond what the constraints declared: widen to the whole query once
             self.wanted = None
             self._captures = None
+            self._derived.clear()
         return self.captures.get(capture, [])
+
+    def _derived_nodes(self, capture: str, derived: DerivedCapture) -> list[Node]:
+        """A derived capture's nodes (in document order, as its source's), filtered once per view."""
+        if capture not in self._derived:
+            self._derived[capture] = [node for node in self.nodes(derived.source) if derived.keep(node)]
+        return self._derived[capture]
 
     def supports(self, capture: str) -> bool:
         return self.profile.supports(capture)
@@ -475,11 +493,11 @@ class SyntaxView:
     @cached_property
     def calls(self) -> list[Call]:
         out = []
-        source, data, callee_of = self.source, self.source.data, self.profile.call_callee
+        source, data, span_of = self.source, self.source.data, self.profile.callee_span
         for node in self.nodes("call"):
-            callee = callee_of(node)
+            span = span_of(node)
             # the callee's text as `Source.node_text` decodes it, whitespace removed
-            text = data[callee.start_byte:callee.end_byte].decode("utf-8", errors="replace") if callee is not None else ""
+            text = data[span[0]:span[1]].decode("utf-8", errors="replace") if span is not None else ""
             qualified = "".join(text.split())
             out.append(Call(node, simple_name(qualified), qualified, source))
         return out
@@ -506,6 +524,32 @@ def masked_lines(view: SyntaxView) -> list[str]:
     cached = view._masked_lines
     if cached is not None:
         return cached
+    source = view.source
+    if source.is_ascii and "\r" not in source.text:
+        lines = _masked_ascii_lines(source.data, view.nodes("string") + view.nodes("comment"), len(source.lines))
+    else:
+        lines = _masked_lines_by_position(view)
+    view._masked_lines = lines
+    return lines
+
+
+# Every byte but a newline becomes the mask character.
+_MASK = bytes(10 if byte == 10 else 1 for byte in range(256))
+
+
+def _masked_ascii_lines(data: bytes, nodes: list[Node], count: int) -> list[str]:
+    """`masked_lines` where a byte is a character and a line ends at a newline alone: each node's
+    bytes are blanked in one copy of the text (in C, by byte offsets), which is then split once,
+    instead of a range and new strings for each of the file's strings and comments."""
+    buffer = bytearray(data)
+    for node in nodes:
+        start, end = node.start_byte, node.end_byte
+        buffer[start:end] = buffer[start:end].translate(_MASK)
+    return buffer.decode("ascii").split("\n")[:count]
+
+
+def _masked_lines_by_position(view: SyntaxView) -> list[str]:
+    """`masked_lines` for any text: by code-point positions, line by line."""
     lines = list(view.source.lines)
     node_range = view.source.node_range
     for node in view.nodes("string") + view.nodes("comment"):
@@ -522,7 +566,6 @@ def masked_lines(view: SyntaxView) -> list[str]:
             end = rng.end.character if line == rng.end.line else len(text)
             # keep the delimiters of a one-line string so `x = ""` still shows a token there
             lines[line] = text[:start] + "\x01" * max(0, min(end, len(text)) - start) + text[end:]
-    view._masked_lines = lines
     return lines
 
 
