@@ -117,7 +117,9 @@ def replay(lines: int, stages: dict[str, list[float]] | None = None) -> None:
         stages["sum"].append((t5 - t0) * 1000)
 
 
-WORK_FRAMES = ("_WorkItem.run", "Handle._run")  # a thread-pool job or an event-loop callback: real work
+# a thread-pool job, a check worker's job or an event-loop callback: real work
+WORK_FRAMES = ("_WorkItem.run", "Handle._run", "_Worker._serve", "run_with_budget.<locals>.target")
+IDLE_FRAMES = ("_WorkItem.run", "_Worker._serve")  # innermost: blocked in a C wait (stdin read, the job queue)
 
 
 def summarise_collapsed(path: str, top: int) -> None:
@@ -132,8 +134,8 @@ def summarise_collapsed(path: str, top: int) -> None:
         for line in collapsed:
             stack, _, count_text = line.rstrip("\n").rpartition(" ")
             frames = [frame.split(" (")[0] for frame in stack.split(";")[1:]]
-            if not frames or not any(frame in WORK_FRAMES for frame in frames) or frames[-1] == "_WorkItem.run":
-                continue  # a pool job whose innermost frame is C called directly: pygls's blocking stdin read
+            if not frames or not any(frame in WORK_FRAMES for frame in frames) or frames[-1] in IDLE_FRAMES:
+                continue  # innermost frame a C wait called directly: a blocking stdin read, an idle worker
             count = int(count_text)
             total += count
             for frame in set(frames):

@@ -9,6 +9,8 @@ from collections import Counter
 from typing import Any
 
 from heedful.verifiers.errors import HeedfulError
+from heedful.verifiers.registry import Constraint
+from heedful.verifiers.source import Source
 from pygls.exceptions import JsonRpcInvalidParams
 
 from .constraints_in_force import constraints_from_json
@@ -22,8 +24,8 @@ from .protocol import (
     document_uri,
     to_json,
 )
-from .scope import ScopeError, resolve_scope
-from .server import AssistantEditMarker, HeedfulServer, as_dict, scope_from_json
+from .scope import ResolvedScope, ScopeError, resolve_scope
+from .server import AssistantEditMarker, DocumentState, HeedfulServer, as_dict, scope_from_json
 
 
 def register(server: HeedfulServer) -> None:
@@ -49,33 +51,46 @@ def register(server: HeedfulServer) -> None:
     def assistant_edit(ls: HeedfulServer, params: Any) -> None:
         payload = as_dict(params)
         request = AssistantEditParams.from_json(payload)
-        uri, turn = request.uri, request.turn
-        state = ls.states.get(uri) if uri is not None else None
+        state = ls.states.get(request.uri) if request.uri is not None else None
         if state is None or state.document.source is None:
             ls.report(f"{ASSISTANT_EDIT}: {document_uri(payload, ASSISTANT_EDIT)!r} is not an open document heedful checks")
             return
-        in_force = ls.constraints_for(state)
-        targeted = [c for c in in_force if c.id in request.constraints or c.key in request.constraints]
-        if not targeted and turn is not None:
-            targeted = [c for c in in_force if c.turn == turn]
-        # an unknown or malformed scope is an error naming the turn: the edit is still marked (its
-        # report carries the error, so a replay counts the turn), and the client gets the error
-        where = f"{ASSISTANT_EDIT}: turn {turn}" if turn is not None else f"{ASSISTANT_EDIT}: {uri}"
-        scope, scope_error = None, None
-        try:
-            scope_request = scope_from_json(request.scope, request.symbol)
-            scope = resolve_scope(scope_request, state.document.source, where) if scope_request is not None else None
-        except JsonRpcInvalidParams as exc:
-            scope_error = f"{where}: {exc}".replace(f"{where}: {ASSISTANT_EDIT}: ", f"{where}: ")
-        except ScopeError as exc:
-            scope_error = str(exc)
-        state.marker = AssistantEditMarker(before=state.document.source, before_revision=state.document.revision,
-                                           scope=scope, instruction=request.instruction, turn=turn,
-                                           targeted=targeted, scope_error=scope_error,
-                                           distrusted=Counter(state.distrusted),
-                                           honour_suppressions=request.honour_suppressions)
+        state.marker = edit_marker(request, state, ls.constraints_for(state))
         if ls.recorder is not None:
-            ls.recorder.write({"event": "assistant_edit", "uri": uri, "turn": payload.get("turn"),
+            ls.recorder.write({"event": "assistant_edit", "uri": request.uri, "turn": payload.get("turn"),
                                "instruction": payload.get("instruction"), "scope": payload.get("scope")})
-        if scope_error is not None:
-            raise JsonRpcInvalidParams(scope_error)  # a request gets it as its error, a notification as a message
+        if state.marker.scope_error is not None:
+            raise JsonRpcInvalidParams(state.marker.scope_error)  # a request gets it as its error, a notification as a message
+
+
+def edit_marker(request: AssistantEditParams, state: DocumentState, in_force: list[Constraint]) -> AssistantEditMarker:
+    """The marker of an announced edit, on the document's text before it. An unknown or malformed
+    scope is an error naming the turn: the edit is still marked (its report carries the error, so
+    a replay counts the turn), and the client gets the error."""
+    source = state.document.source
+    assert source is not None
+    scope, scope_error = resolved_scope(request, source)
+    return AssistantEditMarker(before=source, before_revision=state.document.revision, scope=scope,
+                               instruction=request.instruction, turn=request.turn,
+                               targeted=targeted_constraints(request, in_force), scope_error=scope_error,
+                               distrusted=Counter(state.distrusted), honour_suppressions=request.honour_suppressions)
+
+
+def targeted_constraints(request: AssistantEditParams, in_force: list[Constraint]) -> list[Constraint]:
+    """The constraints the edit was asked to meet: those it names (by id or key), else its turn's."""
+    targeted = [c for c in in_force if c.id in request.constraints or c.key in request.constraints]
+    if not targeted and request.turn is not None:
+        targeted = [c for c in in_force if c.turn == request.turn]
+    return targeted
+
+
+def resolved_scope(request: AssistantEditParams, source: Source) -> tuple[ResolvedScope | None, str | None]:
+    """The edit's scope resolved on the text before it, or the error saying why it does not resolve."""
+    where = f"{ASSISTANT_EDIT}: turn {request.turn}" if request.turn is not None else f"{ASSISTANT_EDIT}: {request.uri}"
+    try:
+        scope_request = scope_from_json(request.scope, request.symbol)
+        return (resolve_scope(scope_request, source, where) if scope_request is not None else None), None
+    except JsonRpcInvalidParams as exc:
+        return None, f"{where}: {exc}".replace(f"{where}: {ASSISTANT_EDIT}: ", f"{where}: ")
+    except ScopeError as exc:
+        return None, str(exc)

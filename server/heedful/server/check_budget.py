@@ -1,6 +1,6 @@
 """A check with a time budget, so that one document's content cannot hold the server.
 
-Each check runs in a thread of its own. At the deadline the server stops waiting: the
+Each check runs in a check thread (a long-lived worker, one check at a time). At the deadline the server stops waiting: the
 constraint that was running (read from the thread's stack) gets the verdict `error` naming it and
 the budget, and the thread is stopped by an exception raised in it at its next Python
 instruction (`PyThreadState_SetAsyncExc`, the one way CPython offers to stop a thread).
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import queue
 import sys
 import threading
 from collections.abc import Callable
@@ -41,39 +42,104 @@ class BudgetExceeded(Exception):
         super().__init__(f"the check {what}did not finish within its time budget of {budget_seconds:g} s")
 
 
-async def run_with_budget(function: Callable[..., T], *args: Any, budget_seconds: float) -> T:
-    """`function(*args)` in a thread of its own; BudgetExceeded (and the thread stopped) when it
-    runs longer than `budget_seconds`. Cancelling the caller only stops the waiting."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-    finished = threading.Event()
+class _Job:
+    """One function call for a worker, and where its outcome goes (the loop's future)."""
 
-    def deliver(setter: Callable[[Any], None], value: Any) -> None:
-        if not future.done():
+    def __init__(self, function: Callable[..., Any], args: tuple[Any, ...], loop: asyncio.AbstractEventLoop,
+                 future: asyncio.Future[Any]) -> None:
+        self.function, self.args, self.loop, self.future = function, args, loop, future
+        self.finished = threading.Event()
+
+    def deliver(self, setter: Callable[[Any], None], value: Any) -> None:
+        if not self.future.done():
             setter(value)
 
-    def target() -> None:
+    def run(self) -> None:
         try:
-            try:
-                result = function(*args)
-            except CheckAbandoned:
-                return
-            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
-                loop.call_soon_threadsafe(deliver, future.set_exception, exc)
-            else:
-                loop.call_soon_threadsafe(deliver, future.set_result, result)
-            finally:
-                finished.set()
-        except CheckAbandoned:  # arrived just as the check ended
-            pass
+            result = self.function(*self.args)
+        except CheckAbandoned:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            self.loop.call_soon_threadsafe(self.deliver, self.future.set_exception, exc)
+        else:
+            self.loop.call_soon_threadsafe(self.deliver, self.future.set_result, result)
+        finally:
+            self.finished.set()
 
-    thread = threading.Thread(target=target, name="heedful-check", daemon=True)
-    thread.start()
+
+class _Worker:
+    """A long-lived check thread: starting a thread per check makes the event loop wait until the
+    new thread runs (`Thread.start` blocks on it), which on a busy machine costs milliseconds per
+    check. A worker waits for jobs instead, and is named `RUNNING` only while it runs one. An
+    abandoned worker is retired: it ends (with the exception raised in it) and is never reused."""
+
+    def __init__(self, pool: _WorkerPool) -> None:
+        self.pool = pool
+        self.jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self.retired = False
+        self.thread = threading.Thread(target=self._serve, name=IDLE, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        try:
+            while True:
+                job = self.jobs.get()
+                self.thread.name = RUNNING
+                try:
+                    job.run()
+                except CheckAbandoned:
+                    return
+                del job  # an idle worker holds nothing of the last check (its source, its tree)
+                self.thread.name = IDLE
+                if self.retired or not self.pool.release(self):  # abandoned as the job ended, or not needed
+                    return
+        except CheckAbandoned:  # arrived after the job ended: the worker is retired anyway
+            return
+
+
+class _WorkerPool:
+    """Idle workers, shared by every event loop of the process (tests run several servers)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.idle: list[_Worker] = []
+
+    def acquire(self) -> _Worker:
+        with self.lock:
+            if self.idle:
+                return self.idle.pop()
+        return _Worker(self)
+
+    def release(self, worker: _Worker) -> bool:
+        """Take a worker back; False when enough are idle (the worker ends)."""
+        with self.lock:
+            if len(self.idle) >= MAX_IDLE_WORKERS:
+                return False
+            self.idle.append(worker)
+            return True
+
+
+RUNNING = "heedful-check"  # a thread running a check (tests count them)
+IDLE = "heedful-check-idle"
+MAX_IDLE_WORKERS = 8
+_POOL = _WorkerPool()
+
+
+async def run_with_budget(function: Callable[..., T], *args: Any, budget_seconds: float) -> T:
+    """`function(*args)` in a check thread; BudgetExceeded (and the thread stopped) when it runs
+    longer than `budget_seconds`. Cancelling the caller only stops the waiting."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+    job = _Job(function, args, loop, future)
+    worker = _POOL.acquire()
+    worker.jobs.put(job)
     try:
         return await asyncio.wait_for(asyncio.shield(future), budget_seconds)
     except TimeoutError:
+        thread = worker.thread
         running = running_constraint(thread)
-        if not finished.is_set() and thread.ident is not None:
+        worker.retired = True  # before the test below: a job that ends now sees it and ends its worker
+        if not job.finished.is_set() and thread.ident is not None:
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(CheckAbandoned))
         raise BudgetExceeded(budget_seconds, running) from None
 

@@ -64,9 +64,15 @@ class Document:
     extra: dict[str, object] = field(default_factory=dict)
     # the results of its top-level chunks, for incremental checking (check_source's cache)
     chunk_cache: ChunkCache = field(default_factory=ChunkCache)
-    # the last source that parsed without errors (None: none yet): an edit to broken code is
-    # re-parsed incrementally from it
+    # the last source that parsed without errors, while the current one has errors (None
+    # otherwise: the current source is the base): an edit to broken code is re-parsed
+    # incrementally from it
     clean: Source | None = field(default=None, repr=False)
+    # the current source is a fresh, unparsed copy: its tree was dropped (`trim`) and the next
+    # edit parses from scratch, as there is no tree to start from
+    trimmed: bool = False
+    # texts of top-level nodes of a clean tree known to be within the nesting limit (`depth_of`)
+    shallow: ShallowNodes = field(default_factory=lambda: ShallowNodes(), repr=False)
 
     @classmethod
     def open(cls, uri: str, text: str, version: int, language_id: str | None, path: str | None) -> Document:
@@ -89,6 +95,9 @@ class Document:
         if self.source is None:
             self.text = text
             return
+        if self.trimmed:  # no tree to start from: a fresh parse (by the check)
+            self.source, self.text, self.trimmed = Source(text, self.source.language, self.source.path), text, False
+            return
         if not self.source.tree.root_node.has_error:
             self.clean = self.source
         base = self.clean
@@ -110,8 +119,31 @@ class Document:
                 source = None
         if source is None:
             source = Source(text, self.source.language, self.source.path)  # parsed by the check
+        elif self.clean is base:
+            self.clean = None  # the new source parsed cleanly: it is the next edit's base (one tree kept, not two)
         self.source = source
         self.text = text
+
+    def trim(self) -> None:
+        """Drop what the next edit can rebuild: the tree (most of a document's memory: about 1 KB
+        per line), the line list and the other derived caches, by swapping in an unparsed copy of
+        the source; the next edit then parses from scratch, with the same result."""
+        if self.source is None or self.trimmed:
+            return
+        self.source = Source(self.text, self.source.language, self.source.path)
+        self.clean = None
+        self.shallow = ShallowNodes()
+        self.trimmed = True
+
+
+class ShallowNodes:
+    """Texts of the top-level nodes of a clean tree that are within the nesting limit. A clean
+    parse gives a top-level node with the same text the same subtree (the premise of the chunk
+    cache, verifiers/heedful/verifiers/incremental.py), so after an edit only the nodes with a new
+    text are walked. A check thread replaces `texts` whole; every entry stays true for good."""
+
+    def __init__(self) -> None:
+        self.texts: frozenset[bytes] = frozenset()
 
 
 def edit_breaks(base: Source, new: bytes, start: int, old_end: int, new_end: int) -> bool:

@@ -19,6 +19,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import stat
+import sys
 import threading
 from typing import BinaryIO
 
@@ -85,6 +88,31 @@ class StreamLineReader:
             return await self.stream.readexactly(size)
         except asyncio.IncompleteReadError as exc:
             return exc.partial
+
+
+async def stdin_reader(stream: BinaryIO) -> LineReader | StreamLineReader:
+    """The reader of the server's input. A pipe or socket is read on the event loop itself (an
+    asyncio stream, as TCP is): a message then costs no hand-over between threads, where reading
+    it in a worker costs three (two header lines and the body), each a thread wake-up that on a
+    busy machine takes milliseconds. Anything else (a file, a terminal), and a descriptor that is
+    also the output (the loop makes it non-blocking, which would break blocking writes), is read
+    in a worker thread."""
+    try:
+        fd = stream.fileno()
+        info = os.fstat(fd)
+        output = os.fstat(sys.stdout.fileno()) if sys.stdout is not None else None
+    except (AttributeError, OSError, ValueError):
+        return LineReader(stream)
+    shared = output is not None and (output.st_dev, output.st_ino) == (info.st_dev, info.st_ino)
+    if shared or not (stat.S_ISFIFO(info.st_mode) or stat.S_ISSOCK(info.st_mode)):
+        return LineReader(stream)
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=MAX_HEADER_LINE_BYTES + 1, loop=loop)
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader, loop=loop), stream)
+    except (OSError, ValueError):
+        return LineReader(stream)
+    return StreamLineReader(reader)
 
 
 async def read_message(reader: LineReader | StreamLineReader) -> bytes | None:

@@ -19,7 +19,7 @@ import logging
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -33,7 +33,7 @@ from heedful.verifiers.engine import (
     is_partial_parse,
 )
 from heedful.verifiers.incremental import ChunkCache
-from heedful.verifiers.limits import LimitExceeded, depth_problem, text_size_problem
+from heedful.verifiers.limits import MAX_SYNTAX_DEPTH, LimitExceeded, depth_problem, text_size_problem
 from heedful.verifiers.model import Status, Verdict
 from heedful.verifiers.registry import Constraint
 from heedful.verifiers.source import Source
@@ -43,6 +43,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
+from tree_sitter import Node
 
 from . import code_actions
 from .attribution import EditReport, report_edit
@@ -55,8 +56,8 @@ from .diagnostics import (
     integrity_diagnostics,
     verdict_diagnostics,
 )
-from .documents import Document
-from .framing import MAX_HEADER_LINE_BYTES, LineReader, StreamLineReader
+from .documents import Document, ShallowNodes
+from .framing import MAX_HEADER_LINE_BYTES, StreamLineReader, stdin_reader
 from .framing import serve as serve_stream
 from .out_of_scope import (
     OutOfScopeRegion,
@@ -97,6 +98,8 @@ log = logging.getLogger("heedful.server")
 # ServerCancelled (retriggerRequest: the client pulls again).
 PULL_TIMEOUT_SECONDS = 10.0
 CONCURRENT_CHECKS = 4
+# Documents whose trees are kept (the ones checked last); the others' are dropped (Document.trim).
+TREES_KEPT = 8
 MARKER_TIMEOUT_SECONDS = 30.0
 
 
@@ -201,6 +204,7 @@ class HeedfulServer(LanguageServer):
         # checks running at once (each in its own thread): a check superseded by a newer edit
         # still runs to its end, so without a bound fast edits would pile threads up
         self.check_slots = asyncio.Semaphore(CONCURRENT_CHECKS)
+        self.recently_checked: OrderedDict[str, None] = OrderedDict()  # uris, the last checked last
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """pygls's stdio loop, with heedful's strict framing (framing.py); `exit_status` is what
@@ -209,9 +213,14 @@ class HeedfulServer(LanguageServer):
 
         self._stop_event = threading.Event()
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
-        reader = LineReader(stdin or sys.stdin.buffer)
+        stop_event = self._stop_event
+
+        async def serve_stdin() -> int:
+            reader = await stdin_reader(stdin or sys.stdin.buffer)
+            return await serve_stream(stop_event, reader, self.protocol)
+
         try:
-            self.exit_status = asyncio.run(serve_stream(self._stop_event, reader, self.protocol))
+            self.exit_status = asyncio.run(serve_stdin())
         except BrokenPipeError:
             log.error("the connection to the client is lost; shutting down")
             self.exit_status = 1
@@ -351,53 +360,74 @@ class HeedfulServer(LanguageServer):
                                                                    loop.create_task(self.check(state))))
 
     async def check(self, state: DocumentState) -> None:
-        document = state.document
-        source, version, revision, text = document.source, document.version, document.revision, document.text
-        marker = state.marker if state.marker is not None and revision > state.marker.before_revision else None
+        """Check the document's current text off the loop and show the result, unless a newer
+        edit (or a close) made it stale by the time it is ready."""
         try:
-            constraints = self.constraints_for(state)
-            if source is None:
-                verdicts: list[Verdict] = []
-                report = None
-                ignored: tuple[IgnoredSuppression, ...] = ()
-            else:
-                distrusted = Counter(state.distrusted)
-                budget = self.settings.check_budget_ms / 1000
-                async with self.check_slots:  # parses, off the loop
-                    too_deep = await run_with_budget(depth_of, source, budget_seconds=budget)
-                if too_deep is not None:
-                    if document.revision == revision and self.states.get(document.uri) is state:
-                        self.refuse(state, too_deep)
-                    return
-                try:
-                    async with self.check_slots:
-                        verdicts, report = await run_with_budget(check_snapshot, source, text, constraints, marker,
-                                                                 document.chunk_cache, distrusted,
-                                                                 budget_seconds=budget)
-                    ignored = Suppressions.scan(source, distrusted).ignored if distrusted else ()
-                except BudgetExceeded as exc:
-                    document.chunk_cache = ChunkCache()  # the abandoned check may have left it half-updated
-                    verdicts, report, ignored = abandoned_verdicts(constraints, exc), None, ()
-                    self.report(f"{document.uri}: {exc}; it was abandoned", types.MessageType.Error)
+            job = snapshot(state, self.constraints_for(state))
+            outcome = await self.outcome_of(state, job)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a failed check is reported, never fatal
-            message = f"checking {document.uri} failed: {type(exc).__name__}: {exc}"
-            self.report(message, types.MessageType.Error)
-            for waiter in state.waiters:  # a pull waiting for this check gets the failure, not a wait
-                if not waiter.done():
-                    waiter.set_exception(JsonRpcException(f"heedful: {message}"))
-            state.waiters.clear()
+            self.fail_waiters(state, f"checking {state.document.uri} failed: {type(exc).__name__}: {exc}")
             return
-        if document.revision != revision or self.states.get(document.uri) is not state:
+        if not self.is_current(state, job):
             return  # a newer edit arrived (or the document closed): this result is stale
-        if marker is not None and state.marker is marker:
+        if outcome.too_deep is not None:
+            self.refuse(state, outcome.too_deep)
+            return
+        self.settle(state, job, outcome)
+
+    async def outcome_of(self, state: DocumentState, job: CheckJob) -> CheckOutcome:
+        """The job run in a check thread within the time budget; past it, every constraint's
+        verdict says the check was abandoned."""
+        if job.source is None:
+            return CheckOutcome([])
+        document = state.document
+        budget = self.settings.check_budget_ms / 1000
+        try:
+            async with self.check_slots:
+                return await run_with_budget(run_check, job, document.chunk_cache, document.shallow,
+                                             budget_seconds=budget)
+        except BudgetExceeded as exc:
+            document.chunk_cache = ChunkCache()  # the abandoned check may have left it half-updated
+            self.report(f"{document.uri}: {exc}; it was abandoned", types.MessageType.Error)
+            return CheckOutcome(abandoned_verdicts(job.constraints, exc))
+
+    def is_current(self, state: DocumentState, job: CheckJob) -> bool:
+        return state.document.revision == job.revision and self.states.get(state.document.uri) is state
+
+    def fail_waiters(self, state: DocumentState, message: str) -> None:
+        """Report a failed check; a pull waiting for it gets the failure, not a wait."""
+        self.report(message, types.MessageType.Error)
+        for waiter in state.waiters:
+            if not waiter.done():
+                waiter.set_exception(JsonRpcException(f"heedful: {message}"))
+        state.waiters.clear()
+
+    def settle(self, state: DocumentState, job: CheckJob, outcome: CheckOutcome) -> None:
+        """Take a current result: the edit marker it answered is used up, its report decides the
+        regressions, and it is shown."""
+        if job.marker is not None and state.marker is job.marker:
             state.marker = None
-        if report is not None:
-            state.regressed = {c.key: report for c, _ in report.regressions}
+        if outcome.report is not None:
+            state.regressed = {c.key: outcome.report for c, _ in outcome.report.regressions}
             state.out_of_scope = []
         state.refused = None
-        self.finish(state, version, revision, text, verdicts, report, ignored)
+        self.finish(state, job.version, job.revision, job.text, outcome.verdicts, outcome.report, outcome.ignored)
+        self.keep_trees_of_recent(state)
+
+    def keep_trees_of_recent(self, state: DocumentState) -> None:
+        """Only the documents checked last keep their trees (the base of their next incremental
+        parse); the others are trimmed (`Document.trim`) and parse afresh when edited again."""
+        recent = self.recently_checked
+        recent.pop(state.document.uri, None)
+        recent[state.document.uri] = None
+        while len(recent) > TREES_KEPT:
+            uri = next(iter(recent))
+            del recent[uri]
+            other = self.states.get(uri)
+            if other is not None:
+                other.document.trim()
 
     def admit(self, state: DocumentState) -> bool:
         """May the document be checked? Past the size limit it is refused with one diagnostic
@@ -510,6 +540,50 @@ class HeedfulServer(LanguageServer):
             return None
 
 
+@dataclass(frozen=True)
+class CheckJob:
+    """What a check reads, taken on the loop when it starts (the document moves on meanwhile)."""
+
+    source: Source | None
+    text: str
+    version: int
+    revision: int
+    marker: AssistantEditMarker | None  # the assistant edit this text answers, if any
+    constraints: list[Constraint]
+    distrusted: Counter[str]
+
+
+@dataclass
+class CheckOutcome:
+    """What a check found: verdicts, the edit's report, ignored suppressions; or, instead, that
+    the source nests past the limit."""
+
+    verdicts: list[Verdict]
+    report: EditReport | None = None
+    ignored: tuple[IgnoredSuppression, ...] = ()
+    too_deep: LimitExceeded | None = None
+
+
+def snapshot(state: DocumentState, constraints: list[Constraint]) -> CheckJob:
+    document = state.document
+    marker = state.marker if state.marker is not None and document.revision > state.marker.before_revision else None
+    return CheckJob(document.source, document.text, document.version, document.revision, marker, constraints,
+                    Counter(state.distrusted))
+
+
+def run_check(job: CheckJob, cache: ChunkCache, shallow: ShallowNodes) -> CheckOutcome:
+    """A check thread's whole job, in one hand-over from the loop: the nesting limit, then the
+    verdicts (and report), then the suppressions an assistant added."""
+    source = job.source
+    assert source is not None
+    too_deep = depth_of(source, shallow)
+    if too_deep is not None:
+        return CheckOutcome([], too_deep=too_deep)
+    verdicts, report = check_snapshot(source, job.text, job.constraints, job.marker, cache, job.distrusted)
+    ignored = Suppressions.scan(source, job.distrusted).ignored if job.distrusted else ()
+    return CheckOutcome(verdicts, report, ignored)
+
+
 def check_snapshot(source: Source, text: str, constraints: list[Constraint],
                    marker: AssistantEditMarker | None,
                    cache: ChunkCache | None = None,
@@ -553,9 +627,41 @@ def release_memory() -> None:
             ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def depth_of(source: Source) -> LimitExceeded | None:
-    """The nesting limit of a source (parsing it first, in the calling thread)."""
-    return depth_problem(source.tree)
+def depth_of(source: Source, shallow: ShallowNodes | None = None) -> LimitExceeded | None:
+    """The nesting limit of a source (parsing it first, in the calling thread). With the
+    document's `shallow` texts, only the top-level nodes of a clean tree whose text is new are
+    walked; past the limit, the whole-tree walk gives the answer (the same as without them)."""
+    tree = source.tree
+    root = tree.root_node
+    if shallow is None or root.has_error:
+        return depth_problem(tree)
+    data = source.data
+    texts = []
+    for child in root.children:
+        text = data[child.start_byte:child.end_byte]
+        if text not in shallow.texts and nests_deeper_than(child, MAX_SYNTAX_DEPTH - 1):
+            return depth_problem(tree)
+        texts.append(text)
+    shallow.texts = frozenset(texts)
+    return None
+
+
+def nests_deeper_than(node: Node, levels: int) -> bool:
+    """Does the subtree under `node` go more than `levels` levels below it? (A cursor walk, as
+    `limits.depth_problem`, within the subtree.)"""
+    cursor = node.walk()
+    depth = 0
+    while True:
+        if cursor.goto_first_child():
+            depth += 1
+            if depth > levels:
+                return True
+            continue
+        while depth > 0 and not cursor.goto_next_sibling():  # (never to a sibling of `node` itself)
+            cursor.goto_parent()
+            depth -= 1
+        if depth == 0:
+            return False
 
 
 def abandoned_verdicts(constraints: list[Constraint], exc: BudgetExceeded) -> list[Verdict]:
