@@ -21,6 +21,8 @@ case = "snake_case"
 type = "size.max_parameters"
 max = 2
 """
+# a DevEval-shaped checkout that tests/test_repository_tests.py runs tests in: not heedful's tests
+collect_ignore_glob = ["deveval_checkout/*"]
 SHARED_DATA = Path(os.environ.get("HEEDFUL_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 

@@ -77,6 +77,12 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--evaluator-python", metavar="PATH",
                         help="the Python of the authors' environment that runs MultiCodeIF's checkers (default: "
                              ".venv-multicodeif, created by benchmarks/multicodeif_env.sh when missing)")
+    parser.add_argument("--context-root", metavar="DIR",
+                        help="DevEval's Source_Code checkout: CodeIF-Bench's repository-level tasks run their pytest "
+                             "tests in a sandboxed copy of their project (without it those tests are skipped; "
+                             "docs/replay.md, Repository-level tasks)")
+    parser.add_argument("--context-python", metavar="PATH",
+                        help="the interpreter with the DevEval projects' dependencies (default: heedful's)")
     parser.add_argument("--concurrency", "-j", type=int, default=1, metavar="N",
                         help="conversations in parallel, each with its own workspace and server (default 1)")
     parser.add_argument("--only", nargs="+", metavar="ID", help="only these conversations")
@@ -140,7 +146,9 @@ def run_replay(args: argparse.Namespace) -> int:
                               evaluator_python=args.evaluator_python, prompts=_prompt_options(args),
                               honour_assistant_suppressions=args.honour_assistant_suppressions,
                               max_consecutive_errors=args.max_consecutive_errors, skip_bad_lines=args.skip_bad_lines,
-                              probe=args.probe)
+                              probe=args.probe, context_root=args.context_root, context_python=args.context_python)
+    if args.context_python is not None and args.context_root is None:
+        raise HeedfulError("--context-python needs --context-root DIR (the DevEval checkout its tests run in)")
     if args.max_consecutive_errors < 0:
         raise HeedfulError(f"--max-consecutive-errors must be 0 or more, got {args.max_consecutive_errors}")
     return _run_and_report(ReplayEngine(args.dataset, assistant, args.out, settings, warn=_warn), args.out, args.no_report,
@@ -280,6 +288,10 @@ def _add_rescore(sub: argparse._SubParsersAction) -> None:
                              "(default: $HEEDFUL_IFCODEBENCH_VALIDATOR / $HEEDFUL_MULTICODEIF_EVALUATION)")
     parser.add_argument("--evaluator-python", metavar="PATH",
                         help="the Python of the authors' environment (MultiCodeIF; default: .venv-multicodeif)")
+    parser.add_argument("--context-root", metavar="DIR",
+                        help="the DevEval checkout, if it moved since the run (default: the one in its header)")
+    parser.add_argument("--context-python", metavar="PATH",
+                        help="the DevEval projects' interpreter, if it moved (default: the one in its header)")
     parser.add_argument("--no-report", action="store_true")
     parser.add_argument("--quiet", "-q", action="store_true")
     parser.add_argument("--wait", action="store_true", help="if another run is playing NEW_RUN_DIR, wait for it")
@@ -325,7 +337,9 @@ def run_rescore(args: argparse.Namespace) -> int:
                               progress=not args.quiet, wait_for_lock=args.wait, protocol=str(recorded.get("name")),
                               turns=recorded.get("turns"), evaluator=args.evaluator,
                               evaluator_python=args.evaluator_python, prompts=prompts,
-                              honour_assistant_suppressions=bool(header.settings.get("honour_assistant_suppressions")))
+                              honour_assistant_suppressions=bool(header.settings.get("honour_assistant_suppressions")),
+                              context_root=args.context_root or header.settings.get("context_root"),
+                              context_python=args.context_python or header.settings.get("context_python"))
     assistant = RecordedAssistant(log_path(args.run_dir))
     return _run_and_report(ReplayEngine(dataset, assistant, out, settings, warn=_warn), out, args.no_report)
 

@@ -14,6 +14,7 @@
                 "replaces": ["length"],        # /2: labels of earlier constraints this turn gives anew
                 "retires": ["names"],          # /2: labels of earlier constraints withdrawn from here on
                 "tests": [{"name": "...", "code": "..."}],               # optional exec checks
+                # (a repository task's test also names its pytest "node": "tests/test_x.py::test_y")
                 "scope": {"symbol": "save_user"},                        # optional edit scope:
                 # {"symbols": ["Cart.total", "shop.tax"]}, {"lines": [[3, 8]]} (1-based,
                 # inclusive), {"file": true}, or several; docs/edit-report.md
@@ -71,6 +72,9 @@ class ConversationError(HeedfulError):
 class TestCase:
     name: str
     code: str
+    # a repository-level task's test: its pytest node id in the task's repository (run against a
+    # checkout given by --context-root: replay/heedful/replay/repository_tests.py)
+    node: str | None = None
 
 
 @dataclass(frozen=True)
@@ -325,7 +329,10 @@ def _tests(value: Any, where: str, fail) -> tuple[TestCase, ...]:
     for index, item in enumerate(value):
         if not isinstance(item, dict) or not isinstance(item.get("code"), str):
             raise fail(f"{where}[{index}]", "must be an object with a `code` string")
-        out.append(TestCase(str(item.get("name") or f"test {index + 1}"), item["code"]))
+        node = item.get("node")
+        if node is not None and (not isinstance(node, str) or not node.strip()):
+            raise fail(f"{where}[{index}].node", "must be a pytest node id string (path::[Class::]test)")
+        out.append(TestCase(str(item.get("name") or f"test {index + 1}"), item["code"], node))
     return tuple(out)
 
 

@@ -73,6 +73,7 @@ from .records import (
     parse_round,
     record_json,
 )
+from .repository_tests import RepositoryContext
 from .runlog import GroupCommit, RunLock, RunLog, RunLogError, RunLogWriter, log_path, read_log
 from .scheduler import MODES, DoneRound, next_round
 from .server_pool import ServerPool
@@ -110,12 +111,19 @@ class ReplaySettings:
     probe: bool = True  # ask the assistant's endpoint once before the first conversation
     labels: dict[str, Any] | None = None  # a sweep cell's parameters, recorded in the header (replay/heedful/replay/sweep.py)
     prompts: Any = None  # replay/heedful/replay/prompt_variants.py PromptOptions over the protocol's prompts (None: its own)
+    # a DevEval checkout (DevEval's Source_Code) whose projects repository-level tasks' tests run
+    # in, and the interpreter with their dependencies (replay/heedful/replay/repository_tests.py)
+    context_root: str | None = None
+    context_python: str | None = None
 
     def identity(self) -> dict[str, Any]:
         """The settings that change what a run measures: a resume must keep them."""
         identity = {"debounce_ms": self.debounce_ms, "judge": self.judge.config() if self.judge is not None else None}
         if self.honour_assistant_suppressions:  # only when set: the logs of earlier runs resume as they are
             identity["honour_assistant_suppressions"] = True
+        if self.context_root is not None:
+            identity["context_root"] = os.path.abspath(self.context_root)
+            identity["context_python"] = self.context_python
         return identity
 
 
@@ -200,7 +208,11 @@ class ReplayEngine:
             from .prompt_variants import with_prompts
 
             self.protocol = with_prompts(self.protocol, settings.prompts)
-        self.exec_runner = ExecRunner(preprocess=self.protocol.preprocess, limits=self.protocol.test_limits())
+        self.repository = (RepositoryContext.for_protocol(settings.context_root, settings.context_python,
+                                                          self.protocol.name)
+                           if settings.context_root is not None else None)
+        self.exec_runner = ExecRunner(preprocess=self.protocol.preprocess, limits=self.protocol.test_limits(),
+                                      repository=self.repository)
         # before anything runs: a protocol scored by the authors' evaluator never runs without it
         evaluator = load_evaluator(self.protocol.name, self.protocol.evaluator, settings.evaluator)
         self.upstream = make_runner(evaluator, settings.evaluator_python) if evaluator is not None else None
@@ -239,6 +251,7 @@ class ReplayEngine:
             "protocol": self.protocol.identity(),
             **({"evaluator": self.upstream.evaluator.header()} if self.upstream is not None else {}),
             **({"sweep": self.settings.labels} if self.settings.labels else {}),
+            **({"repository": self.repository.identity()} if self.repository is not None else {}),
             "versions": run_versions(),
             "git": git_revision(),
         }
@@ -558,7 +571,10 @@ class ReplayEngine:
             unparsed=unparsed, files=after,
             diagnostics={view.path: [from_json_object(Diagnostic, d) for d in view.diagnostics] for view in views},
             verdicts=verdicts,
-            base=BaseTests(sum(t["status"] == "pass" for t in base_tests), len(base_tests),
+            # a skipped base test (its repository is not given, its language has no exec checks) is
+            # recorded but counts in no denominator: it was not run, so it neither passed nor failed
+            base=BaseTests(sum(t["status"] == "pass" for t in base_tests),
+                           sum(t["status"] != "skipped" for t in base_tests),
                            [from_json_object(TestResult, t) for t in base_tests]),
             upstream=upstream.to_json() | _upstream_groups(conversation) if upstream is not None else None,
             edit_report=edit_report,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -21,6 +22,8 @@ from typing import Any
 from heedful.verifiers.languages import language_for_path as language_of
 
 from .conversation import Conversation, TestCase
+from .repository_tests import RepositoryContext, RepositoryError, RepositoryTask
+from .repository_tests import run_tests as run_repository_tests
 
 EXEC_LANGUAGES = ("python",)
 SESSIONS = 4  # batched sandboxes kept alive, one per recent (program, files), least recently used ends
@@ -28,9 +31,11 @@ SESSIONS = 4  # batched sandboxes kept alive, one per recent (program, files), l
 
 class ExecRunner:
     def __init__(self, limits: Any = None, output_chars: int = 2000,
-                 preprocess: Callable[[str], str] | None = None) -> None:
+                 preprocess: Callable[[str], str] | None = None, repository: RepositoryContext | None = None) -> None:
         self.limits = limits
         self.output_chars = output_chars
+        # a DevEval checkout (--context-root): repository-level tasks' tests run against it
+        self.repository = repository
         # a protocol's evaluation preprocessing (replay/heedful/replay/protocols/): the tests run on what it returns
         self.preprocess = preprocess
         self._cache: dict[str, dict[str, Any]] = {}
@@ -47,8 +52,10 @@ class ExecRunner:
         repository = conversation.metadata.get("requires_repository")
         if isinstance(repository, dict):
             # a repository-level task (CodeIF-Bench's DevEval levels): its tests import the project
-            return [{"name": t.name, "status": "skipped", "reason": str(repository.get("reason") or
-                     "its tests need the task's source repository, which is not available here")} for t in tests]
+            if self.repository is None:
+                return [{"name": t.name, "status": "skipped", "reason": str(repository.get("reason") or
+                         "its tests need the task's source repository, which is not available here")} for t in tests]
+            return await self._run_repository(conversation, files, tests)
         program = program_text(conversation, files)
         if self.preprocess is not None:
             program = self.preprocess(program)
@@ -60,6 +67,32 @@ class ExecRunner:
         if todo:
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(None, self._run_batch, program, files, todo)
+        return [{"name": test.name, **self._cache[key]} for key, test in zip(keys, tests)]
+
+    async def _run_repository(self, conversation: Conversation, files: dict[str, str],
+                              tests: Sequence[TestCase]) -> list[dict[str, Any]]:
+        """A repository task's tests on its checkout (replay/heedful/replay/repository_tests.py),
+        cached per (program, test) as the others are."""
+        assert self.repository is not None
+        try:
+            workspace_file = RepositoryTask.of(conversation).workspace_file
+        except RepositoryError as exc:
+            return [{"name": t.name, "status": "skipped", "reason": str(exc)} for t in tests]
+        program = files.get(workspace_file, "")
+        if self.preprocess is not None:
+            program = self.preprocess(program)
+        context = json.dumps([conversation.metadata.get("completion_path"), self.repository.identity()])
+        keys = [hashlib.sha256("\0".join([context, program, test.code, test.node or ""])
+                               .encode("utf-8", "surrogatepass")).hexdigest() for test in tests]
+        todo = {key: test for key, test in zip(keys, tests) if key not in self._cache}
+        if todo:
+            loop = asyncio.get_running_loop()
+            done = await loop.run_in_executor(None, run_repository_tests, self.repository, conversation, program,
+                                              list(todo.values()))
+            for key, result in zip(todo, done):
+                result.pop("name", None)
+                result["output"] = str(result.get("output", ""))[-self.output_chars:]
+                self._cache[key] = result
         return [{"name": test.name, **self._cache[key]} for key, test in zip(keys, tests)]
 
     @staticmethod

@@ -48,10 +48,13 @@ def check_run_format(found: object) -> str | None:
 # -- the conversation format (one JSON object per line of a dataset) ------------------------------
 
 class TestRecord(TypedDict):
-    """A test the turn's (or the task's) code must pass: code run after the files."""
+    """A test the turn's (or the task's) code must pass: code run after the files. A test of a
+    repository-level task also names its pytest `node` in the task's repository (CodeIF-Bench's
+    DevEval tasks; run with `heedful replay --context-root DIR`, replay/heedful/replay/repository_tests.py)."""
 
     name: str
     code: str
+    node: str
 
 
 class JudgeRecord(TypedDict):
@@ -116,7 +119,8 @@ class ConversationRecord(TypedDict, total=False):
 
 
 CONVERSATION_REQUIRED = {ConversationRecord: ("format", "id", "task", "turns"), TaskRecord: ("prompt",),
-                         TurnRecord: ("instruction",), ConstraintRecord: ("type",)}
+                         TurnRecord: ("instruction",), ConstraintRecord: ("type",),
+                         TestRecord: ("name", "code")}
 
 
 # -- the parts of a round -------------------------------------------------------------------------
@@ -142,6 +146,8 @@ class TestResult(TypedDict, total=False):
     output: str
     seconds: float
     isolation: str
+    node: str  # a repository test: the pytest node id that ran (replay/heedful/replay/repository_tests.py)
+    injected: bool  # the test's code was added to the checkout's test file (it does not define the node)
 
 
 class Verdict(TypedDict, total=False):
@@ -420,6 +426,8 @@ class RunHeader:
     git: str | None
     evaluator: dict[str, Any] | None = None  # the authors' evaluator, under their protocols
     sweep: dict[str, Any] | None = None  # a sweep cell's parameters
+    # the DevEval checkout repository-level tests ran in (replay/heedful/replay/repository_tests.py)
+    repository: dict[str, Any] | None = None
     format: str = RUN_FORMAT
 
     KIND = "header"
@@ -434,6 +442,7 @@ class RunHeader:
                    versions=_dict(data.get("versions")), git=_str_or_none(data.get("git")),
                    evaluator=data["evaluator"] if isinstance(data.get("evaluator"), dict) else None,
                    sweep=data["sweep"] if isinstance(data.get("sweep"), dict) else None,
+                   repository=data["repository"] if isinstance(data.get("repository"), dict) else None,
                    format=str(data.get("format") or RUN_FORMAT))
 
     def to_json(self) -> dict[str, Any]:
@@ -445,6 +454,8 @@ class RunHeader:
             out["evaluator"] = self.evaluator
         if self.sweep is not None:
             out["sweep"] = self.sweep
+        if self.repository is not None:
+            out["repository"] = self.repository
         out["versions"] = self.versions
         out["git"] = self.git
         return out

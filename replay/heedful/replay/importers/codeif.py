@@ -103,8 +103,11 @@ are imported in full and played: `metadata.requires_repository` says which repos
 exec checks record each of their tests as `skipped` with that reason (replay/heedful/replay/exec_checks.py), and
 their turns are `judged_by: "all"`, so the static constraints (Annotation Coverage, Code
 Complexity, Code Standard) decide those turns; a turn no static check decides is `unchecked`, its
-`metadata.unchecked_reason` saying why. (Running their tests against a DevEval checkout is not
-done yet.) A record counts as a DevEval task when it has a `namespace`/`project_path`.
+`metadata.unchecked_reason` saying why. Each of their tests names its DevEval pytest `node` (a
+requirement's `test`; the base tests are the record's `tests`, with their code from `test_list`),
+and `heedful replay --context-root DIR` (DIR: DevEval's Source_Code) runs them in a sandboxed copy
+of the project with the completion spliced in as the authors' harness does
+(replay/heedful/replay/repository_tests.py); the tests then decide beside the static checks. A record counts as a DevEval task when it has a `namespace`/`project_path`.
 
 Bad records (not JSON, no prompt, no requirements, a `multi-turn` naming a category the record
 does not have, a duplicate id, ...) are errors naming the line and why; the others import.
@@ -254,6 +257,8 @@ def convert_record(record: Any, file_level: str | None = None) -> tuple[dict[str
     base = _snippets(record.get("test"), "test")
     if base:
         task["tests"] = [{"name": f"base {i}", "code": code_} for i, code_ in enumerate(base, 1)]
+    elif repository is not None:
+        task["tests"] = _repository_base_tests(record)
     conversation = {"format": "heedful.conversation/1", "id": conversation_id, "language": "python",
                     "task": task, "turns": turns, "metadata": metadata}
     return conversation, unplayed
@@ -276,7 +281,8 @@ def _repository_metadata(record: dict[str, Any], repository: str, file_name: str
     metadata: dict[str, Any] = {REPOSITORY_KEY: {
         "project_path": repository, "file": file_name,
         "reason": f"its tests need the DevEval source repository {repository}, which is not available here "
-                  f"(they are pytest functions that import the project; the function lives in {file_name})"}}
+                  f"(they are pytest functions that import the project; the function lives in {file_name}; "
+                  "heedful replay --context-root DIR runs them against a DevEval checkout)"}}
     for key in REPO_FIELDS:
         if key in record:
             metadata[key] = record[key]
@@ -285,6 +291,20 @@ def _repository_metadata(record: dict[str, Any], repository: str, file_name: str
     if record.get("test_list") is not None:
         metadata["deveval_test_code"] = record["test_list"]
     return metadata
+
+
+def _repository_base_tests(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """A DevEval task's base tests: the repository's own tests (`tests`, pytest node ids) with
+    their code (`test_list`, the same order), as the authors' harness runs them first."""
+    nodes, codes = record.get("tests"), record.get("test_list")
+    if nodes is None:
+        return []
+    if not isinstance(nodes, list) or not all(isinstance(n, str) and n.strip() for n in nodes):
+        raise RecordError("`tests` must be a list of pytest node ids")
+    if not isinstance(codes, list) or len(codes) != len(nodes) or not all(isinstance(c, str) for c in codes):
+        codes = [""] * len(nodes)  # the node alone: the checkout's test runs
+    return [{"name": f"base {i}", "code": _normalise(code), "node": node}
+            for i, (node, code) in enumerate(zip(nodes, codes), 1)]
 
 
 def _turn(category: str, item: Any, repository: str | None = None) -> dict[str, Any]:
@@ -297,7 +317,10 @@ def _turn(category: str, item: Any, repository: str | None = None) -> dict[str, 
     snippets = _snippets(item.get("unit_test"), f"{where}.unit_test")
     if not snippets:
         raise RecordError(f"{where}.unit_test has no test snippet")
-    tests = [{"name": f"{category} {i}", "code": code} for i, code in enumerate(snippets, 1)]
+    tests: list[dict[str, Any]] = [{"name": f"{category} {i}", "code": code} for i, code in enumerate(snippets, 1)]
+    node = item.get("test")
+    if repository is not None and isinstance(node, str) and node.strip() and len(tests) == 1:
+        tests[0]["node"] = node  # the DevEval pytest node the authors' harness runs for it
     # a repository-level task's tests cannot run without its repository: its static checks decide
     turn: dict[str, Any] = {"instruction": text, "category": category, "tests": tests,
                             "judged_by": "tests" if repository is None else "all"}
@@ -309,7 +332,7 @@ def _turn(category: str, item: Any, repository: str | None = None) -> dict[str, 
         metadata["deveval_test"] = item["test"]  # the DevEval pytest node id
     if repository is not None and not constraints:
         metadata["unchecked_reason"] = (f"only its tests decide it, and they need the DevEval repository {repository} "
-                                        "(not available here)")
+                                        "(heedful replay --context-root DIR runs them against a DevEval checkout)")
     if metadata:
         turn["metadata"] = metadata
     return turn
