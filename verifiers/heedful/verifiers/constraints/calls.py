@@ -214,10 +214,25 @@ def forbidden_calls(src: Source, names: tuple[str, ...]) -> Iterable[Violation]:
     instruction about an API, and an easy one to verify.
     """
     aliases = python_import_aliases(src)
+    matched = {call.qualified: _forbidden_name(call, names, aliases) for call in distinct_callees(src)}
     for call in src.view.calls:
-        name = _forbidden_name(call, names, aliases)
+        name = matched[call.qualified]
         if name is not None:
             yield Violation(call.range, _forbidden_message(name))
+
+
+def distinct_callees(src: Source) -> list[Call]:
+    """One call per distinct callee (`Call.qualified`), in order of first appearance (cached on the
+    view): whether a call matches a name depends on its callee alone (its simple name is the
+    callee's), and a file calls the same few callees over and over."""
+    view = src.view
+    cached: list[Call] | None = view.__dict__.get("_distinct_callees")
+    if cached is None:
+        first: dict[str, Call] = {}
+        for call in view.calls:
+            first.setdefault(call.qualified, call)
+        cached = view.__dict__["_distinct_callees"] = list(first.values())
+    return cached
 
 
 @constraint_type(
@@ -237,7 +252,7 @@ def required_calls(src: Source, names: tuple[str, ...]) -> Iterable[Violation]:
     Instructions steer towards an API ("use `sum`", "use `string.Split`"); an assistant that
     re-implements it by hand has not followed the instruction.
     """
-    calls = src.view.calls
+    calls = distinct_callees(src)  # the same verdict as every call's, for a fraction of them
     aliases = python_import_aliases(src)
     for name in names:
         if not any(call_matches(call, name, aliases) for call in calls):

@@ -33,10 +33,13 @@ def _strip_markers(src: Source, text: str) -> str:
     return body.strip("*/!# \n\t\"'")
 
 
+_DIRECTIVE = re.compile(r"^\s*(#!|#\s*-\*-|#\s*(type|noqa|pragma|pylint|fmt)\s*:|//\s*(eslint|@ts-|nolint|#region)"
+                        r"|/\*\s*eslint|#\s*frozen_string_literal|.*heedful:\s*disable)")
+
+
 def _is_directive(text: str) -> bool:
     """Shebangs, encoding lines, lint pragmas: comments for machines, not readers."""
-    return bool(re.match(r"^\s*(#!|#\s*-\*-|#\s*(type|noqa|pragma|pylint|fmt)\s*:|//\s*(eslint|@ts-|nolint|#region)"
-                         r"|/\*\s*eslint|#\s*frozen_string_literal|.*heedful:\s*disable)", text))
+    return _DIRECTIVE.match(text) is not None
 
 
 @constraint_type(

@@ -20,6 +20,7 @@ LITERAL_KINDS = {"list": "list", "array": "list", "dict": "dict", "object": "dic
                  "set": "set", "tuple": "tuple", "hash": "dict"}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ARRAY_TYPE = re.compile(r"\[[^\]]+\]")  # Go's `[N]T`
+_NUMBER_MARKS = re.compile(r"[_'lLuU]")  # digit separators and suffixes: `1_000`, `10L`, `5u`
 # Python built-in types' class methods that construct one (a call of the type itself is matched above)
 _PYTHON_CLASS_CONSTRUCTORS = {"dict": "fromkeys"}
 
@@ -30,20 +31,19 @@ def structure_uses(src: Source, name: str) -> list[Node]:
     view = src.view
     wanted = name.split("::")[-1].split(".")[-1]
     wanted_lower = wanted.lower()
-    uses: list[Node] = []
-    type_words = getattr(view, "_type_words", None)
-    if type_words is None:
-        texts = [(n, view.text(n)) for n in view.nodes("type")]
-        type_words = view._type_words = [(n, text, set(_IDENT.findall(text))) for n, text in texts]  # type: ignore[attr-defined]
+    type_nodes, type_texts = _type_texts(view)
     # Go's built-in kinds are written, not named: `map[K]V`, `[]T`, `[N]T`, `chan T`, `struct{...}`
     # (only for the bare name: `sync.Map` is not met by a `map[K]V`)
     builtin = wanted_lower if name == wanted else None
-    for node, text, words in type_words:
+    found: list[int] = []
+    for text, (words, indexes) in type_texts.items():
         if wanted in words or (text.startswith("map[") and builtin == "map") or \
                 (text.startswith("[]") and builtin == "slice") or (text.startswith("chan") and builtin == "chan") or \
                 (builtin == "array" and _ARRAY_TYPE.match(text) is not None) or \
                 (text.startswith("struct") and builtin == "struct" and src.language == "go"):
-            uses.append(node)
+            found += indexes
+    found.sort()  # the type nodes in their order in the view
+    uses = [type_nodes[i] for i in found]
     if builtin == "struct" and src.language == "go":  # a declared struct type (a class to the view)
         uses += [c.node for c in view.classes if "struct" in view.text(c.node).split("{", 1)[0]]
     by_name, by_head = _call_indexes(view)
@@ -65,6 +65,30 @@ def structure_uses(src: Source, name: str) -> list[Node]:
         if any(m.split(".")[-1].split("::")[-1].split("/")[-1].strip("'\"").lower() == wanted_lower for m in imp.modules):
             uses.append(imp.node)
     return sorted(uses, key=lambda n: n.start_byte)
+
+
+def _type_texts(view: SyntaxView) -> tuple[list[Node], dict[str, tuple[set[str], list[int]]]]:
+    """The view's type nodes, and for each distinct text among them its identifiers and the
+    positions of the nodes that have it (cached on the view): a file writes the same few types
+    over and over (`int`, `String`, `List<String>`), so each text is decoded and split once."""
+    cached = view.__dict__.get("_structure_type_texts")
+    if cached is None:
+        nodes = view.nodes("type")
+        data = view.source.data
+        by_bytes: dict[bytes, list[int]] = {}
+        for i, node in enumerate(nodes):
+            by_bytes.setdefault(data[node.start_byte:node.end_byte], []).append(i)
+        texts: dict[str, tuple[set[str], list[int]]] = {}
+        for raw, indexes in by_bytes.items():
+            # as `Source.node_text` decodes it (two byte strings may decode to one text: a lone
+            # surrogate and U+FFFD)
+            text = raw.decode("utf-8", errors="replace")
+            if text in texts:
+                texts[text][1].extend(indexes)
+            else:
+                texts[text] = (set(_IDENT.findall(text)), indexes)
+        cached = view.__dict__["_structure_type_texts"] = (nodes, texts)
+    return cached
 
 
 def _python_bare_tuples(src: Source) -> list[Node]:
@@ -182,7 +206,9 @@ def size_limit(src: Source, structure: str, max: int) -> Iterable[Violation]:
     """
     if not structure_uses(src, structure):
         yield Violation(src.start_range(), f"no {structure} is used")
-    literals = {re.sub(r"[_'lLuU]", "", src.node_text(n)) for n in src.view.nodes("number")}
+    data = src.data  # each distinct literal decoded and cleaned once
+    written = {data[n.start_byte:n.end_byte] for n in src.view.nodes("number")}
+    literals = {_NUMBER_MARKS.sub("", raw.decode("utf-8", errors="replace")) for raw in written}
     if str(max) not in literals and not any(_number_equals(text, max) for text in literals):
         yield Violation(src.start_range(), f"no size limit of {max} appears in the code")
 

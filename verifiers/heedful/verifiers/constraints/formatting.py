@@ -94,19 +94,18 @@ def indentation(src: Source, style: str, size: int) -> Iterable[Violation]:
     # A first pass over every line; the (costlier) continuation-line analysis is only needed when
     # some indentation is wrong, and then the pass is redone without those lines (an aligned
     # continuation line is no level and must not open one).
-    found = _indentation_errors(src, style, size, frozenset())
-    if not found:
+    if not _indentation_errors(src, style, size, frozenset(), first_only=True):
         return
-    skip = _continuation_lines(src)
-    if skip:  # else the second pass is the first
-        found = _indentation_errors(src, style, size, skip)
+    # the second pass, over the lines that are no continuation of another
+    found = _indentation_errors(src, style, size, _continuation_lines(src))
     for number, indent, message in found:
         yield Violation(Range.of(number, 0, number, len(indent)), message)
 
 
-def _indentation_errors(src: Source, style: str, size: int, skip: set[int] | frozenset[int]
-                        ) -> list[tuple[int, str, str]]:
-    """(line, its indentation, why) for each statement line whose indentation is wrong."""
+def _indentation_errors(src: Source, style: str, size: int, skip: set[int] | frozenset[int],
+                        first_only: bool = False) -> list[tuple[int, str, str]]:
+    """(line, its indentation, why) for each statement line whose indentation is wrong (only the
+    first one with `first_only`: whether there is any)."""
     found: list[tuple[int, str, str]] = []
     levels = [0]  # the widths of the open levels, outermost first
     for number, line in enumerate(src.lines):
@@ -117,9 +116,13 @@ def _indentation_errors(src: Source, style: str, size: int, skip: set[int] | fro
         if style == "tabs":
             if " " in indent:
                 found.append((number, indent, "line is indented with spaces, not tabs"))
+                if first_only:
+                    break
             continue
         if "\t" in indent:
             found.append((number, indent, "line is indented with a tab, not spaces"))
+            if first_only:
+                break
             continue
         width = len(indent)
         while width < levels[-1]:
@@ -130,6 +133,8 @@ def _indentation_errors(src: Source, style: str, size: int, skip: set[int] | fro
         if width != depth * size:
             found.append((number, indent, (f"indentation of {width} spaces at nesting level {depth} "
                                            f"(expected {depth * size}: {size} per level)")))
+            if first_only:
+                break
     return found
 
 

@@ -13,6 +13,7 @@ from ..params import ParamSpec
 from ..registry import LOCAL, NotApplicable, constraint_type
 from ..source import Source
 from .counting import compare, comparison_param, count_param, use_param
+from .declarations import INLINE_BINDING
 
 LOOP_KINDS = ("any", "for", "while")
 CONDITIONAL_KINDS = ("any", "if", "switch", "ternary")
@@ -230,19 +231,27 @@ def no_intermediate_variables(src: Source) -> Iterable[Violation]:
                                                "generator_expression") for n in view.construct(name)]
     loops = view.index(loop_nodes)
     parts: dict[int, list[tuple[int, int]]] = {}
+    walrus_names = None
+    if view.region is None and view.supports(INLINE_BINDING):
+        # the children of every `:=` (all captured in a whole-file view), instead of asking names
+        # for their parent
+        walrus_names = {child.id for binding in view.nodes(INLINE_BINDING) if binding.type == "named_expression"
+                        for child in binding.children}
     for name in view.names("variable") + view.names("constant"):
         if view.enclosing_callable(name.node) is None:
             continue
-        if is_loop_variable(name.node, loops, parts):
+        if is_loop_variable(name.node, loops, parts, walrus_names):
             continue
         yield Violation(name.range, f"intermediate variable '{name.text}'")
 
 
-def is_loop_variable(node: Node, loops: IntervalIndex, parts: dict[int, list[tuple[int, int]]] | None = None) -> bool:
+def is_loop_variable(node: Node, loops: IntervalIndex, parts: dict[int, list[tuple[int, int]]] | None = None,
+                     walrus_names: set[int] | None = None) -> bool:
     """Bound by a loop's header: outside its body (and its `else`), which a comprehension's
     `for` clause is too, though it follows the body (`[len(w) for w in words]`).
     `loops` is an IntervalIndex over the loop (and comprehension) nodes; `parts` memoises each
-    loop's body spans across calls (a check asks about every name of a file)."""
+    loop's body spans across calls (a check asks about every name of a file); `walrus_names`, if
+    known, holds the ids of every child of a `:=` of the file."""
     parts = {} if parts is None else parts
     start, end = node.start_byte, node.end_byte
     for loop in loops.ancestors(node):
@@ -252,6 +261,8 @@ def is_loop_variable(node: Node, loops: IntervalIndex, parts: dict[int, list[tup
         if not any(first <= start and end <= last for first, last in spans):
             # `(v := w)` in a comprehension's condition is an assignment, not a loop variable; asked
             # last, as `node.parent` descends from the root
+            if walrus_names is not None:
+                return node.id not in walrus_names
             parent = node.parent
             return parent is None or parent.type != "named_expression"
     return False

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 import tree_sitter_java
 from tree_sitter import Language, Node
 
-from .profile import CalleeSpan, CommentSyntax, LanguageProfile, node_text
+from .profile import CalleeSpan, CommentSyntax, DerivedCapture, LanguageProfile, node_text
+
+if TYPE_CHECKING:
+    from .view import SyntaxView
 
 QUERY = r"""
 (method_declaration) @function
@@ -116,11 +121,7 @@ QUERY = r"""
 (instanceof_expression name: (identifier)) @construct.match
 (instanceof_expression pattern: (_)) @construct.match
 (record_pattern) @construct.destructuring
-(method_invocation
-  name: (identifier) @_stream (#any-of? @_stream "stream" "parallelStream")) @construct.stream
-(method_invocation
-  object: (identifier) @_type (#any-of? @_type "Stream" "IntStream" "LongStream" "DoubleStream" "Arrays" "StreamSupport")
-  name: (identifier) @_factory (#any-of? @_factory "of" "stream" "range" "rangeClosed" "iterate" "generate" "concat" "empty")) @construct.stream
+; construct.stream is derived from @call (JavaProfile.derived_captures)
 (try_statement) @construct.try
 (try_with_resources_statement) @construct.try
 (interface_declaration) @construct.interface
@@ -132,6 +133,44 @@ QUERY = r"""
 (array_initializer) @literal.list
 """
 
+# A stream pipeline: `xs.stream()`, `xs.parallelStream()`, or a factory of a stream type
+# (`Stream.of(...)`, `Arrays.stream(...)`, `IntStream.range(...)`). Once two query patterns with
+# `#any-of?` on the method name, which the query tested at every method call of every file (a
+# fifth of Java's capture pass); now the calls the view already has, filtered when a check asks.
+_STREAM_METHODS = frozenset({b"stream", b"parallelStream"})
+_STREAM_TYPES = frozenset({b"Stream", b"IntStream", b"LongStream", b"DoubleStream", b"Arrays", b"StreamSupport"})
+_STREAM_FACTORIES = frozenset({b"of", b"stream", b"range", b"rangeClosed", b"iterate", b"generate", b"concat",
+                               b"empty"})
+
+
+def is_stream_call(node: Node) -> bool:
+    """What the two patterns matched: `(method_invocation name: (identifier) ...)` with the name
+    `stream` or `parallelStream`, or with an `object: (identifier)` naming a stream type and a
+    factory name."""
+    if node.type != "method_invocation":
+        return False
+    name = node.child_by_field_name("name")
+    if name is None or name.type != "identifier":
+        return False
+    text = name.text
+    if text in _STREAM_METHODS:
+        return True
+    if text not in _STREAM_FACTORIES:
+        return False
+    receiver = node.child_by_field_name("object")
+    return receiver is not None and receiver.type == "identifier" and receiver.text in _STREAM_TYPES
+
+
+# A stream call's callee text ends with its method name (`Arrays.stream`): calls whose callee ends
+# otherwise are skipped without looking at their nodes.
+_STREAM_NAME_ENDINGS = tuple(name.decode() for name in _STREAM_METHODS | _STREAM_FACTORIES)
+
+
+def stream_calls(view: SyntaxView) -> list[Node]:
+    """`is_stream_call` over the view's calls, most of them told apart by their callee text."""
+    return [call.node for call in view.calls if call.qualified.endswith(_STREAM_NAME_ENDINGS)
+            and is_stream_call(call.node)]
+
 
 class JavaProfile(LanguageProfile):
     name = "java"
@@ -141,6 +180,8 @@ class JavaProfile(LanguageProfile):
     comments = CommentSyntax(line=("//",), block=(("/*", "*/"),), doc=("/**",))
     query_source = QUERY
     uses_braces = True
+    derived_captures: ClassVar[dict[str, DerivedCapture]] = {
+        "construct.stream": DerivedCapture("call", is_stream_call, stream_calls)}
 
     def language(self) -> Language:
         return Language(tree_sitter_java.language())

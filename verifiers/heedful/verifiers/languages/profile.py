@@ -14,9 +14,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from tree_sitter import Language, Node, Parser, Point, Query
+
+if TYPE_CHECKING:
+    from .view import SyntaxView
 
 # The capture vocabulary. A profile may capture any subset; what it does not capture, the view
 # reports as "not supported in <language>" so a check can answer `n/a` instead of a false pass.
@@ -83,6 +86,10 @@ class DerivedCapture:
 
     source: str
     keep: Callable[[Node], bool]
+    # Optional: the kept nodes straight from the view (in the order of `source`'s nodes), for a
+    # filter that can skip most nodes by what the view already computed (a call's callee text)
+    # before looking at any node from Python.
+    select: Callable[[SyntaxView], list[Node]] | None = None
 
 
 class LanguageProfile:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from operator import attrgetter
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from tree_sitter import Node, Query, QueryCursor
 
@@ -24,6 +24,35 @@ if TYPE_CHECKING:
     from ..source import Source
 
 ROLES = ("function", "method", "class", "variable", "parameter", "constant", "field")
+
+_T = TypeVar("_T")
+
+
+class cached_range(Generic[_T]):
+    """`functools.cached_property` without its lock (Python 3.11 takes an RLock at every first
+    access; 3.12 dropped it): the records below compute a range the first time a check asks for
+    it, for each of the hundreds of names a strict naming constraint reports. Two threads asking at
+    once would both compute it, the same value."""
+
+    def __init__(self, function: Callable[[Any], _T]) -> None:
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached_range[_T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, instance: object, owner: type | None = None) -> _T | cached_range[_T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
 
 
 # The records below compute their ranges only when asked: a check reads the ranges of the few
@@ -39,7 +68,7 @@ class Parameter:
     source: Source = field(repr=False)
     is_receiver: bool = False
 
-    @cached_property
+    @cached_range
     def name_range(self) -> Range:
         return self.source.node_range(self.name_node if self.name_node is not None else self.node)
 
@@ -55,11 +84,11 @@ class Function:
     source: Source = field(repr=False)
     parameters: list[Parameter] = field(default_factory=list)
 
-    @cached_property
+    @cached_range
     def range(self) -> Range:
         return self.source.node_range(self.node)
 
-    @cached_property
+    @cached_range
     def name_range(self) -> Range:
         return self.source.node_range(self.name_node if self.name_node is not None else self.node)
 
@@ -85,11 +114,11 @@ class TypeDefinition:
     name_node: Node | None
     source: Source = field(repr=False)
 
-    @cached_property
+    @cached_range
     def range(self) -> Range:
         return self.source.node_range(self.node)
 
-    @cached_property
+    @cached_range
     def name_range(self) -> Range:
         return self.source.node_range(self.name_node if self.name_node is not None else self.node)
 
@@ -103,7 +132,7 @@ class Name:
     node: Node
     source: Source = field(repr=False)
 
-    @cached_property
+    @cached_range
     def range(self) -> Range:
         return self.source.node_range(self.node)
 
@@ -116,7 +145,7 @@ class Comment:
     is_block: bool
     source: Source = field(repr=False)
 
-    @cached_property
+    @cached_range
     def range(self) -> Range:
         rng = self.source.node_range(self.node)
         if rng.end.line > rng.start.line and self.source.data[self.node.end_byte - 1:self.node.end_byte] == b"\n":
@@ -133,7 +162,7 @@ class Import:
     modules: list[str]
     source: Source = field(repr=False)
 
-    @cached_property
+    @cached_range
     def range(self) -> Range:
         return self.source.node_range(self.node)
 
@@ -145,12 +174,13 @@ class Call:
     qualified: str  # the callee as written, whitespace removed: `xs.append`
     source: Source = field(repr=False)
 
-    @cached_property
+    @cached_range
     def range(self) -> Range:
         return self.source.node_range(self.node)
 
 
 _START_BYTE = attrgetter("start_byte")
+_bisect_right = bisect.bisect_right
 
 
 def node_key(node: Node) -> tuple[int, int, int]:
@@ -267,7 +297,10 @@ class SyntaxView:
     def _derived_nodes(self, capture: str, derived: DerivedCapture) -> list[Node]:
         """A derived capture's nodes (in document order, as its source's), filtered once per view."""
         if capture not in self._derived:
-            self._derived[capture] = [node for node in self.nodes(derived.source) if derived.keep(node)]
+            if derived.select is not None:
+                self._derived[capture] = derived.select(self)
+            else:
+                self._derived[capture] = [node for node in self.nodes(derived.source) if derived.keep(node)]
         return self._derived[capture]
 
     def supports(self, capture: str) -> bool:
@@ -420,19 +453,24 @@ class SyntaxView:
     def _binding_names(self) -> dict[str, list[Name]]:
         out: dict[str, list[Name]] = {"constant": [], "field": [], "variable": []}
         seen: set[tuple[object, str]] = set()
+        # the loop runs for every declared name of a file: its lookups hoisted
+        source, data, innermost, is_constant_name = self.source, self.source.data, self._callables.innermost, \
+            self.profile.is_constant_name
         for role, capture in (("constant", "constant.name"), ("field", "field.name"), ("variable", "variable.name")):
+            names = out[role]
             for node in self.nodes(capture):
                 # Ruby `@count`, JS `#count`, PHP `$count`: the sigil is syntax, not part of the name
-                text = self.text(node).lstrip("@#$:")
-                actual = role
-                if role == "variable" and self.profile.is_constant_name(node, text):
-                    actual = "constant"
-                scope = self.enclosing_callable(node)
+                # (the text as `Source.node_text` decodes it)
+                text = data[node.start_byte:node.end_byte].decode("utf-8", errors="replace").lstrip("@#$:")
+                scope = innermost(node)
                 key = (scope.id if scope is not None else None, text)
                 if key in seen:
                     continue
                 seen.add(key)
-                out[actual].append(Name(text, actual, node, self.source))
+                if role == "variable" and is_constant_name(node, text):
+                    out["constant"].append(Name(text, "constant", node, source))
+                else:
+                    names.append(Name(text, role, node, source))
         return out
 
     # -- control flow -------------------------------------------------------------------------
@@ -494,12 +532,18 @@ class SyntaxView:
     def calls(self) -> list[Call]:
         out = []
         source, data, span_of = self.source, self.source.data, self.profile.callee_span
+        # (qualified, simple name) by the callee's bytes: a file calls the same few callees over
+        # and over, each decoded and named once
+        names: dict[bytes, tuple[str, str]] = {b"": ("", "")}
         for node in self.nodes("call"):
             span = span_of(node)
-            # the callee's text as `Source.node_text` decodes it, whitespace removed
-            text = data[span[0]:span[1]].decode("utf-8", errors="replace") if span is not None else ""
-            qualified = "".join(text.split())
-            out.append(Call(node, simple_name(qualified), qualified, source))
+            written = data[span[0]:span[1]] if span is not None else b""
+            known = names.get(written)
+            if known is None:
+                # the callee's text as `Source.node_text` decodes it, whitespace removed
+                qualified = "".join(written.decode("utf-8", errors="replace").split())
+                known = names[written] = (qualified, simple_name(qualified))
+            out.append(Call(node, known[1], known[0], source))
         return out
 
 
@@ -609,12 +653,10 @@ class IntervalIndex:
         if node_id in memo:
             return memo[node_id]
         start, end = node.start_byte, node.end_byte
-        if node_id in self.position:
-            i = self.parent[self.position[node_id]]
-        else:
-            i = bisect.bisect_right(self.starts, start) - 1
-        found = None
         starts, ends, parent = self.starts, self.ends, self.parent
+        position = self.position.get(node_id)  # asked thousands of times per check: one lookup each
+        i = parent[position] if position is not None else _bisect_right(starts, start) - 1
+        found = None
         while i >= 0:
             if starts[i] <= start and end <= ends[i]:
                 found = self.nodes[i]
