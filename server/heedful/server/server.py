@@ -141,6 +141,10 @@ class DocumentState:
         self.out_of_scope: list[OutOfScopeRegion] = []  # in the current text's lines
         self.changed_at: float | None = None
         self.counter = 0
+        # bumped by every schedule: only a check of the latest generation is shown. Cancelling the
+        # superseded check's task is not enough (Python 3.11's asyncio.wait_for returns the result
+        # instead of raising when the cancel and the completion land in one loop turn)
+        self.generation = 0
         self.refused: LimitExceeded | None = None  # past a limit: shown one diagnostic, not checked
         # suppression directive lines that assistant edits added: they silence nothing and are
         # reported (design §8 "Integrity"); a human's edits, and the text as opened, are trusted
@@ -351,6 +355,7 @@ class HeedfulServer(LanguageServer):
         """(Re)start the debounce timer of a document; the check runs when it expires."""
         if state.pending is not None:
             state.pending.cancel()
+        state.generation += 1
         loop = asyncio.get_running_loop()
         delay = self.settings.debounce_ms / 1000 if delay is None else delay
         if delay <= 0:
@@ -394,7 +399,9 @@ class HeedfulServer(LanguageServer):
             return CheckOutcome(abandoned_verdicts(job.constraints, exc))
 
     def is_current(self, state: DocumentState, job: CheckJob) -> bool:
-        return state.document.revision == job.revision and self.states.get(state.document.uri) is state
+        """Not superseded: by a newer edit, by a later schedule (new constraints), or a close."""
+        return (state.document.revision == job.revision and state.generation == job.generation
+                and self.states.get(state.document.uri) is state)
 
     def fail_waiters(self, state: DocumentState, message: str) -> None:
         """Report a failed check; a pull waiting for it gets the failure, not a wait."""
@@ -551,6 +558,7 @@ class CheckJob:
     marker: AssistantEditMarker | None  # the assistant edit this text answers, if any
     constraints: list[Constraint]
     distrusted: Counter[str]
+    generation: int = 0  # DocumentState.generation when the check started
 
 
 @dataclass
@@ -568,7 +576,7 @@ def snapshot(state: DocumentState, constraints: list[Constraint]) -> CheckJob:
     document = state.document
     marker = state.marker if state.marker is not None and document.revision > state.marker.before_revision else None
     return CheckJob(document.source, document.text, document.version, document.revision, marker, constraints,
-                    Counter(state.distrusted))
+                    Counter(state.distrusted), state.generation)
 
 
 def run_check(job: CheckJob, cache: ChunkCache, shallow: ShallowNodes) -> CheckOutcome:
