@@ -137,11 +137,15 @@ def test_cached_verdicts_equal_a_fresh_check(language: str, data):
             summary(check_source(fresh, constraints))
 
 
+@pytest.mark.parametrize("fresh_when_broken", [True, False], ids=["fresh", "incremental"])
 @pytest.mark.parametrize("language", ["python", "javascript", "go", "rust", "java"])
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
-def test_cached_verdicts_through_document_updates(language: str, data):
-    """The server's path: incremental re-parses (from the last tree without errors) + the cache."""
+def test_cached_verdicts_through_document_updates(language: str, fresh_when_broken: bool, data):
+    """The server's path: incremental re-parses (from the last tree without errors) + the cache.
+    With `fresh_when_broken` (settings.broken_code_parse = "fresh") every verdict is a fresh
+    check's; without it, clean code's still are, and broken code's are a whole-file check of the
+    same (incrementally parsed) tree: the cache never changes a verdict."""
     constraints = chunked_constraints(language)
     pieces = snippets(language)
     text = data.draw(a_file(pieces), label="initial text")
@@ -150,10 +154,16 @@ def test_cached_verdicts_through_document_updates(language: str, data):
     check_source(document.source, constraints, document.chunk_cache)
     for version in range(2, data.draw(st.integers(1, 8), label="edits") + 2):
         text = data.draw(an_edit(text, pieces), label=f"text of version {version}")
-        document.update(text, version)
+        document.update(text, version, fresh_when_broken=fresh_when_broken)
         got = check_source(document.source, constraints, document.chunk_cache)
         document.source.release_caches()
-        assert summary(got) == summary(check_source(Source(text, language, path), constraints))
+        fresh = Source(text, language, path)
+        if fresh_when_broken or not fresh.root.has_error:
+            assert str(document.source.root) == str(fresh.root)
+            expected = fresh
+        else:
+            expected = Source(text, language, path, tree=document.source.tree)
+        assert summary(got) == summary(check_source(expected, constraints))
 
 
 def benchmark_module():
@@ -372,3 +382,39 @@ def test_forbidden_calls_through_imports_in_other_chunks(data):
         else:
             index = data.draw(st.integers(0, len(bodies) - 1))
             bodies[index] = data.draw(st.lists(st.sampled_from(CALL_LINES), min_size=1, max_size=4))
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_edits_start_at_the_token_before_a_line_start(language: str):
+    """Document.update stretches the edit it gives tree-sitter (documents.reparse_span: to the
+    next top-level statement, or back to the previous line's last token; tree-sitter-python
+    re-parses a line inserted at the end of a block as slowly as a fresh parse otherwise). Within
+    a line the start is left alone. Either way the tree kept is a fresh parse's, in every
+    language, for every line of the examples that a statement is inserted before."""
+    from heedful.server.documents import token_start_before
+
+    pieces = [code for code in snippets(language) if not Source(code, language).root.has_error][:12]
+    text = "\n".join(pieces)
+    base = Source(text, language)
+    lines = text.split("\n")
+    moved = 0
+    for index in range(1, len(lines)):
+        head = "\n".join(lines[:index]) + "\n"
+        indent = lines[index][:len(lines[index]) - len(lines[index].lstrip())]
+        new = head + indent + "x = 1\n" + "\n".join(lines[index:])
+        start = len((head + indent).encode())
+        widened = token_start_before(base, start)
+        assert widened <= start
+        moved += widened < start
+        document = Document.open(f"file:///ws/a.{EXTENSIONS[language]}", text, 1, language,
+                                 f"/ws/a.{EXTENSIONS[language]}")
+        document.update(new, 2)
+        if not document.source.root.has_error:
+            assert str(document.source.root) == str(Source(new, language).root), new
+    assert moved > 0
+    offset = 0
+    for line in lines:  # within a line, after a token: never moved
+        if len(line) > 2 and line.isascii() and not line[1].isspace():
+            assert token_start_before(base, offset + 2) == offset + 2
+            break
+        offset += len(line.encode()) + 1

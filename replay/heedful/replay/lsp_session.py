@@ -171,7 +171,11 @@ class ServerSession:
         try:
             await asyncio.wait_for(self.client.initialize_async(types.InitializeParams(
                 capabilities=CAPABILITIES, root_uri=uri_of(self.workspace), process_id=os.getpid(),
-                initialization_options={"debounce_ms": self.debounce_ms})), START_TIMEOUT_SECONDS)
+                initialization_options={
+                    "debounce_ms": self.debounce_ms,
+                    # a turn's verdicts must be what `heedful check` gives on the logged text,
+                    # broken code included (settings.broken_code_parse)
+                    "broken_code_parse": "fresh"})), START_TIMEOUT_SECONDS)
         except Exception as exc:  # noqa: BLE001 - whatever it was, the user needs the server's own words
             raise ServerStartError(await self._start_failure(exc)) from None
         self.client.initialized(types.InitializedParams())

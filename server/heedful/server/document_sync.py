@@ -53,7 +53,7 @@ def register(server: HeedfulServer) -> None:
         version = next_version(params.text_document.version, state.document.version)
         for message in change_warnings(state, uri, version, time.monotonic()):
             ls.report(message)
-        follow_change(state, params.content_changes, before, text, version)
+        follow_change(state, params.content_changes, before, text, version, ls.settings.exact_trees)
         set_pygls_text(ls, params.text_document, text)
         if ls.recorder is not None:
             ls.recorder.edit(uri, version, "assistant" if state.marker else "human", before, text,
@@ -114,7 +114,7 @@ def change_warnings(state: DocumentState, uri: str, version: int, now: float) ->
 
 
 def follow_change(state: DocumentState, changes: Sequence[types.TextDocumentContentChangeEvent], before: str,
-                  text: str, version: int) -> None:
+                  text: str, version: int, exact_trees: bool = True) -> None:
     """Move the document's state to the changed text: the distrusted directives, the earlier
     edits' out-of-scope regions, the text and its tree (Document.update)."""
     # every change while an assistant edit's marker is pending is that edit's (as attribution has it)
@@ -124,7 +124,7 @@ def follow_change(state: DocumentState, changes: Sequence[types.TextDocumentCont
         state.out_of_scope = follow_changes(state.out_of_scope, changes, before, text)
     if text_size_problem(text) is not None:
         state.document.source = state.document.clean = None  # never parsed: admit() refuses it
-    state.document.update(text, version)
+    state.document.update(text, version, fresh_when_broken=exact_trees)
     state.changed_at = time.monotonic()
 
 

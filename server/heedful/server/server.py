@@ -637,19 +637,24 @@ def release_memory() -> None:
 
 def depth_of(source: Source, shallow: ShallowNodes | None = None) -> LimitExceeded | None:
     """The nesting limit of a source (parsing it first, in the calling thread). With the
-    document's `shallow` texts, only the top-level nodes of a clean tree whose text is new are
-    walked; past the limit, the whole-tree walk gives the answer (the same as without them)."""
+    document's `shallow` texts, only the top-level nodes whose text is new, or that hold a syntax
+    error, are walked: a top-level node without errors has the same subtree wherever its text
+    stands (the chunk cache's premise, verifiers/heedful/verifiers/incremental.py), in a broken
+    tree too. Past the limit, the whole-tree walk gives the answer (the same as without them)."""
     tree = source.tree
     root = tree.root_node
-    if shallow is None or root.has_error:
+    if shallow is None:
         return depth_problem(tree)
     data = source.data
+    broken = root.has_error
     texts = []
     for child in root.children:
         text = data[child.start_byte:child.end_byte]
-        if text not in shallow.texts and nests_deeper_than(child, MAX_SYNTAX_DEPTH - 1):
+        clean = not broken or not child.has_error
+        if (not clean or text not in shallow.texts) and nests_deeper_than(child, MAX_SYNTAX_DEPTH - 1):
             return depth_problem(tree)
-        texts.append(text)
+        if clean:
+            texts.append(text)
     shallow.texts = frozenset(texts)
     return None
 

@@ -34,6 +34,10 @@ _SERVER_SETTINGS: dict[str, dict[str, Any]] = {
                          "description": "Spec files, relative to the workspace root (files outside it are not read)."},
     "check_budget_ms": {"type": "integer", "exclusiveMinimum": 0, "default": 20000,
                         "description": "A check running longer is abandoned: `error` verdicts naming the budget."},
+    "broken_code_parse": {"enum": ["incremental", "fresh"], "default": "incremental",
+                          "description": "Code with syntax errors after an edit: re-parsed incrementally (milliseconds) "
+                                         "or from scratch (the tree `heedful check` builds; replay and study "
+                                         "recording always)."},
     "docs_url": {"type": "string", "description": "Target of the diagnostics' `codeDescription` links."},
     "log_level": {"enum": ["debug", "info", "warning", "error"], "default": "warning",
                   "description": "The server's log level."},
