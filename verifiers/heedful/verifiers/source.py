@@ -183,6 +183,16 @@ class Source:
         (start_row, start_column), (end_row, end_column) = node.start_point, node.end_point
         return _new_tuple(Range, (index.position(start_row, start_column), index.position(end_row, end_column)))
 
+    def construct_range(self, node: Node) -> Range:
+        """A node's range without the newline some grammars end it with (C's `#include`, Rust's
+        `///` comments): such a construct ends on its own line, not at the start of the next."""
+        rng = self.node_range(node)
+        if rng.end.line > rng.start.line and rng.end.character == 0 and \
+                self.data[node.end_byte - 1:node.end_byte] == b"\n":
+            line = rng.end.line - 1
+            rng = Range(rng.start, Position(line, len(self.lines[line]) if line < len(self.lines) else 0))
+        return rng
+
     def line_range(self, line: int) -> Range:
         length = len(self.lines[line]) if 0 <= line < len(self.lines) else 0
         return Range.whole_line(line, length)

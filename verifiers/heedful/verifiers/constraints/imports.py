@@ -93,7 +93,7 @@ def forbidden_imports(src: Source, modules: tuple[str, ...]) -> Iterable[Violati
 def module_range(src: Source, imp: Import, module: str) -> Range:
     """Where an import names `module`: its own spec inside a group (Go `import ( ... )`, a Python
     `import a, b`), the whole directive when the module is not written as one node of it."""
-    if imp.node.start_point[0] == imp.node.end_point[0] and len(imp.modules) == 1:
+    if len(imp.modules) == 1 and imp.range.start.line == imp.range.end.line:
         return imp.range
     stack: list[Node] = [imp.node]
     best: Node | None = None
@@ -159,16 +159,27 @@ def no_imports(src: Source, allowed: tuple[str, ...]) -> Iterable[Violation]:
     """The code imports nothing (except allowed modules).
 
     What it checks:
-    No import, include, use or require directive, apart from those of `allowed` modules.
+    No import, include, use or require directive, apart from those of `allowed` modules. Each
+    module of a group (Go `import ( ... )`, Python `import a, b`) that is not allowed is its own
+    violation, at its own spec.
 
     Why it matters:
     Self-contained solutions are asked for in exercises and sandboxes without packages.
     """
     _require_imports(src)
     for imp in src.view.imports:
-        if imp.modules and all(any(module_matches(m, a) for a in allowed) for m in imp.modules):
+        if not imp.modules:
+            yield Violation(imp.range, "import where no imports are allowed")
             continue
-        yield Violation(imp.range, "import where no imports are allowed")
+        seen = set()
+        for module in imp.modules:
+            if any(module_matches(module, a) for a in allowed):
+                continue
+            where = module_range(src, imp, module)
+            key = (where.start.line, where.start.character, where.end.line, where.end.character)
+            if key not in seen:  # a Python `from a import b` names `a` and `a.b` at the same spot
+                seen.add(key)
+                yield Violation(where, f"imports '{module}' where no imports are allowed")
 
 
 @constraint_type(

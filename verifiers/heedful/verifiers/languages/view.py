@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from tree_sitter import Node, Query, QueryCursor
 
-from ..model import Position, Range
+from ..model import Range
 from .profile import CONSTRUCT_PREFIX, DerivedCapture
 
 if TYPE_CHECKING:
@@ -147,13 +147,7 @@ class Comment:
 
     @cached_range
     def range(self) -> Range:
-        rng = self.source.node_range(self.node)
-        if rng.end.line > rng.start.line and self.source.data[self.node.end_byte - 1:self.node.end_byte] == b"\n":
-            # Rust's `///` nodes include the newline: the comment ends on its own line
-            line = rng.end.line - 1
-            lines = self.source.lines
-            rng = Range(rng.start, Position(line, len(lines[line]) if line < len(lines) else 0))
-        return rng
+        return self.source.construct_range(self.node)  # Rust's `///` nodes include the newline
 
 
 @dataclass
@@ -164,7 +158,7 @@ class Import:
 
     @cached_range
     def range(self) -> Range:
-        return self.source.node_range(self.node)
+        return self.source.construct_range(self.node)  # C's `#include` nodes include the newline
 
 
 @dataclass
