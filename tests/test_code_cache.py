@@ -1,0 +1,64 @@
+"""The server's cache of attrs/cattrs generated code (server/heedful/server/code_cache.py): the
+same code objects as compiling, written atomically, and a broken file never stops a server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from heedful.server.code_cache import CodeCache, load
+
+SCRIPT = "def __init__(self, x):\n    self.x = x\n"
+
+
+def test_cached_code_is_what_compile_gives_and_survives_a_reload(tmp_path: Path):
+    path = str(tmp_path / "codes.marshal")
+    cache = CodeCache(path)
+    code = cache.compile(SCRIPT, "<attrs generated init demo.Point>", "exec")
+    assert cache.compile(SCRIPT, "<attrs generated init demo.Point>", "exec") is code
+    assert code.co_filename == "<attrs generated init demo.Point>"
+    namespace: dict = {}
+    exec(code, namespace)
+    assert namespace["__init__"].__code__.co_varnames[:2] == ("self", "x")
+    cache.save()
+    again = CodeCache(path)
+    assert len(again.codes) == 1
+    reloaded = again.compile(SCRIPT, "<attrs generated init demo.Point>", "exec")
+    assert reloaded.co_code == code.co_code and reloaded.co_consts == code.co_consts
+    # another filename is another entry (a traceback must name the right class)
+    assert again.compile(SCRIPT, "<attrs generated init demo.Other>", "exec").co_filename.endswith("Other>")
+    # what is not a plain source string goes to compile() as it is
+    assert cache.compile(SCRIPT.encode(), "<bytes>", "exec").co_filename == "<bytes>"
+
+
+def test_a_corrupt_or_foreign_file_reads_as_empty(tmp_path: Path):
+    path = tmp_path / "codes.marshal"
+    for content in (b"", b"\x00garbage", b"\xe3" * 40):
+        path.write_bytes(content)
+        assert load(str(path)) == {}
+    assert load(str(tmp_path / "missing.marshal")) == {}
+
+
+def test_a_server_starts_with_a_cold_a_warm_and_a_corrupt_cache(tmp_path: Path):
+    """`heedful serve` fills the cache, reads it on the next start, and starts despite a file
+    that is not marshal data (rewriting it)."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+    def start() -> subprocess.CompletedProcess:
+        # stdin at its end at once: the server starts (imports, creates itself) and exits
+        return subprocess.run([sys.executable, "-P", "-m", "heedful", "serve"], stdin=subprocess.DEVNULL,
+                              capture_output=True, env=env, cwd=tmp_path, timeout=120)
+
+    assert start().returncode == 0
+    files = list((tmp_path / "cache" / "heedful").glob("generated-code-*.marshal"))
+    assert len(files) == 1
+    entries = len(load(str(files[0])))
+    assert entries > 300  # lsprotocol's classes
+    assert start().returncode == 0 and len(load(str(files[0]))) == entries  # nothing new to compile
+    files[0].write_bytes(b"not marshal")
+    started = start()
+    assert started.returncode == 0, started.stderr.decode()
+    assert len(load(str(files[0]))) == entries
+    assert not list((tmp_path / "cache" / "heedful").glob("*.tmp"))
