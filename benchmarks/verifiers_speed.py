@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts = {"python": python_source(args.lines), "java": java_source(args.lines)}
     by_language = {language: language_figures(language, text, args.runs) for language, text in texts.items()}
     anchors = anchor_figures(texts["python"], max(5, args.runs // 3) if not args.quick else 2)
-    positions = positions_figures(args.position_lines, max(3, args.runs // 5))
+    positions = positions_figures(args.position_lines, max(3, args.runs // 3))  # a ratio of two noisy figures
     load = os.getloadavg()
     for line in report(by_language, anchors, positions, args.runs, load):
         print(line)
