@@ -418,3 +418,23 @@ def test_edits_start_at_the_token_before_a_line_start(language: str):
             assert token_start_before(base, offset + 2) == offset + 2
             break
         offset += len(line.encode()) + 1
+
+
+def test_the_nesting_limit_after_edits_equals_a_whole_tree_walk():
+    """server.depth_of walks only top-level nodes with a new text or a syntax error (the rest are
+    known to be shallow); its answer is a whole-tree walk's, on clean and broken trees."""
+    from heedful.server.documents import ShallowNodes
+    from heedful.server.server import depth_of
+    from heedful.verifiers.limits import depth_problem
+
+    deep = "y = " + "(" * 450 + "1" + ")" * 450 + "\n"
+    base = "def f(a):\n    return a\n\n\nz = [1, 2]\n"
+    shallow = ShallowNodes()
+    for text in [base, base + "w = 1\n", base + deep, base + "v = ((\n", base + deep[:-460] + "\n",
+                 base + "v = ((\n" + deep, base, deep + "v = ((\n"]:
+        source = Source(text, "python")
+        got = depth_of(source, shallow)
+        expected = depth_problem(source.tree)
+        assert (got is None) == (expected is None), text[:80]
+        if got is not None:
+            assert got == expected

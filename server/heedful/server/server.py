@@ -33,7 +33,13 @@ from heedful.verifiers.engine import (
     is_partial_parse,
 )
 from heedful.verifiers.incremental import ChunkCache
-from heedful.verifiers.limits import MAX_SYNTAX_DEPTH, LimitExceeded, depth_problem, text_size_problem
+from heedful.verifiers.limits import (
+    MAX_SYNTAX_DEPTH,
+    LimitExceeded,
+    depth_problem,
+    node_past_depth,
+    text_size_problem,
+)
 from heedful.verifiers.model import Status, Verdict
 from heedful.verifiers.registry import Constraint
 from heedful.verifiers.source import Source
@@ -43,7 +49,6 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
-from tree_sitter import Node
 
 from . import code_actions
 from .attribution import EditReport, report_edit
@@ -651,30 +656,13 @@ def depth_of(source: Source, shallow: ShallowNodes | None = None) -> LimitExceed
     for child in root.children:
         text = data[child.start_byte:child.end_byte]
         clean = not broken or not child.has_error
-        if (not clean or text not in shallow.texts) and nests_deeper_than(child, MAX_SYNTAX_DEPTH - 1):
+        if (not clean or text not in shallow.texts) and \
+                node_past_depth(child.walk(), MAX_SYNTAX_DEPTH - 1) is not None:
             return depth_problem(tree)
         if clean:
             texts.append(text)
     shallow.texts = frozenset(texts)
     return None
-
-
-def nests_deeper_than(node: Node, levels: int) -> bool:
-    """Does the subtree under `node` go more than `levels` levels below it? (A cursor walk, as
-    `limits.depth_problem`, within the subtree.)"""
-    cursor = node.walk()
-    depth = 0
-    while True:
-        if cursor.goto_first_child():
-            depth += 1
-            if depth > levels:
-                return True
-            continue
-        while depth > 0 and not cursor.goto_next_sibling():  # (never to a sibling of `node` itself)
-            cursor.goto_parent()
-            depth -= 1
-        if depth == 0:
-            return False
 
 
 def abandoned_verdicts(constraints: list[Constraint], exc: BudgetExceeded) -> list[Verdict]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tree_sitter import Tree
+from tree_sitter import Node, Tree, TreeCursor
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024  # UTF-8 bytes
 MAX_SYNTAX_DEPTH = 400  # levels of the tree-sitter tree (about ten times the deepest real code seen)
@@ -45,17 +45,24 @@ def text_size_problem(text: str) -> LimitExceeded | None:
 def depth_problem(tree: Tree) -> LimitExceeded | None:
     """The nesting limit, measured with a tree cursor (C calls, no recursion; it stops at the
     first node past the limit). About 30 ms for a 200 KB file."""
-    cursor = tree.walk()
+    node = node_past_depth(tree.walk(), MAX_SYNTAX_DEPTH)
+    if node is None:
+        return None
+    line = node.start_point[0]
+    return LimitExceeded("depth", f"the code nests more than {MAX_SYNTAX_DEPTH} syntax levels deep "
+                                  f"(from line {line + 1}); heedful does not check code nested this deeply", line)
+
+
+def node_past_depth(cursor: TreeCursor, levels: int) -> Node | None:
+    """The first node (depth first) more than `levels` levels below the cursor's node, or None.
+    The walk stays under that node: a cursor never moves above or beside the node it started
+    on. (The server walks only the top-level nodes an edit changed with it.)"""
     depth = 0
     while True:
         if cursor.goto_first_child():
             depth += 1
-            if depth > MAX_SYNTAX_DEPTH:
-                node = cursor.node
-                line = node.start_point[0] if node is not None else 0  # on a child: never None
-                return LimitExceeded("depth", f"the code nests more than {MAX_SYNTAX_DEPTH} syntax levels deep "
-                                              f"(from line {line + 1}); heedful does not check code nested this "
-                                              "deeply", line)
+            if depth > levels:
+                return cursor.node
             continue
         while not cursor.goto_next_sibling():
             if not cursor.goto_parent():
