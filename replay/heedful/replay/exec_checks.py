@@ -60,13 +60,19 @@ class ExecRunner:
         if self.preprocess is not None:
             program = self.preprocess(program)
         keys = [self._key(program, files, test) for test in tests]
-        todo: dict[str, str] = {}  # key -> test code, each test once
+        return await self._through_cache(keys, tests, lambda todo: self._run_batch(
+            program, files, {key: test.code for key, test in todo.items()}))
+
+    async def _through_cache(self, keys: list[str], tests: Sequence[TestCase],
+                             run_missing: Callable[[dict[str, TestCase]], None]) -> list[dict[str, Any]]:
+        """The results of `tests` (cache keys `keys`): the ones not cached yet are run once each,
+        off the event loop, by `run_missing`, which puts their results in the cache."""
+        todo: dict[str, TestCase] = {}
         for key, test in zip(keys, tests):
             if key not in self._cache:
-                todo.setdefault(key, test.code)
+                todo.setdefault(key, test)
         if todo:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, self._run_batch, program, files, todo)
+            await asyncio.get_running_loop().run_in_executor(None, run_missing, todo)
         return [{"name": test.name, **self._cache[key]} for key, test in zip(keys, tests)]
 
     async def _run_repository(self, conversation: Conversation, files: dict[str, str],
@@ -84,16 +90,16 @@ class ExecRunner:
         context = json.dumps([conversation.metadata.get("completion_path"), self.repository.identity()])
         keys = [hashlib.sha256("\0".join([context, program, test.code, test.node or ""])
                                .encode("utf-8", "surrogatepass")).hexdigest() for test in tests]
-        todo = {key: test for key, test in zip(keys, tests) if key not in self._cache}
-        if todo:
-            loop = asyncio.get_running_loop()
-            done = await loop.run_in_executor(None, run_repository_tests, self.repository, conversation, program,
-                                              list(todo.values()))
+        repository = self.repository
+
+        def run_missing(todo: dict[str, TestCase]) -> None:
+            done = run_repository_tests(repository, conversation, program, list(todo.values()))
             for key, result in zip(todo, done):
                 result.pop("name", None)
                 result["output"] = str(result.get("output", ""))[-self.output_chars:]
                 self._cache[key] = result
-        return [{"name": test.name, **self._cache[key]} for key, test in zip(keys, tests)]
+
+        return await self._through_cache(keys, tests, run_missing)
 
     @staticmethod
     def _key(program: str, files: dict[str, str], test: TestCase) -> str:
