@@ -74,6 +74,7 @@ from heedful.verifiers.errors import HeedfulError
 
 from . import ImportResult, first_record, json_lines
 from .registry import DatasetFormat, register_format
+from .rule_tables import registrar
 
 NAME = "ifcodebench"
 
@@ -186,15 +187,7 @@ def _variables(type_id: str, **params: Any) -> list[dict[str, Any]]:
 # than one long if-chain, so each checker's mapping reads on its own and a new one is one function.
 Mapping = Callable[[dict[str, Any]], list[dict[str, Any]]]
 MAPPINGS: dict[str, Mapping] = {}
-
-
-def maps(*functions: str) -> Callable[[Mapping], Mapping]:
-    """Register the mapping of one or more checker functions (those that share their meaning)."""
-    def register(mapping: Mapping) -> Mapping:
-        for function in functions:
-            MAPPINGS[function] = mapping
-        return mapping
-    return register
+maps = registrar(MAPPINGS)  # @maps("check_a", "check_b"): the mapping of checker functions that share their meaning
 
 
 def constraints_for_check(function: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -485,15 +478,7 @@ Cue = tuple[str, float]  # a regular expression of the instruction's wording, an
 # `assign_checks` scores the numbered items with. A registry like MAPPINGS, for the same reason.
 CueRule = Callable[[str, dict[str, Any]], list[Cue]]
 CUES: dict[str, CueRule] = {}
-
-
-def cues_for(*functions: str) -> Callable[[CueRule], CueRule]:
-    """Register the cues of one or more checker functions (the rule gets the function's name)."""
-    def register(rule: CueRule) -> CueRule:
-        for function in functions:
-            CUES[function] = rule
-        return rule
-    return register
+cues_for = registrar(CUES)  # @cues_for("check_a", ...): their cues (the rule gets the function's name)
 
 
 def _cues(check: dict[str, Any]) -> list[Cue]:

@@ -79,6 +79,7 @@ from typing import Any
 from . import TOO_DEEP, TOO_DEEP_MESSAGE, ImportResult, skip_json_value
 from .multicodeif_io_tests import io_tests
 from .registry import DatasetFormat, register_format
+from .rule_tables import registrar
 
 NAME = "multicodeif"
 
@@ -374,14 +375,7 @@ def _framework(name: str, language: str) -> str:
 SpecResult = tuple[list[dict[str, Any]], list[str], str | None]
 SpecRule = Callable[[str, str], SpecResult]  # (language, rest of the answer) -> SpecResult
 SPEC_RULES: dict[str, SpecRule] = {}
-
-
-def spec_rule(*kinds: str) -> Callable[[SpecRule], SpecRule]:
-    def register(rule: SpecRule) -> SpecRule:
-        for kind in kinds:
-            SPEC_RULES[kind] = rule
-        return rule
-    return register
+spec_rule = registrar(SPEC_RULES)  # @spec_rule("kind/a", ...): how those types' specs read
 
 
 def spec_constraints(kind: str, language: str, answer: str) -> SpecResult:
