@@ -93,10 +93,9 @@ def construct_usage(src: Source, construct: str, use: str) -> Iterable[Violation
         yield Violation(src.start_range(), f"no {CONSTRUCTS[construct]} found")
     if use == "forbidden":
         for node in nodes:
-            rng = src.node_range(node)
-            if rng.end.line != rng.start.line:
-                rng = src.line_range(rng.start.line)
-            yield Violation(rng, f"{CONSTRUCTS[construct]} used where it is forbidden")
+            # from the construct's own start (`enum` in `export enum E {`), cut at the end of its
+            # first line: a multi-line construct is not underlined whole, nor from column 1
+            yield Violation(src.first_line_range(node), f"{CONSTRUCTS[construct]} used where it is forbidden")
 
 
 @constraint_type(
