@@ -153,8 +153,8 @@ def usage(src: Source, structure: str, use: str) -> Iterable[Violation]:
         yield Violation(src.start_range(), f"no {structure} is used")
     if use == "forbidden":
         for node in uses:
-            yield Violation(src.node_range(node) if node.start_point[0] == node.end_point[0]
-                            else src.line_range(node.start_point[0]), f"{structure} used where it is forbidden")
+            # from the use's own start, cut at the end of its first line when it spans several
+            yield Violation(src.first_line_range(node), f"{structure} used where it is forbidden")
 
 
 @constraint_type(

@@ -232,6 +232,6 @@ def member_order(src: Source) -> Iterable[Violation]:
                 continue
             rank = _RANK[visibility]
             if rank < worst:
-                yield Violation(src.line_range(member.start_point[0]), f"{visibility} member after {worst_name} members")
+                yield Violation(src.first_line_range(member), f"{visibility} member after {worst_name} members")
             elif rank > worst:
                 worst, worst_name = rank, visibility
