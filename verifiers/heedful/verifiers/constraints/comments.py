@@ -169,17 +169,25 @@ def comment_language(src: Source, language: str) -> Iterable[Violation]:
     Why it matters:
     Teams fix the language of comments; assistants drift back to English.
     """
-    texts = [(c.range, c.text) for c in src.view.comments if not _is_directive(c.text)]
-    texts += [(src.node_range(d), src.node_text(d)) for d in src.view.docstrings]
-    for rng, text in texts:
-        has_cjk = bool(_CJK.search(text))
-        if language == "en" and not has_cjk:
-            continue  # the common case, decided without stripping comment markers
-        body = _strip_markers(src, text)
-        if language == "en" and has_cjk:
-            yield Violation(rng, "comment is not in English")
-        elif language != "en" and not has_cjk and _LATIN_WORD.search(body):
-            yield Violation(rng, f"comment is not in {language}")
+    # a range is built only for a comment found wrong: most are not, and a file has hundreds
+    found = [(comment, problem) for comment in src.view.comments
+             if (problem := _language_problem(src, comment.text, language)) and not _is_directive(comment.text)]
+    for comment, problem in found:
+        yield Violation(comment.range, problem)
+    for doc in src.view.docstrings:
+        problem = _language_problem(src, src.node_text(doc), language)
+        if problem:
+            yield Violation(src.node_range(doc), problem)
+
+
+def _language_problem(src: Source, text: str, language: str) -> str | None:
+    """Why a comment's text is not in `language`, or None."""
+    has_cjk = bool(_CJK.search(text))
+    if language == "en":
+        return "comment is not in English" if has_cjk else None  # decided without stripping markers
+    if not has_cjk and _LATIN_WORD.search(_strip_markers(src, text)):
+        return f"comment is not in {language}"
+    return None
 
 
 @constraint_type(
