@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 from heedful.verifiers.errors import HeedfulError
+from heedful.verifiers.model import Status, Verdict
 from heedful.verifiers.registry import Constraint
 from heedful.verifiers.source import Source
 from pygls.exceptions import JsonRpcInvalidParams
@@ -70,10 +71,25 @@ def edit_marker(request: AssistantEditParams, state: DocumentState, in_force: li
     source = state.document.source
     assert source is not None
     scope, scope_error = resolved_scope(request, source)
+    shown = shown_verdicts(state)
     return AssistantEditMarker(before=source, before_revision=state.document.revision, scope=scope,
                                instruction=request.instruction, turn=request.turn,
                                targeted=targeted_constraints(request, in_force), scope_error=scope_error,
-                               distrusted=Counter(state.distrusted), honour_suppressions=request.honour_suppressions)
+                               distrusted=Counter(state.distrusted), honour_suppressions=request.honour_suppressions,
+                               before_verdicts=shown[0] if shown else None, before_keys=shown[1] if shown else ())
+
+
+def shown_verdicts(state: DocumentState) -> tuple[list[Verdict], tuple[str, ...]] | None:
+    """The verdicts already computed for the document's current text, and the constraint keys
+    they were computed for: the report of the edit about to come compares with them instead of
+    checking the same text again. None when the shown result is of another text or another set
+    of trusted directives, or has an `error` verdict (which a check now may not repeat)."""
+    result = state.result
+    if result is None or result.constraint_keys is None or result.revision != state.document.revision:
+        return None
+    if result.distrusted != state.distrusted or any(v.status is Status.ERROR for v in result.verdicts):
+        return None
+    return result.verdicts, result.constraint_keys
 
 
 def targeted_constraints(request: AssistantEditParams, in_force: list[Constraint]) -> list[Constraint]:

@@ -122,6 +122,15 @@ class AssistantEditMarker:
     received: float = field(default_factory=time.monotonic)
     distrusted: Counter[str] = field(default_factory=Counter)  # the document's, when the edit was announced
     honour_suppressions: bool = False  # the client trusts the suppressions this edit adds (replay's opt-in)
+    # the verdicts already shown for `before`, and the constraint keys they were computed for:
+    # the edit's report reuses them when the same constraints are in force (`before_verdicts_for`)
+    before_verdicts: list[Verdict] | None = None
+    before_keys: tuple[str, ...] = ()
+
+    def before_verdicts_for(self, constraints: list[Constraint]) -> list[Verdict] | None:
+        if self.before_verdicts is None or self.before_keys != tuple(c.key for c in constraints):
+            return None
+        return self.before_verdicts
 
 
 @dataclass
@@ -131,6 +140,9 @@ class CheckResult:
     verdicts: list[Verdict]
     diagnostics: list[types.Diagnostic]
     result_id: str
+    # what the verdicts were computed with (None: not a check's verdicts, e.g. a refused document)
+    constraint_keys: tuple[str, ...] | None = None
+    distrusted: Counter[str] | None = None
 
 
 class DocumentState:
@@ -425,7 +437,8 @@ class HeedfulServer(LanguageServer):
             state.regressed = {c.key: outcome.report for c, _ in outcome.report.regressions}
             state.out_of_scope = []
         state.refused = None
-        self.finish(state, job.version, job.revision, job.text, outcome.verdicts, outcome.report, outcome.ignored)
+        self.finish(state, job.version, job.revision, job.text, outcome.verdicts, outcome.report, outcome.ignored,
+                    computed_with=(tuple(c.key for c in job.constraints), job.distrusted))
         self.keep_trees_of_recent(state)
 
     def keep_trees_of_recent(self, state: DocumentState) -> None:
@@ -483,7 +496,8 @@ class HeedfulServer(LanguageServer):
         state.refused = problem
 
     def finish(self, state: DocumentState, version: int, revision: int, text: str, verdicts: list[Verdict],
-               report: EditReport | None, ignored: tuple[IgnoredSuppression, ...] = ()) -> None:
+               report: EditReport | None, ignored: tuple[IgnoredSuppression, ...] = (),
+               computed_with: tuple[tuple[str, ...], Counter[str]] | None = None) -> None:
         # a regression stays attributed to its edit until the constraint passes again
         failing = {v.constraint.key for v in verdicts if v.status is Status.FAIL}
         state.regressed = {k: r for k, r in state.regressed.items() if k in failing}
@@ -496,7 +510,9 @@ class HeedfulServer(LanguageServer):
         diagnostics += out_of_scope_diagnostics(state.out_of_scope, encoder)
         diagnostics += integrity_diagnostics(ignored, encoder, self.settings.docs_url)
         state.counter += 1
-        state.result = CheckResult(version, revision, verdicts, diagnostics, f"{revision}.{state.counter}")
+        keys, distrusted = computed_with if computed_with is not None else (None, None)
+        state.result = CheckResult(version, revision, verdicts, diagnostics, f"{revision}.{state.counter}",
+                                   keys, distrusted)
         for waiter in state.waiters:
             if not waiter.done():
                 waiter.set_result(state.result)
@@ -607,7 +623,9 @@ def check_snapshot(source: Source, text: str, constraints: list[Constraint],
     verdicts = check_source(source, constraints, cache, distrusted)
     report = None
     if marker is not None:
-        before_verdicts = check_source(marker.before, constraints, distrusted=marker.distrusted)
+        before_verdicts = marker.before_verdicts_for(constraints)
+        if before_verdicts is None:
+            before_verdicts = check_source(marker.before, constraints, distrusted=marker.distrusted)
         report = report_edit(marker.before.text, text, before_verdicts, verdicts, before_source=marker.before,
                              scope=marker.scope, targeted=marker.targeted, turn=marker.turn,
                              instruction=marker.instruction, after_source=source, scope_error=marker.scope_error)
