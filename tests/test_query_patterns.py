@@ -103,3 +103,16 @@ def test_java_stream_construct_is_what_its_two_patterns_matched() -> None:
         derived = source.view.construct("stream")
         assert [node_key(n) for n in derived] == [node_key(n) for n in expected]
     assert len(Source(JAVA_STREAMS, "java").view.construct("stream")) == 18  # what the two patterns found
+
+
+def test_capture_names_read_off_the_patterns_are_the_compiled_querys() -> None:
+    """LanguageProfile.capture_names lists the captures from the pattern texts (no compile of the
+    full query); in every language they are exactly the compiled full query's (a string literal
+    such as `"@interface"` in a pattern would show here as a name the query does not have)."""
+    from heedful.verifiers.languages import LANGUAGES
+
+    for name in sorted(LANGUAGES):
+        profile = get_profile(name)
+        compiled = frozenset(profile.query.capture_name(i) for i in range(profile.query.capture_count))
+        derived = {n for n, d in profile.derived_captures.items() if d.source in compiled}
+        assert profile.capture_names == compiled | derived, name
