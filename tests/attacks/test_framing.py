@@ -239,3 +239,19 @@ def test_tcp_has_the_same_framing(tmp_path: Path):
         if server.poll() is None:
             server.kill()
         server.wait(10)
+
+
+def test_custom_methods_get_their_params_as_sent(wire: Wire, tmp_path: Path):
+    """`heedful/*` params reach the handlers as the JSON they are: pygls's namedtuple objects
+    renamed keys that are no Python identifiers (`class` became `_1`) and dropped a `type_name`."""
+    wire.initialize(tmp_path)
+    uri = wire.open(tmp_path / "a.py", "def loadUser(a):\n    return a\n")
+    answer = wire.request("heedful/setConstraints", {"uri": uri, "constraints": [
+        {"type": "naming.case", "role": "function", "case": "snake_case", "class": 1}]})
+    assert answer["error"]["code"] == -32602
+    assert "unknown parameter 'class'" in answer["error"]["message"], answer
+    answer = wire.request("heedful/setConstraints", {"uri": uri, "constraints": [
+        {"type": "naming.case", "role": "function", "case": "snake_case"}]})
+    assert answer["result"]["constraints"] == 1
+    wire.wait_for(lambda m: m.get("method") == "textDocument/publishDiagnostics"
+                  and [d["code"] for d in m["params"]["diagnostics"]] == ["naming.case"])

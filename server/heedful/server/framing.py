@@ -23,11 +23,12 @@ import os
 import stat
 import sys
 import threading
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.protocol import JsonRPCProtocol
+from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
 
 log = logging.getLogger("heedful.server.framing")
 
@@ -167,7 +168,7 @@ def handle_body(protocol: JsonRPCProtocol, body: bytes) -> None:
                    "Invalid Request: expected a JSON-RPC 2.0 object with a string `method`")
         return
     try:
-        message = protocol.structure_message(data)
+        message = custom_message(protocol, data) or protocol.structure_message(data)
     except JsonRpcException as exc:
         method = data.get("method")
         cause = exc.__cause__ or exc
@@ -183,6 +184,22 @@ def handle_body(protocol: JsonRPCProtocol, body: bytes) -> None:
         protocol.handle_message(message)
     except Exception:  # one bad message must not stop the loop
         log.exception("handling a message failed")
+
+
+def custom_message(protocol: JsonRPCProtocol, data: dict[str, Any]) -> Any:
+    """A request or notification of a method lsprotocol has no type for (`heedful/*`), with its
+    params as the JSON values they are. pygls would turn every object in them into a namedtuple,
+    creating a namedtuple class per object (a `heedful/setConstraints` with a dozen tables: a
+    dozen classes, most of the message's handling time) and renaming keys that are no Python
+    identifiers; the handlers want the JSON (`server.as_dict`). None: structure it as pygls does."""
+    method = data.get("method")
+    if not isinstance(method, str) or protocol.get_message_type(method) is not None:
+        return None
+    if "id" not in data:
+        return JsonRPCNotification(method=method, jsonrpc="2.0", params=data.get("params"))
+    if isinstance(data["id"], (int, str)) and not isinstance(data["id"], bool):
+        return JsonRPCRequestMessage(id=data["id"], method=method, jsonrpc="2.0", params=data.get("params"))
+    return None
 
 
 def send_error(protocol: JsonRPCProtocol, msg_id: int | str | None, code: int, message: str) -> None:
