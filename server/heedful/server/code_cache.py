@@ -88,7 +88,6 @@ class CodeCache:
         self.codes: dict[CodeKey, Any] = load(path)
         self.used: set[CodeKey] = set()
         self.new = 0  # compiled in this process, not found in the file
-        self.patched: list[Any] = []
 
     def compile(self, source: Any, filename: Any, mode: Any, *args: Any, **kwargs: Any) -> Any:
         if args or kwargs or not isinstance(source, str) or not isinstance(filename, str):
@@ -110,13 +109,6 @@ class CodeCache:
             except ImportError:
                 continue
             module.compile = self.compile  # type: ignore[attr-defined]
-            self.patched.append(module)
-
-    def uninstall(self) -> None:
-        for module in self.patched:
-            with contextlib.suppress(AttributeError):
-                del module.compile
-        self.patched.clear()
 
     def save(self, minimum_new: int = 1) -> None:
         """Write what this process used, if at least `minimum_new` scripts were compiled anew."""

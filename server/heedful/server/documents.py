@@ -60,12 +60,22 @@ def reparse_span(base: Source, start: int, old_end: int) -> tuple[int, int]:
     enough, an edit that starts in a line's leading whitespace starts at the previous line's last
     token instead, which fixes the inserted-line case. The tree is the same either way: only the
     cost differs."""
-    root = base.root
-    children = root.children
-    following = bisect.bisect_right([child.start_byte for child in children], old_end)
-    if following < len(children) and children[following].start_byte - old_end <= STRETCH_LIMIT_BYTES:
-        return start, children[following].start_byte
+    following = next_top_level_start(base, old_end)
+    if following is not None and following - old_end <= STRETCH_LIMIT_BYTES:
+        return start, following
     return token_start_before(base, start), old_end
+
+
+def next_top_level_start(base: Source, offset: int) -> int | None:
+    """Where the first top-level node that starts after `offset` starts (a cursor's search in C:
+    no list of the root's children, which is thousands of nodes long, on every keystroke)."""
+    cursor = base.root.walk()
+    if cursor.goto_first_child_for_byte(offset) is None:
+        return None
+    while cursor.node is not None and cursor.node.start_byte <= offset:
+        if not cursor.goto_next_sibling():
+            return None
+    return cursor.node.start_byte if cursor.node is not None else None
 
 
 def token_start_before(base: Source, start: int) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from tree_sitter import Node
 
@@ -76,18 +76,24 @@ def forbidden_imports(src: Source, modules: tuple[str, ...]) -> Iterable[Violati
     _require_imports(src)
     for imp in src.view.imports:
         # every forbidden module of a group (Go `import ( ... )`, Python `import a, b`) is its own
-        # violation at its own spec; one place is reported once (a Python `from a import b` names
-        # `a` and `a.b` at the same spot)
-        seen = set()
-        for module in imp.modules:
-            wanted = next((w for w in modules if module_matches(module, w)), None)
-            if wanted is None:
-                continue
-            where = module_range(src, imp, module)
-            key = (where.start.line, where.start.character, where.end.line, where.end.character)
-            if key not in seen:
-                seen.add(key)
-                yield Violation(where, f"imports forbidden module '{wanted}'")
+        # violation at its own spec
+        for module, where in module_sites(src, imp, lambda m: any(module_matches(m, w) for w in modules)):
+            wanted = next(w for w in modules if module_matches(module, w))
+            yield Violation(where, f"imports forbidden module '{wanted}'")
+
+
+def module_sites(src: Source, imp: Import, chosen: Callable[[str], bool]) -> Iterator[tuple[str, Range]]:
+    """(module, where it is named) for each module of an import that `chosen` picks; one place
+    once (a Python `from a import b` names `a` and `a.b` at the same spot)."""
+    seen = set()
+    for module in imp.modules:
+        if not chosen(module):
+            continue
+        where = module_range(src, imp, module)
+        key = (where.start.line, where.start.character, where.end.line, where.end.character)
+        if key not in seen:
+            seen.add(key)
+            yield module, where
 
 
 def module_range(src: Source, imp: Import, module: str) -> Range:
@@ -171,15 +177,8 @@ def no_imports(src: Source, allowed: tuple[str, ...]) -> Iterable[Violation]:
         if not imp.modules:
             yield Violation(imp.range, "import where no imports are allowed")
             continue
-        seen = set()
-        for module in imp.modules:
-            if any(module_matches(module, a) for a in allowed):
-                continue
-            where = module_range(src, imp, module)
-            key = (where.start.line, where.start.character, where.end.line, where.end.character)
-            if key not in seen:  # a Python `from a import b` names `a` and `a.b` at the same spot
-                seen.add(key)
-                yield Violation(where, f"imports '{module}' where no imports are allowed")
+        for module, where in module_sites(src, imp, lambda m: not any(module_matches(m, a) for a in allowed)):
+            yield Violation(where, f"imports '{module}' where no imports are allowed")
 
 
 @constraint_type(
