@@ -104,11 +104,11 @@ class BenchClient:
         assert self.process is not None
         return self.process.pid
 
-    async def start(self, command: list[str], cwd: str, stderr_path: str) -> None:
+    async def start(self, command: list[str], cwd: str, stderr_path: str, env: dict[str, str] | None = None) -> None:
         self.stderr = open(stderr_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = await asyncio.create_subprocess_exec(
             *command, cwd=cwd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=self.stderr, limit=64 * 1024 * 1024, start_new_session=True)
+            stderr=self.stderr, limit=64 * 1024 * 1024, start_new_session=True, env=env)
         self.reader = TimedReader(self.process.stdout)
         self.lsp.protocol.set_writer(self.process.stdin)
         self.lsp._async_tasks.append(asyncio.create_task(run_async(

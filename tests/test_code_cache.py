@@ -62,3 +62,43 @@ def test_a_server_starts_with_a_cold_a_warm_and_a_corrupt_cache(tmp_path: Path):
     assert started.returncode == 0, started.stderr.decode()
     assert len(load(str(files[0]))) == entries
     assert not list((tmp_path / "cache" / "heedful").glob("*.tmp"))
+
+
+def test_dataclasses_generated_methods_come_from_the_table(tmp_path: Path):
+    """dataclasses runs its generated source through `exec`: with the cache installed, the same
+    functions come out (names, behaviour, `<string>` as their file), and a second definition of
+    the same class finds its scripts in the table instead of compiling them."""
+    script = (
+        "import dataclasses, sys\n"
+        "from heedful.server.code_cache import CodeCache\n"
+        "cache = CodeCache(sys.argv[1])\n"
+        "cache.install()\n"
+        "def make():\n"
+        "    @dataclasses.dataclass(frozen=True, order=True)\n"
+        "    class Point:\n"
+        "        x: int\n"
+        "        y: int = 2\n"
+        "        tags: list = dataclasses.field(default_factory=list)\n"
+        "    return Point\n"
+        "Point = make()\n"
+        "first = cache.new\n"
+        "assert first >= 4, first  # __init__, __repr__, __eq__, the order methods, __setattr__ ...\n"
+        "p = Point(1)\n"
+        "assert (p.x, p.y, p.tags) == (1, 2, []) and repr(p) == 'make.<locals>.Point(x=1, y=2, tags=[])'\n"
+        "assert Point(1) == p and Point(0) < p and Point.__init__.__code__.co_filename == '<string>'\n"
+        "try:\n"
+        "    p.x = 3\n"
+        "except dataclasses.FrozenInstanceError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise AssertionError('frozen')\n"
+        "make()\n"
+        "assert cache.new == first, (cache.new, first)  # the second class: every script from the table\n"
+        "cache.save()\n"
+        "print('ok', first)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "codes.marshal")], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ok")
+    assert len(load(str(tmp_path / "codes.marshal"))) >= 4

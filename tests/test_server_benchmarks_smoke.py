@@ -1,6 +1,7 @@
 """The server benchmarks run (smoke runs, so the scripts never rot): `server_latency.py --quick`
 prints each issue-15 figure beside its anchor and target and writes every figure with --json, and
-`server_profile.py` replays the edits in-process and summarises a collapsed py-spy file. Speed is
+`server_profile.py` replays the edits in-process and summarises a collapsed py-spy file, and
+`server_start.py --quick` times warm, cold and ruff starts. Speed is
 the benchmarks' business: nothing here asserts a timing."""
 
 from __future__ import annotations
@@ -46,6 +47,27 @@ def test_server_latency_quick_run_prints_and_writes_every_figure(tmp_path) -> No
     assert figures["summary"]["300"]["p95_ratio_to_ruff"] > 0
     assert all(f["met"] is not None for f in figures["targets"])
     assert all("ruff server" in f["anchor"] for f in figures["targets"])
+
+
+def test_server_start_quick_run_prints_and_writes_every_figure(tmp_path) -> None:
+    """Warm and cold heedful starts and ruff server's, each to its first diagnostics (a cold start
+    fills its own empty cache folder, and the diagnostics are heedful's: the workspace's
+    heedful.toml flags the generated file)."""
+    out = tmp_path / "start.json"
+    run = subprocess.run([sys.executable, str(BENCHMARKS / "server_start.py"), "--quick", "--json", str(out)],
+                         capture_output=True, text=True, timeout=300, cwd=REPO, check=False)
+    assert run.returncode == 0, run.stderr
+    for expected in ("server start-up, 2 starts each", "heedful warm", "heedful cold", "ruff", "vs ruff",
+                     "first diagnostics p50"):
+        assert expected in run.stdout, f"{expected!r} missing from:\n{run.stdout}"
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["quick"] is True and figures["starts"] == 2
+    assert set(figures["figures"]) == {"heedful warm", "heedful cold", "ruff"}
+    for variant, runs in figures["runs"].items():
+        assert len(runs) == 2
+        for item in runs:
+            assert 0 < item["initialize_ms"] <= item["diagnostics_ms"], (variant, item)
+    assert all(item["diagnostics"] > 0 for item in figures["runs"]["heedful warm"] + figures["runs"]["heedful cold"])
 
 
 def test_server_profile_replays_in_process_and_summarises_collapsed_stacks(tmp_path) -> None:
