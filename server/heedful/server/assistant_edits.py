@@ -9,7 +9,7 @@ from collections import Counter
 from typing import Any
 
 from heedful.verifiers.errors import HeedfulError
-from heedful.verifiers.model import Status, Verdict
+from heedful.verifiers.model import Status
 from heedful.verifiers.registry import Constraint
 from heedful.verifiers.source import Source
 from pygls.exceptions import JsonRpcInvalidParams
@@ -26,7 +26,7 @@ from .protocol import (
     to_json,
 )
 from .scope import ResolvedScope, ScopeError, resolve_scope
-from .server import AssistantEditMarker, DocumentState, HeedfulServer, as_dict, scope_from_json
+from .server import AssistantEditMarker, CheckResult, DocumentState, HeedfulServer, as_dict, scope_from_json
 
 
 def register(server: HeedfulServer) -> None:
@@ -71,25 +71,25 @@ def edit_marker(request: AssistantEditParams, state: DocumentState, in_force: li
     source = state.document.source
     assert source is not None
     scope, scope_error = resolved_scope(request, source)
-    shown = shown_verdicts(state)
     return AssistantEditMarker(before=source, before_revision=state.document.revision, scope=scope,
                                instruction=request.instruction, turn=request.turn,
                                targeted=targeted_constraints(request, in_force), scope_error=scope_error,
                                distrusted=Counter(state.distrusted), honour_suppressions=request.honour_suppressions,
-                               before_verdicts=shown[0] if shown else None, before_keys=shown[1] if shown else ())
+                               shown=shown_result(state))
 
 
-def shown_verdicts(state: DocumentState) -> tuple[list[Verdict], tuple[str, ...]] | None:
-    """The verdicts already computed for the document's current text, and the constraint keys
-    they were computed for: the report of the edit about to come compares with them instead of
-    checking the same text again. None when the shown result is of another text or another set
-    of trusted directives, or has an `error` verdict (which a check now may not repeat)."""
+def shown_result(state: DocumentState) -> CheckResult | None:
+    """The check result already shown for the document's current text (its verdicts, and the
+    constraint keys they were computed for): the report of the edit about to come compares with
+    it instead of checking the same text again. None when the shown result is of another text or
+    another set of trusted directives, is no check's (a refused document), or has an `error`
+    verdict (which a check now may not repeat)."""
     result = state.result
     if result is None or result.constraint_keys is None or result.revision != state.document.revision:
         return None
     if result.distrusted != state.distrusted or any(v.status is Status.ERROR for v in result.verdicts):
         return None
-    return result.verdicts, result.constraint_keys
+    return result
 
 
 def targeted_constraints(request: AssistantEditParams, in_force: list[Constraint]) -> list[Constraint]:

@@ -122,15 +122,15 @@ class AssistantEditMarker:
     received: float = field(default_factory=time.monotonic)
     distrusted: Counter[str] = field(default_factory=Counter)  # the document's, when the edit was announced
     honour_suppressions: bool = False  # the client trusts the suppressions this edit adds (replay's opt-in)
-    # the verdicts already shown for `before`, and the constraint keys they were computed for:
-    # the edit's report reuses them when the same constraints are in force (`before_verdicts_for`)
-    before_verdicts: list[Verdict] | None = None
-    before_keys: tuple[str, ...] = ()
+    # the check result already shown for `before` (assistant_edits.shown_result): the edit's
+    # report reuses its verdicts when the same constraints are in force (`before_verdicts_for`)
+    shown: CheckResult | None = None
 
     def before_verdicts_for(self, constraints: list[Constraint]) -> list[Verdict] | None:
-        if self.before_verdicts is None or self.before_keys != tuple(c.key for c in constraints):
+        shown = self.shown
+        if shown is None or shown.constraint_keys != tuple(c.key for c in constraints):
             return None
-        return self.before_verdicts
+        return shown.verdicts
 
 
 @dataclass
