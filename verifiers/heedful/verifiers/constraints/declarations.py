@@ -3,8 +3,10 @@ ordered class members (MultiCodeIF's declaration-style conventions)."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
+from functools import cache
 
 from tree_sitter import Node
 
@@ -44,26 +46,72 @@ def constants_at_top(src: Source) -> Iterable[Violation]:
     view = src.view
     if not view.supports("constant.name") and src.language not in ("python", "ruby"):
         raise NotApplicable(f"heedful cannot see constants in {src.profile.display_name}")
+    constants = view.names("constant")
+    if not constants:
+        return
+    # containers (class, else the file) by span, their first function's start: the functions'
+    # classes found in one pass over the class index, no span read twice
+    classes = view.class_index
+    root_span = src.root.byte_range
+    functions = [fn.node for fn in view.functions]
+    spans = [node.byte_range for node in functions]
     first_function: dict[tuple[int, int], int] = {}
-    for fn in view.functions:
-        container = _container(src, fn.node)
-        key = (container.start_byte, container.end_byte)
-        first_function[key] = min(first_function.get(key, fn.node.start_byte), fn.node.start_byte)
-    for name in view.names("constant"):
-        if view.enclosing_function(name.node) is not None:
+    for (start, _), owner in zip(spans, classes.innermost_positions(functions, spans)):
+        key = (classes.starts[owner], classes.ends[owner]) if owner >= 0 else root_span
+        first = first_function.get(key)
+        if first is None or start < first:
+            first_function[key] = start
+    nodes = [name.node for name in constants]
+    name_spans = [(name.start, name.end) for name in constants]
+    in_functions = view.function_index.innermost_positions(nodes, name_spans)
+    for name, in_function, owner in zip(constants, in_functions, classes.innermost_positions(nodes, name_spans)):
+        if in_function >= 0:
             yield Violation(name.range, f"constant '{name.text}' is declared inside a function")
             continue
-        container = _container(src, name.node)
-        first = first_function.get((container.start_byte, container.end_byte))
-        if first is not None and name.node.start_byte > first:
+        first = first_function.get((classes.starts[owner], classes.ends[owner]) if owner >= 0 else root_span)
+        if first is not None and name.start > first:
             yield Violation(name.range, f"constant '{name.text}' is declared after a function")
 
 
-def _body_statements(src: Source, fn_node: Node) -> list[Node]:
+class _Assignments:
+    """Is a span one of the captured assignments'? Asked for the first statements of each function
+    only: the assignments' starts are read up front (cheap: a node's end needs its subtree's
+    size) and an end only of those starting where the statement does."""
+
+    def __init__(self, nodes: list[Node]) -> None:
+        self.nodes = nodes  # in document order, as captures are
+        self.starts = [node.start_byte for node in nodes]
+
+    def __contains__(self, span: tuple[int, int]) -> bool:
+        start, end = span
+        starts, nodes = self.starts, self.nodes
+        i = bisect.bisect_left(starts, start)
+        while i < len(starts) and starts[i] == start:
+            if nodes[i].end_byte == end:
+                return True
+            i += 1
+        return False
+
+
+def _end_of_declarations(src: Source, fn_node: Node, assignments: _Assignments) -> int | None:
+    """Where the leading declarations of a function's body end: the start of its first statement
+    (comments skipped) that is neither an assignment nor a docstring; None if there is none."""
     body = src.profile.function_body(fn_node)
     if body is None:
-        return []
-    return [c for c in body.named_children if "comment" not in c.type]
+        return None
+    for statement in body.named_children:
+        kind = statement.type
+        if "comment" in kind:
+            continue
+        span = statement.byte_range
+        if kind == "expression_statement" and statement.named_child_count:
+            inner = statement.named_children[0]  # the expression, which the assignment capture may be
+            if inner.byte_range in assignments or span in assignments or inner.type == "string":
+                continue
+        elif span in assignments or kind == "string":
+            continue
+        return span[0]
+    return None
 
 
 @constraint_type(
@@ -85,47 +133,58 @@ def top_of_scope(src: Source) -> Iterable[Violation]:
     view = src.view
     if not view.supports("assignment"):
         raise NotApplicable(f"heedful cannot see declarations in {src.profile.display_name}")
-    assignment_keys = {(n.start_byte, n.end_byte) for n in view.nodes("assignment")}
-    loops = view.index(view.loops())
-    body_starts: dict[int, int | None] = {}
+    # the variables of each named function (by the function's span), found in one pass over the
+    # function index; a function without any needs no look at its body
+    names = view.names("variable")
+    functions = view.function_index
     names_by_function: dict[tuple[int, int], list[Name]] = {}
-    for name in view.names("variable"):
-        owner = view.enclosing_function(name.node)
-        if owner is not None:
-            names_by_function.setdefault((owner.start_byte, owner.end_byte), []).append(name)
+    starts, ends = functions.starts, functions.ends
+    owners = functions.innermost_positions([name.node for name in names], [(name.start, name.end) for name in names])
+    for name, owner in zip(names, owners):
+        if owner >= 0:
+            names_by_function.setdefault((starts[owner], ends[owner]), []).append(name)
+    if not names_by_function:
+        return
+    assignments = _Assignments(view.nodes("assignment"))
+    late: list[Name] = []
     for fn in view.functions:
-        statements = _body_statements(src, fn.node)
-        end_of_declarations = None
-        for statement in statements:
-            inner = statement.named_children[0] if statement.type == "expression_statement" and \
-                statement.named_child_count else statement
-            if (inner.start_byte, inner.end_byte) in assignment_keys or \
-                    (statement.start_byte, statement.end_byte) in assignment_keys or inner.type == "string":
-                continue
-            end_of_declarations = statement.start_byte
-            break
+        in_function = names_by_function.get(fn.node.byte_range)
+        if not in_function:
+            continue
+        end_of_declarations = _end_of_declarations(src, fn.node, assignments)
         if end_of_declarations is None:
             continue
         seen: set[str] = set()
-        for name in names_by_function.get((fn.node.start_byte, fn.node.end_byte), ()):
-            node = name.node
+        for name in in_function:
             if name.text in seen:
                 continue
             seen.add(name.text)
-            if node.start_byte > end_of_declarations and not _in_loop_header(node, loops, body_starts):
-                yield Violation(name.range, f"variable '{name.text}' is declared after the first statement")
+            if name.start > end_of_declarations:
+                late.append(name)
+    if not late:
+        return
+    loops = view.index(view.loops())
+    positions = loops.innermost_positions([name.node for name in late], [(name.start, name.end) for name in late])
+    body_starts: dict[int, int | None] = {}
+    for name, position in zip(late, positions):
+        if not _in_loop_header(name.end, position, loops, body_starts):
+            yield name.violation(f"variable '{name.text}' is declared after the first statement")
 
 
-def _in_loop_header(node: Node, loops: IntervalIndex, body_starts: dict[int, int | None]) -> bool:
-    """Is `node` in the header of a loop (`loops`: an IntervalIndex of loop nodes)? `body_starts`
-    memoises where each loop's body starts (None: it has none) across the names of a file."""
-    for loop in loops.ancestors(node):
-        if loop.id not in body_starts:
-            body = body_of(loop)
-            body_starts[loop.id] = None if body is None else body.start_byte
-        start = body_starts[loop.id]
-        if start is None or node.end_byte <= start:
+def _in_loop_header(end: int, position: int, loops: IntervalIndex, body_starts: dict[int, int | None]) -> bool:
+    """Is a node ending at byte `end`, whose innermost loop is at `position` in `loops` (an
+    IntervalIndex of loop nodes; -1: none), in the header of a loop (it or one around it)?
+    `body_starts` memoises where each loop's body starts (None: it has none) across the names of a
+    file, by the loop's position."""
+    parent = loops.parent
+    while position >= 0:
+        if position not in body_starts:
+            body = body_of(loops.nodes[position])
+            body_starts[position] = None if body is None else body.start_byte
+        start = body_starts[position]
+        if start is None or end <= start:
             return True
+        position = parent[position]
     return False
 
 
@@ -141,6 +200,19 @@ def inline_binding_patterns(profile: LanguageProfile) -> str:
     ts_language = profile.ts_language
     kinds = [kind for kind in _INLINE_BINDING_TYPES if ts_language.id_for_node_kind(kind, True) is not None]
     return "[" + " ".join(f"({kind})" for kind in kinds) + f"] @{INLINE_BINDING}" if kinds else ""
+
+
+_CONDITION_FIELDS = ("condition", "initializer", "value", "subject", "bound_identifier")
+
+
+@cache
+def _condition_field_ids(profile: LanguageProfile) -> tuple[int, ...]:
+    """The ids of the fields of `_CONDITION_FIELDS` the language's grammar has (a grammar
+    constant): `children_by_field_name` looks the name up among the grammar's fields at every
+    call, for every conditional of a file, and for fields the grammar lacks."""
+    ts_language = profile.ts_language
+    ids = (ts_language.field_id_for_name(name) for name in _CONDITION_FIELDS)
+    return tuple(field_id for field_id in ids if field_id is not None)
 
 
 @constraint_type(
@@ -164,20 +236,25 @@ def no_inline_declarations(src: Source) -> Iterable[Violation]:
         raise NotApplicable(f"heedful cannot see variables in {src.profile.display_name}")
     holders = view.conditionals("if") + view.loops("while") + view.conditionals("switch")
     parts = []
+    field_ids = _condition_field_ids(src.profile)
     for node in holders:
-        for field_name in ("condition", "initializer", "value", "subject", "bound_identifier"):
-            parts += node.children_by_field_name(field_name)
+        for field_id in field_ids:
+            parts += node.children_by_field_id(field_id)
         parts += [c for c in node.named_children if c.type in ("when_subject", "condition")]
     conditions = view.index(parts)
     binding_of = {child.id: binding for binding in view.nodes(INLINE_BINDING) for child in binding.children}
-    for node in view.nodes("variable.name"):
-        binding = binding_of.get(node.id)  # the name's parent, if an assignment expression
-        if binding is not None:
-            holder = binding.parent
-            if holder is not None and holder.type != "expression_statement":
-                yield Violation(src.node_range(node), f"'{src.node_text(node)}' is declared inside an expression")
-                continue
-        if conditions.contains(node):
+    names = view.nodes("variable.name")
+    # every name asked at once, by its span (read once per view)
+    in_condition = conditions.contains_spans(view.spans("variable.name")) if len(conditions) else None
+    for index, node in enumerate(names):
+        if binding_of:
+            binding = binding_of.get(node.id)  # the name's parent, if an assignment expression
+            if binding is not None:
+                holder = binding.parent
+                if holder is not None and holder.type != "expression_statement":
+                    yield Violation(src.node_range(node), f"'{src.node_text(node)}' is declared inside an expression")
+                    continue
+        if in_condition is not None and in_condition[index]:
             yield Violation(src.node_range(node), f"'{src.node_text(node)}' is declared inside a condition")
 
 

@@ -88,7 +88,7 @@ def _collect_declared_names(src: Source, roles: tuple[str, ...], constructors: b
     return out
 
 
-_START_BYTE = attrgetter("node.start_byte")
+_START_BYTE = attrgetter("start")  # the byte span read when the name was collected
 
 
 def _constants_from_variables(src: Source) -> bool:
@@ -182,8 +182,8 @@ def _case_rule(name: Name, case: str, ignore: tuple[str, ...]) -> Violation | No
     if name.text in ignore or CASES[case].match(name.text):
         return None
     suggestion = convert_case(name.text, case)
-    return Violation(name.range, f"{name.role} name '{name.text}' is not {case}",
-                     fix_hint=f"rename to '{suggestion}'" if suggestion != name.text else None)
+    return name.violation(f"{name.role} name '{name.text}' is not {case}",
+                          fix_hint=f"rename to '{suggestion}'" if suggestion != name.text else None)
 
 
 @constraint_type(
@@ -219,8 +219,8 @@ def naming_case(src: Source, role: str, case: str, ignore: tuple[str, ...]) -> I
 def _prefix_rule(name: Name, prefix: str) -> Violation | None:
     if name.text.startswith(prefix):
         return None
-    return Violation(name.range, f"{name.role} name '{name.text}' does not start with '{prefix}'",
-                     fix_hint=f"rename to '{prefix}{name.text}'")
+    return name.violation(f"{name.role} name '{name.text}' does not start with '{prefix}'",
+                          fix_hint=f"rename to '{prefix}{name.text}'")
 
 
 @constraint_type(
@@ -248,8 +248,8 @@ def naming_prefix(src: Source, role: str, prefix: str) -> Iterable[Violation]:
 def _suffix_rule(name: Name, suffix: str) -> Violation | None:
     if name.text.endswith(suffix):
         return None
-    return Violation(name.range, f"{name.role} name '{name.text}' does not end with '{suffix}'",
-                     fix_hint=f"rename to '{name.text}{suffix}'")
+    return name.violation(f"{name.role} name '{name.text}' does not end with '{suffix}'",
+                          fix_hint=f"rename to '{name.text}{suffix}'")
 
 
 @constraint_type(
@@ -277,7 +277,7 @@ def naming_suffix(src: Source, role: str, suffix: str) -> Iterable[Violation]:
 def _min_length_rule(name: Name, min: int, ignore: tuple[str, ...]) -> Violation | None:
     if len(name.text) >= min or name.text in ignore:
         return None
-    return Violation(name.range, f"{name.role} name '{name.text}' has {len(name.text)} characters (at least {min})")
+    return name.violation(f"{name.role} name '{name.text}' has {len(name.text)} characters (at least {min})")
 
 
 @constraint_type(
@@ -308,7 +308,7 @@ def naming_min_length(src: Source, role: str, min: int, ignore: tuple[str, ...])
 def _max_length_rule(name: Name, max: int) -> Violation | None:
     if len(name.text) <= max:
         return None
-    return Violation(name.range, f"{name.role} name '{name.text}' has {len(name.text)} characters (at most {max})")
+    return name.violation(f"{name.role} name '{name.text}' has {len(name.text)} characters (at most {max})")
 
 
 @constraint_type(
@@ -341,7 +341,7 @@ def _pattern_rule(name: Name, pattern: str, budget: RegexBudget | None = None) -
             return None
     except PatternTooSlow as exc:
         raise CheckError(f"naming.pattern: {exc}") from None
-    return Violation(name.range, f"{name.role} name '{name.text}' does not match {pattern}")
+    return name.violation(f"{name.role} name '{name.text}' does not match {pattern}")
 
 
 @constraint_type(
@@ -372,7 +372,7 @@ def naming_pattern(src: Source, role: str, pattern: str) -> Iterable[Violation]:
 def _digit_rule(name: Name) -> Violation | None:
     if any(map(str.isdigit, name.text)):
         return None
-    return Violation(name.range, f"{name.role} name '{name.text}' contains no digit")
+    return name.violation(f"{name.role} name '{name.text}' contains no digit")
 
 
 @constraint_type(
@@ -408,9 +408,9 @@ def _descriptive_rule(name: Name, allowed: tuple[str, ...], generic: tuple[str, 
     if name.text in allowed:
         return None
     if len(name.text.strip("_")) <= 1:
-        return Violation(name.range, f"{name.role} name '{name.text}' is a single character")
+        return name.violation(f"{name.role} name '{name.text}' is a single character")
     if name.text.lower().strip("_") in _lowered(generic):
-        return Violation(name.range, f"{name.role} name '{name.text}' is generic; say what it holds")
+        return name.violation(f"{name.role} name '{name.text}' is generic; say what it holds")
     return None
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from tree_sitter import Node
 
 from ..languages.profile import DEFINITIONS
-from ..languages.view import Call, Function, IntervalIndex, body_of
+from ..languages.view import Call, Function, IntervalIndex, Name, body_of
 from ..model import Violation
 from ..params import ParamSpec
 from ..registry import LOCAL, NotApplicable, constraint_type
@@ -227,6 +227,10 @@ def no_intermediate_variables(src: Source) -> Iterable[Violation]:
     view = src.view
     if not view.supports("variable.name"):
         raise NotApplicable(f"heedful cannot see variables in {src.profile.display_name}")
+    # names bound inside a function or lambda (their scope, found when the names were collected)
+    inside = [name for name in view.names("variable") + view.names("constant") if name.scope is not None]
+    if not inside:
+        return
     loop_nodes = view.loops() + [n for name in ("list_comprehension", "dict_comprehension", "set_comprehension",
                                                "generator_expression") for n in view.construct(name)]
     loops = view.index(loop_nodes)
@@ -237,38 +241,39 @@ def no_intermediate_variables(src: Source) -> Iterable[Violation]:
         # for their parent
         walrus_names = {child.id for binding in view.nodes(INLINE_BINDING) if binding.type == "named_expression"
                         for child in binding.children}
-    for name in view.names("variable") + view.names("constant"):
-        if view.enclosing_callable(name.node) is None:
+    positions = loops.innermost_positions([name.node for name in inside], [(name.start, name.end) for name in inside])
+    for name, position in zip(inside, positions):
+        if position >= 0 and is_loop_variable(name, position, loops, parts, walrus_names):
             continue
-        if is_loop_variable(name.node, loops, parts, walrus_names):
-            continue
-        yield Violation(name.range, f"intermediate variable '{name.text}'")
+        yield name.violation(f"intermediate variable '{name.text}'")
 
 
-def is_loop_variable(node: Node, loops: IntervalIndex, parts: dict[int, list[tuple[int, int]]] | None = None,
+def is_loop_variable(name: Name, position: int, loops: IntervalIndex, parts: dict[int, list[tuple[int, int]]],
                      walrus_names: set[int] | None = None) -> bool:
     """Bound by a loop's header: outside its body (and its `else`), which a comprehension's
     `for` clause is too, though it follows the body (`[len(w) for w in words]`).
-    `loops` is an IntervalIndex over the loop (and comprehension) nodes; `parts` memoises each
-    loop's body spans across calls (a check asks about every name of a file); `walrus_names`, if
+    `loops` is an IntervalIndex over the loop (and comprehension) nodes, `position` the innermost
+    one's around the name (`IntervalIndex.innermost_positions`); `parts` memoises each loop's body
+    spans by position across calls (a check asks about every name of a file); `walrus_names`, if
     known, holds the ids of every child of a `:=` of the file."""
-    parts = {} if parts is None else parts
-    start, end = node.start_byte, node.end_byte
-    for loop in loops.ancestors(node):
-        spans = parts.get(loop.id)
+    start, end = name.start, name.end
+    parent = loops.parent
+    while position >= 0:
+        spans = parts.get(position)
         if spans is None:
-            spans = parts[loop.id] = _body_spans(loop)
+            spans = parts[position] = _body_spans(loops.nodes[position])
         if not any(first <= start and end <= last for first, last in spans):
             # `(v := w)` in a comprehension's condition is an assignment, not a loop variable; asked
             # last, as `node.parent` descends from the root
             if walrus_names is not None:
-                return node.id not in walrus_names
-            parent = node.parent
-            return parent is None or parent.type != "named_expression"
+                return name.node.id not in walrus_names
+            node_parent = name.node.parent
+            return node_parent is None or node_parent.type != "named_expression"
+        position = parent[position]
     return False
 
 
 def _body_spans(loop: Node) -> list[tuple[int, int]]:
     """The byte spans of a loop's body and `else` parts."""
-    return [(part.start_byte, part.end_byte) for part in [body_of(loop), *loop.children_by_field_name("alternative")]
+    return [part.byte_range for part in [body_of(loop), *loop.children_by_field_name("alternative")]
             if part is not None]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from tree_sitter import Node, Query, QueryCursor
 
-from ..model import Range
+from ..model import Range, Violation
 from .profile import CONSTRUCT_PREFIX, DerivedCapture
 
 if TYPE_CHECKING:
@@ -125,16 +125,34 @@ class TypeDefinition:
 
 @dataclass
 class Name:
-    """An identifier in a declaring role."""
+    """An identifier in a declaring role.
+
+    `start` and `end` are the node's byte span, read once when the record is built: checks
+    compare the positions of thousands of names, and each `node.start_byte` crosses into C.
+    `scope`, for bound names (variables, constants, fields), is the innermost function or lambda
+    the name is bound in (None: module or class level), found when the names are collected; for
+    the other roles it is None."""
 
     text: str
     role: str
     node: Node
     source: Source = field(repr=False)
+    start: int = 0
+    end: int = 0
+    scope: Node | None = None
 
     @cached_range
     def range(self) -> Range:
         return self.source.node_range(self.node)
+
+    def violation(self, message: str, fix_hint: str | None = None) -> Violation:
+        """A violation at this name, its tuple built in C (`tuple.__new__`): the NamedTuple's
+        Python-level `__new__` costs more than the rest of a naming rule, and a strict naming
+        constraint reports every name of a file."""
+        return _new_tuple(Violation, (self.range, message, fix_hint))
+
+
+_new_tuple = tuple.__new__
 
 
 @dataclass
@@ -213,6 +231,7 @@ class SyntaxView:
         self._captures: dict[str, list[Node]] | None = None
         self._masked_lines: list[str] | None = None  # masked_lines(view), once computed
         self._derived: dict[str, list[Node]] = {}  # derived captures' nodes, once computed
+        self._spans: dict[str, list[tuple[int, int]]] = {}  # captures' byte spans, once read
 
     # -- raw captures -----------------------------------------------------------------------
 
@@ -286,7 +305,18 @@ class SyntaxView:
             self.wanted = None
             self._captures = None
             self._derived.clear()
+            self._spans.clear()
         return self.captures.get(capture, [])
+
+    def spans(self, capture: str) -> list[tuple[int, int]]:
+        """The (start byte, end byte) of each of `nodes(capture)`, in the same order: read from the
+        nodes once per view (each read crosses into C, and the names of a file are looked at by
+        several checks)."""
+        nodes = self.nodes(capture)  # first: it may widen the query, which empties this cache
+        spans = self._spans.get(capture)
+        if spans is None:
+            spans = self._spans[capture] = [node.byte_range for node in nodes]
+        return spans
 
     def _derived_nodes(self, capture: str, derived: DerivedCapture) -> list[Node]:
         """A derived capture's nodes (in document order, as its source's), filtered once per view."""
@@ -319,6 +349,17 @@ class SyntaxView:
     @cached_property
     def _definitions(self) -> IntervalIndex:
         return IntervalIndex(self.nodes("function") + self.nodes("lambda") + self.nodes("class"))
+
+    @property
+    def function_index(self) -> IntervalIndex:
+        """The containment index of named functions (what `enclosing_function` asks), for checks
+        that ask it about many nodes at once (`IntervalIndex.innermost_positions`)."""
+        return self._functions
+
+    @property
+    def class_index(self) -> IntervalIndex:
+        """The containment index of type definitions (what `enclosing_class` asks)."""
+        return self._classes
 
     @cached_property
     def _class_keys(self) -> set[int]:
@@ -360,22 +401,41 @@ class SyntaxView:
 
     @cached_property
     def functions(self) -> list[Function]:
+        """Named functions with their parameters: each parameter's function and, where the
+        profile cannot tell methods apart, each function's enclosing definition are found for all
+        of them in one pass over the index (`IntervalIndex.innermost_positions`)."""
+        callables = self._callables
+        params = self.parameters
         params_by_callable: dict[int, list[Parameter]] = {}
-        for param in self.parameters:
-            owner = self.enclosing_callable(param.node)
-            if owner is not None:
-                params_by_callable.setdefault(owner.id, []).append(param)
+        param_nodes = [param.node for param in params]
+        for param, owner in zip(params, callables.innermost_positions(param_nodes,
+                                                                       [node.byte_range for node in param_nodes])):
+            if owner >= 0:
+                params_by_callable.setdefault(owner, []).append(param)
+        nodes = self.nodes("function")
+        profile, source, data, position = self.profile, self.source, self.source.data, callables.position
+        definitions: list[int] | None = None  # each function's innermost definition, if needed
         out = []
-        for node in self.nodes("function"):
-            name_node = self.profile.function_name(node)
-            name = self.text(name_node) if name_node is not None else "<anonymous>"
-            out.append(Function(node=node, name=name, name_node=name_node, is_method=self._is_method(node),
-                                source=self.source, parameters=params_by_callable.get(node.id, [])))
+        for k, node in enumerate(nodes):
+            name_node = profile.function_name(node)
+            if name_node is not None:
+                start, end = name_node.byte_range
+                name = data[start:end].decode("utf-8", errors="replace")
+            else:
+                name = "<anonymous>"
+            is_method = profile.is_method(node)
+            if is_method is None:
+                if definitions is None:
+                    definitions = self._definitions.innermost_positions(nodes, [n.byte_range for n in nodes])
+                is_method = definitions[k] in self._class_positions
+            out.append(Function(node, name, name_node, is_method, source, params_by_callable.get(position[node.id], [])))
         return out
 
-    def _is_method(self, node: Node) -> bool:
-        declared = self.profile.is_method(node)
-        return declared if declared is not None else self.is_inside_class_directly(node)
+    @cached_property
+    def _class_positions(self) -> set[int]:
+        """The positions of the classes in `_definitions` (every class is indexed there)."""
+        position = self._definitions.position
+        return {position[key] for key in self._class_keys}
 
     @cached_property
     def lambdas(self) -> list[Node]:
@@ -384,18 +444,21 @@ class SyntaxView:
     @cached_property
     def parameters(self) -> list[Parameter]:
         names = self.nodes("parameter.name")
-        starts = [n.start_byte for n in names]
+        starts = [node.start_byte for node in names]
+        count = len(names)
+        profile, source, data = self.profile, self.source, self.source.data
+        parameter_type, is_receiver = profile.parameter_type, profile.parameter_is_receiver
         out = []
         for node in self.nodes("parameter"):
+            start, end = node.byte_range
             # the first captured parameter name inside this parameter node
-            index = bisect.bisect_left(starts, node.start_byte)
+            index = bisect.bisect_left(starts, start)
             name_node = None
-            while index < len(names) and names[index].start_byte < node.end_byte:
+            if index < count and starts[index] < end:
                 name_node = names[index]
-                break
-            name = self.text(name_node) if name_node is not None else self.text(node)
-            out.append(Parameter(node=node, name=name, name_node=name_node, type_node=self.profile.parameter_type(node),
-                                 source=self.source, is_receiver=self.profile.parameter_is_receiver(node, name)))
+                start, end = name_node.byte_range
+            name = data[start:end].decode("utf-8", errors="replace")  # the text as `Source.node_text` decodes it
+            out.append(Parameter(node, name, name_node, parameter_type(node), source, is_receiver(node, name)))
         return out
 
     @cached_property
@@ -428,43 +491,64 @@ class SyntaxView:
     @cached_property
     def _definition_names(self) -> dict[str, list[Name]]:
         out: dict[str, list[Name]] = {"function": [], "method": [], "class": []}
+        source = self.source
         for fn in self.functions:
-            if fn.name_node is not None:
+            name_node = fn.name_node
+            if name_node is not None:
                 role = "method" if fn.is_method else "function"
-                out[role].append(Name(fn.name, role, fn.name_node, self.source))
+                start, end = name_node.byte_range
+                out[role].append(Name(fn.name, role, name_node, source, start, end))
         for cls in self.classes:
             name_node = self.profile.class_name(cls.node)
             if name_node is not None:
-                out["class"].append(Name(cls.name, "class", name_node, self.source))
+                start, end = name_node.byte_range
+                out["class"].append(Name(cls.name, "class", name_node, source, start, end))
         return out
 
     @cached_property
     def _parameter_names(self) -> list[Name]:
-        return [Name(p.name, "parameter", p.name_node or p.node, self.source) for p in self.parameters
-                if not p.is_receiver]
+        out = []
+        source = self.source
+        for p in self.parameters:
+            if not p.is_receiver:
+                node = p.name_node or p.node
+                start, end = node.byte_range
+                out.append(Name(p.name, "parameter", node, source, start, end))
+        return out
 
     @cached_property
     def _binding_names(self) -> dict[str, list[Name]]:
+        """Bound names by role, the first binding of a name per scope only (scope: the innermost
+        function or lambda, found for all of a capture's nodes in one pass over the index, each
+        node's span read once; the loop runs for every declared name of a file)."""
         out: dict[str, list[Name]] = {"constant": [], "field": [], "variable": []}
-        seen: set[tuple[object, str]] = set()
-        # the loop runs for every declared name of a file: its lookups hoisted
-        source, data, innermost, is_constant_name = self.source, self.source.data, self._callables.innermost, \
+        seen: set[tuple[int, str]] = set()
+        source, data, callables, is_constant_name = self.source, self.source.data, self._callables, \
             self.profile.is_constant_name
+        scope_nodes = callables.nodes
+        constants = out["constant"]
+        texts: dict[bytes, str] = {}  # a file binds the same few names over and over: each decoded once
         for role, capture in (("constant", "constant.name"), ("field", "field.name"), ("variable", "variable.name")):
             names = out[role]
-            for node in self.nodes(capture):
+            nodes = self.nodes(capture)
+            spans = self.spans(capture)
+            scopes = callables.innermost_positions(nodes, spans)
+            for node, (start, end), scope in zip(nodes, spans, scopes):
                 # Ruby `@count`, JS `#count`, PHP `$count`: the sigil is syntax, not part of the name
                 # (the text as `Source.node_text` decodes it)
-                text = data[node.start_byte:node.end_byte].decode("utf-8", errors="replace").lstrip("@#$:")
-                scope = innermost(node)
-                key = (scope.id if scope is not None else None, text)
+                written = data[start:end]
+                text = texts.get(written)
+                if text is None:
+                    text = texts[written] = written.decode("utf-8", errors="replace").lstrip("@#$:")
+                key = (scope, text)  # the scope by its index position (-1: none)
                 if key in seen:
                     continue
                 seen.add(key)
+                owner = scope_nodes[scope] if scope >= 0 else None
                 if role == "variable" and is_constant_name(node, text):
-                    out["constant"].append(Name(text, "constant", node, source))
+                    constants.append(Name(text, "constant", node, source, start, end, owner))
                 else:
-                    names.append(Name(text, role, node, source))
+                    names.append(Name(text, role, node, source, start, end, owner))
         return out
 
     # -- control flow -------------------------------------------------------------------------
@@ -472,14 +556,14 @@ class SyntaxView:
     def loops(self, kind: str | None = None) -> list[Node]:
         """Loops; kind 'for' or 'while' (do-while and infinite loops count as while)."""
         if kind is None:
-            return sorted(self.nodes("loop.for") + self.nodes("loop.while"), key=lambda n: n.start_byte)
+            return sorted(self.nodes("loop.for") + self.nodes("loop.while"), key=_START_BYTE)
         return self.nodes(f"loop.{kind}")
 
     def conditionals(self, kind: str | None = None) -> list[Node]:
         """Conditionals; kind 'if', 'switch' or 'ternary'."""
         if kind is None:
             nodes = self.nodes("conditional.if") + self.nodes("conditional.switch") + self.nodes("conditional.ternary")
-            return sorted(nodes, key=lambda n: n.start_byte)
+            return sorted(nodes, key=_START_BYTE)
         return self.nodes(f"conditional.{kind}")
 
     def construct(self, name: str) -> list[Node]:
@@ -515,7 +599,7 @@ class SyntaxView:
             doc = self.profile.docstring(node)
             if doc is not None:
                 out.append(doc)
-        return sorted(out, key=lambda n: n.start_byte)
+        return sorted(out, key=_START_BYTE)
 
     @cached_property
     def imports(self) -> list[Import]:
@@ -655,25 +739,35 @@ class IntervalIndex:
     """
 
     def __init__(self, nodes: Iterable[Node]) -> None:
-        unique: dict[int, Node] = {}
+        # each node once; outer before inner: by start, longer first, then first seen (the running
+        # number keeps the sort stable and comparing plain tuples, in C, without a key function);
+        # each node's id and span read once (`byte_range`: one call into C, not two)
+        items: list[tuple[int, int, int, int, Node]] = []
+        seen: set[int] = set()
         for node in nodes:
-            unique.setdefault(node.id, node)
-        # outer before inner: by start, longer first, then first seen (the running number keeps the
-        # sort stable and comparing plain tuples, in C, without a key function)
-        items = sorted((n.start_byte, -n.end_byte, order, n.id, n) for order, n in enumerate(unique.values()))
-        self.nodes = [item[4] for item in items]
-        self.starts = [item[0] for item in items]
-        self.ends = [-item[1] for item in items]
-        self.position = {item[3]: i for i, item in enumerate(items)}
+            node_id = node.id
+            if node_id not in seen:
+                seen.add(node_id)
+                start, end = node.byte_range
+                items.append((start, -end, len(items), node_id, node))
+        items.sort()
+        # the columns, transposed in C
+        starts, negated_ends, _, ids, ordered = zip(*items) if items else ((), (), (), (), ())
+        self.nodes: list[Node] = list(ordered)
+        self.starts: list[int] = list(starts)
+        self.ends: list[int] = [-end for end in negated_ends]
+        self.position: dict[int, int] = dict(zip(ids, range(len(ids))))
         self._memo: dict[int, Node | None] = {}
+        # each node's innermost container, by a stack of the open ones: as nodes come by start, an
+        # open node starts at or before the next one, so it contains it if it reaches its end
         self.parent: list[int] = []
         stack: list[int] = []
-        starts, ends = self.starts, self.ends
-        for i in range(len(items)):
-            start, end = starts[i], ends[i]
-            while stack and not (starts[stack[-1]] <= start and end <= ends[stack[-1]]):
+        append = self.parent.append
+        ends = self.ends
+        for i, end in enumerate(ends):
+            while stack and ends[stack[-1]] < end:
                 stack.pop()
-            self.parent.append(stack[-1] if stack else -1)
+            append(stack[-1] if stack else -1)
             stack.append(i)
 
     def __len__(self) -> int:
@@ -685,18 +779,55 @@ class IntervalIndex:
         memo = self._memo
         if node_id in memo:
             return memo[node_id]
-        start, end = node.start_byte, node.end_byte
-        starts, ends, parent = self.starts, self.ends, self.parent
+        parent = self.parent
         position = self.position.get(node_id)  # asked thousands of times per check: one lookup each
-        i = parent[position] if position is not None else _bisect_right(starts, start) - 1
-        found = None
-        while i >= 0:
-            if starts[i] <= start and end <= ends[i]:
-                found = self.nodes[i]
-                break
-            i = parent[i]
-        memo[node_id] = found
+        if position is not None:
+            i = parent[position]  # an indexed node's parent contains it: no span needed
+        else:
+            start, end = node.byte_range
+            ends = self.ends
+            # the last indexed node starting at or before it, then up the nesting (where every node
+            # starts at or before it too) to the first one reaching its end
+            i = _bisect_right(self.starts, start) - 1
+            while i >= 0 and ends[i] < end:
+                i = parent[i]
+        found = memo[node_id] = self.nodes[i] if i >= 0 else None
         return found
+
+    def innermost_positions(self, nodes: Iterable[Node], spans: Iterable[tuple[int, int]]) -> list[int]:
+        """`innermost` of many nodes at once, as positions in `self.nodes` (-1: none), given each
+        node's byte span (read once by the caller, who usually needs it too). A check asks this for
+        every name of a file: here there is no method call, memo entry or node attribute read per
+        node. A node is only read (its id) when an indexed node has its very span, to tell
+        whether that is the node itself, which never contains itself."""
+        starts, ends, parent, position = self.starts, self.ends, self.parent, self.position
+        out: list[int] = []
+        append = out.append
+        for node, (start, end) in zip(nodes, spans):
+            # the last indexed node starting at or before the node, then up the nesting (every
+            # node up there starts at or before it too) to the first one reaching its end
+            i = _bisect_right(starts, start) - 1
+            while i >= 0 and ends[i] < end:
+                i = parent[i]
+            if i >= 0 and starts[i] == start and ends[i] == end:
+                at = position.get(node.id)
+                if at is not None:
+                    i = parent[at]
+            append(i)
+        return out
+
+    def contains_spans(self, spans: Iterable[tuple[int, int]]) -> list[bool]:
+        """`contains` of many nodes at once, by their byte spans alone: is each inside (or equal
+        to) some indexed node? (A node that is itself indexed has its own span, so no id is needed.)"""
+        starts, ends, parent = self.starts, self.ends, self.parent
+        out: list[bool] = []
+        append = out.append
+        for start, end in spans:
+            i = _bisect_right(starts, start) - 1
+            while i >= 0 and ends[i] < end:
+                i = parent[i]
+            append(i >= 0)
+        return out
 
     def outermost(self, node: Node) -> Node | None:
         """The largest indexed node containing `node`, or node itself if indexed and outermost."""
