@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 
 from tree_sitter import Node
@@ -45,15 +46,33 @@ def complexity_by_function(view: SyntaxView, count_boolean_operators: bool = Fal
     """Cyclomatic complexity per function, keyed by its node key: of each outermost function with
     nested functions folded in (`nested="fold"`, mccabe's and ruff's C901 convention), or of every
     function on its own (`nested="separate"`, lizard's and radon's)."""
-    separate = nested == "separate"
-    counts = {node_key(fn.node): 1 for fn in view.functions
-              if separate or view.enclosing_function(fn.node) is None}
-    for node in decision_points(view, count_boolean_operators, count_ternaries):
-        owner = view.enclosing_function(node) if separate else view.outermost_function(node)
+    points = decision_points(view, count_boolean_operators, count_ternaries)
+    if nested == "fold":
+        return _folded_complexity(view, points)
+    counts = {node_key(fn.node): 1 for fn in view.functions}
+    for node in points:
+        owner = view.enclosing_function(node)
         if owner is not None:
             key = node_key(owner)
             counts[key] = counts.get(key, 1) + 1
     return counts
+
+
+def _folded_complexity(view: SyntaxView, points: list[Node]) -> dict[tuple[int, int, int], int]:
+    """`complexity_by_function` with nested functions folded in. The outermost functions do not
+    overlap and come in document order, so the one holding a decision point is the last to start
+    at or before it (a binary search over their starts), if it ends at or after it: one search and
+    two reads per point, where asking the containment index for its outermost function walked up
+    through every function around it."""
+    outermost = [fn.node for fn in _outermost_functions(view)]
+    starts = [node.start_byte for node in outermost]
+    ends = [node.end_byte for node in outermost]
+    folded = [1] * len(outermost)
+    for node in points:
+        at = bisect_right(starts, node.start_byte) - 1
+        if at >= 0 and node.end_byte <= ends[at]:
+            folded[at] += 1
+    return {node_key(node): count for node, count in zip(outermost, folded)}
 
 
 @constraint_type(
@@ -123,42 +142,45 @@ def _else_if_links(ifs: list[Node], if_ids: set[int]) -> set[int]:
 def block_depths(view: SyntaxView) -> list[tuple[Node, int]]:
     """(block, depth) for each block inside a named function; else-if links take their head's depth.
 
-    Each container's depth below its function is computed once and memoised, so the pass is
-    linear in the number of blocks however deep they nest (walking up from every block was
-    quadratic: minutes on a 200 KB file nested thousands of levels deep)."""
+    One sweep over the blocks and functions in document order (outer before inner) with a stack of
+    the open ones: each node's container is the stack's top once the nodes that end before it are
+    popped, and its levels below its function are its container's plus one (none for a link, zero
+    for a function). Linear in the number of blocks however deep they nest, as walking up from
+    every block was not (minutes on a 200 KB file nested thousands of levels deep); and it reads
+    each node's span once, where building a containment index and then asking it for each
+    block's container read them again."""
     blocks = _block_nodes(view)
     ifs = view.conditionals("if")
     links = _else_if_links(ifs, {n.id for n in ifs})
-    function_ids = {n.id for n in view.nodes("function")}
-    index = view.index(blocks + view.nodes("function"))
-    below: dict[int, int | None] = {}  # container id -> levels it adds above it to its function; None: no function
-
-    def levels_above(container: Node | None) -> int | None:
-        chain = []
-        while container is not None:
-            container_id = container.id
-            if container_id in below:
-                break
-            if container_id in function_ids:
-                below[container_id] = 0
-                break
-            chain.append(container)
-            container = index.innermost(container)
-        known = None if container is None else below[container.id]
-        for node in reversed(chain):
-            node_id = node.id
-            if known is not None:
-                known += 0 if node_id in links else 1
-            below[node_id] = known
-        return known
-
+    functions = view.nodes("function")
+    function_ids = {n.id for n in functions}
+    block_ids = [n.id for n in blocks]
+    unique: dict[int, Node] = {}  # each node once, in order of first appearance (which breaks ties)
+    for node_id, node in zip(block_ids + [n.id for n in functions], blocks + functions):
+        unique.setdefault(node_id, node)
+    # outer before inner: by start, longer first, then first seen
+    spans = sorted((node.start_byte, -node.end_byte, order, node_id) for order, (node_id, node) in enumerate(unique.items()))
+    above: dict[int, int | None] = {}  # node id -> levels its container has below its function; None: no function
+    stack: list[tuple[int, int | None]] = []  # open nodes: (end byte, levels below their function)
+    for _, negative_end, _, node_id in spans:
+        end = -negative_end
+        while stack and stack[-1][0] < end:
+            stack.pop()  # ends before this node does: does not contain it
+        levels = stack[-1][1] if stack else None
+        above[node_id] = levels
+        if node_id in function_ids:
+            stack.append((end, 0))
+        elif levels is None:
+            stack.append((end, None))
+        else:
+            stack.append((end, levels if node_id in links else levels + 1))
     out = []
-    for node in blocks:
-        if node.id in links:
+    for node, node_id in zip(blocks, block_ids):
+        if node_id in links:
             continue  # same depth as the chain's head, reported there
-        above = levels_above(index.innermost(node))
-        if above is not None:
-            out.append((node, 1 + above))
+        levels = above[node_id]
+        if levels is not None:
+            out.append((node, 1 + levels))
     return out
 
 
@@ -187,13 +209,14 @@ def nesting_depth(src: Source, max: int) -> Iterable[Violation]:
     if not view.supports("function"):
         raise NotApplicable(f"heedful cannot see functions in {src.profile.display_name}")
     depths = block_depths(view)
-    reported: list[Node] = []
+    reported: list[tuple[int, int]] = []  # the spans of the blocks reported (ints: read once per block)
     for node, depth in depths:
         if depth <= max:
             continue
-        if any(r.start_byte <= node.start_byte and node.end_byte <= r.end_byte for r in reported):
+        start, end = node.start_byte, node.end_byte
+        if any(r_start <= start and end <= r_end for r_start, r_end in reported):
             continue
-        reported.append(node)
+        reported.append((start, end))
         yield Violation(src.first_line_range(node), f"block nested {depth} levels deep (at most {max})",
                         fix_hint="return early or extract the inner block into a function")
 
@@ -301,16 +324,31 @@ def max_boolean_operands(src: Source, max: int) -> Iterable[Violation]:
         raise NotApplicable(f"heedful cannot see boolean operators in {src.profile.display_name}")
     ops = view.nodes("boolean_operator")
     op_keys = {node_key(n) for n in ops}
+    inner = _operand_operators(ops)
     for node in ops:
-        parent = node.parent
-        while parent is not None and parent.type == "parenthesized_expression":
-            parent = parent.parent
-        if parent is not None and node_key(parent) in op_keys:
+        if node.id in inner:
             continue  # part of a larger expression
         operands = _operand_count(view, node, op_keys)
         if operands > max:
             yield Violation(src.node_range(node), f"boolean expression has {operands} operands (at most {max})",
                             fix_hint="name parts of the condition")
+
+
+def _operand_operators(ops: list[Node]) -> set[int]:
+    """The ids of the boolean operators that are an operand of another (directly or through
+    parentheses). Found from each operator down through its children, where asking each operator
+    for its `node.parent` made tree-sitter descend from the root once per operator."""
+    op_ids = {node.id for node in ops}
+    inner: set[int] = set()
+    for node in ops:
+        stack = list(node.children)  # a copy: the node keeps its list of children for other readers
+        while stack:
+            child = stack.pop()
+            if child.id in op_ids:
+                inner.add(child.id)
+            elif child.type == "parenthesized_expression":
+                stack.extend(child.children)
+    return inner
 
 
 @constraint_type(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from itertools import repeat
 
 from tree_sitter import Node
 
@@ -45,26 +46,43 @@ def max_line_length(src: Source, max: int, ignore_urls: bool) -> Iterable[Violat
         yield Violation(Range.of(number, max, number, len(line)), f"line is {len(line)} characters long (at most {max})")
 
 
+# `[` and `]` count as `(` and `)` (only the net depth matters), and every other byte but a newline
+# is dropped: what is left of a line is its brackets.
+_SQUARE_AS_ROUND = bytes.maketrans(b"[]", b"()")
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"()[]\n")
+
+
 def _continuation_lines(src: Source) -> set[int]:
     """Lines that start inside ( ) or [ ], or inside a multi-line string/comment: their indentation
-    aligns with something else and is not a block level."""
+    aligns with something else and is not a block level.
+
+    The bracket depth changes only at lines whose opening and closing brackets do not balance. Those
+    are found in C: the masked text is cut down to its brackets (`bytes.translate`) and adjacent
+    pairs `()` are removed until none is left, so most lines become empty and only the rest are
+    looked at in Python. (Before, every line was searched and counted four times from Python.)"""
     out: set[int] = set()
-    depth = 0
-    for number, line in enumerate(masked_lines(src.view)):
-        if depth > 0:
-            out.add(number)
-        elif "(" not in line and "[" not in line:
-            continue  # outside brackets, only an opening one changes the depth
-        opens = line.count("(") + line.count("[")
-        closes = line.count(")") + line.count("]")
-        if opens or closes:
-            depth = max(0, depth + opens - closes)
+    lines = masked_lines(src.view)
+    brackets = "\n".join(lines).encode("utf-8", "surrogatepass").translate(_SQUARE_AS_ROUND, _NOT_BRACKETS)
+    while b"()" in brackets:
+        brackets = brackets.replace(b"()", b"")
+    per_line = brackets.split(b"\n")
+    depth = 0  # the depth after line `previous`, which every line up to the next unbalanced one starts at
+    previous = -1
+    for number in [number for number, left in enumerate(per_line) if left]:
+        left = per_line[number]
+        net = 2 * left.count(b"(") - len(left)  # opens - closes
+        if net:
+            if depth > 0:
+                out.update(range(previous + 1, number + 1))
+            depth = max(0, depth + net)
+            previous = number
+    if depth > 0:
+        out.update(range(previous + 1, len(lines)))
     data = src.data
     for node in src.view.nodes("string") + src.view.nodes("comment"):
         if data.find(b"\n", node.start_byte, node.end_byte) < 0:
             continue  # on one line (most): no line starts inside it
-        for number in range(node.start_point[0] + 1, node.end_point[0] + 1):
-            out.add(number)
+        out.update(range(node.start_point[0] + 1, node.end_point[0] + 1))
     return out
 
 
@@ -93,46 +111,59 @@ def indentation(src: Source, style: str, size: int) -> Iterable[Violation]:
     """
     # A first pass over every line; the (costlier) continuation-line analysis is only needed when
     # some indentation is wrong, and then the pass is redone without those lines (an aligned
-    # continuation line is no level and must not open one).
-    if not _indentation_errors(src, style, size, frozenset(), first_only=True):
+    # continuation line is no level and must not open one). Both passes read the lines' lengths
+    # with and without their indentation, taken once, in C (`map`).
+    lines = src.lines
+    lengths = list(map(len, lines))
+    rests = list(map(len, map(str.lstrip, lines, repeat(" \t"))))  # each line without its indentation
+    if not _indentation_errors(src, lengths, rests, style, size, frozenset(), first_only=True):
         return
     # the second pass, over the lines that are no continuation of another
-    found = _indentation_errors(src, style, size, _continuation_lines(src))
+    found = _indentation_errors(src, lengths, rests, style, size, _continuation_lines(src))
     for number, indent, message in found:
         yield Violation(Range.of(number, 0, number, len(indent)), message)
 
 
-def _indentation_errors(src: Source, style: str, size: int, skip: set[int] | frozenset[int],
-                        first_only: bool = False) -> list[tuple[int, str, str]]:
+def _indentation_errors(src: Source, lengths: list[int], rests: list[int], style: str, size: int,
+                        skip: set[int] | frozenset[int], first_only: bool = False) -> list[tuple[int, str, str]]:
     """(line, its indentation, why) for each statement line whose indentation is wrong (only the
-    first one with `first_only`: whether there is any)."""
+    first one with `first_only`: whether there is any), from each line's length with (`lengths`)
+    and without (`rests`) its indentation.
+
+    The loop reads only those numbers: no indentation string is cut unless a line is reported or
+    may hold a tab, and the open levels change only where the width does."""
     found: list[tuple[int, str, str]] = []
+    lines = src.lines
+    tabs = style == "tabs"
+    may_hold_tab = "\t" in src.text  # else no indentation holds one: not looked for line by line
     levels = [0]  # the widths of the open levels, outermost first
-    for number, line in enumerate(src.lines):
-        stripped = line.lstrip(" \t")
-        if not stripped or number in skip:
+    top = 0  # levels[-1]
+    for number, rest in enumerate(rests):
+        if not rest or number in skip:
             continue
-        indent = line[: len(line) - len(stripped)]
-        if style == "tabs":
-            if " " in indent:
-                found.append((number, indent, "line is indented with spaces, not tabs"))
+        width = lengths[number] - rest
+        if tabs:
+            if " " in lines[number][:width]:
+                found.append((number, lines[number][:width], "line is indented with spaces, not tabs"))
                 if first_only:
                     break
             continue
-        if "\t" in indent:
-            found.append((number, indent, "line is indented with a tab, not spaces"))
+        if may_hold_tab and "\t" in lines[number][:width]:
+            found.append((number, lines[number][:width], "line is indented with a tab, not spaces"))
             if first_only:
                 break
             continue
-        width = len(indent)
-        while width < levels[-1]:
-            levels.pop()
-        if width > levels[-1]:
-            levels.append(width)  # one level deeper, whatever its width
+        if width != top:
+            while width < top:
+                levels.pop()
+                top = levels[-1]
+            if width > top:
+                levels.append(width)  # one level deeper, whatever its width
+                top = width
         depth = len(levels) - 1
         if width != depth * size:
-            found.append((number, indent, (f"indentation of {width} spaces at nesting level {depth} "
-                                           f"(expected {depth * size}: {size} per level)")))
+            found.append((number, lines[number][:width], (f"indentation of {width} spaces at nesting level {depth} "
+                                                          f"(expected {depth * size}: {size} per level)")))
             if first_only:
                 break
     return found
@@ -141,7 +172,9 @@ def _indentation_errors(src: Source, style: str, size: int, skip: set[int] | fro
 _OPEN_BLOCK_BEFORE = re.compile(r"(\)|\belse|\btry|\bdo|\bfinally|\w|>|\]|->\s*\w+|=>)\s*$")
 _NOT_BLOCK_BEFORE = re.compile(r"(=|\(|\[|,|:|\?|\{|\breturn|\$|\+|-|\*|/|&&|\|\||!|&)\s*$")
 _CONTINUATION_KEYWORD = re.compile(r"^\s*(else\b|catch\b|finally\b|except\b)")
-_CONTINUATION_WORDS = ("else", "catch", "finally", "except")  # what a line it matches starts with, stripped
+_CONTINUATION_WORDS = ("else", "catch", "finally", "except")  # what a line it matches holds
+_CONTINUED_AFTER_BRACE = re.compile(r"^\s*\}\s*(else|catch|finally)\b")  # holds one of the first three
+_LONE_BRACES = ("{", "{\x01")  # a line that is one of these, stripped, holds a lone brace
 
 
 def _opens_block(before: str) -> bool:
@@ -190,42 +223,68 @@ def brace_style(src: Source, style: str) -> Iterable[Violation]:
     tests K&R, 1TBS and Allman.
     """
     lines = masked_lines(src.view)
+    text = "\n".join(lines)
     allman = style == "Allman"
-    for number, line in enumerate(lines):
-        stripped = line.strip()
-        for col in _columns_of(line, "{"):
-            # the few characters before the brace decide; searching the whole prefix of a long
-            # line with `...\s*$` patterns would be quadratic
-            before = line[max(0, col - 24):col]
-            if line[:col].strip():
-                if _not_block(before) or not _opens_block(before):
+    # Only lines holding a `{` or a keyword can fail; they are found by `str.find` over the whole
+    # text (in C) and the tests run on those lines alone, in the order of a line-by-line pass.
+    brace_lines = _lines_containing(text, ("{",))
+    keyword_lines = _lines_containing(text, _CONTINUATION_WORDS)
+    for number in sorted(set(brace_lines) | set(keyword_lines)):
+        line = lines[number]
+        if allman:
+            for col in _columns_of(line, "{"):
+                # the few characters before the brace decide; searching the whole prefix of a long
+                # line with `...\s*$` patterns would be quadratic
+                before = line[max(0, col - 24):col]
+                if not line[:col].strip() or _not_block(before) or not _opens_block(before):
                     continue
                 if line[col + 1:].strip().startswith("}") or line[col + 1:].rstrip().endswith("}"):
                     continue  # `{ }` or a one-line block body
-                if allman:
-                    yield Violation(Range.of(number, col, number, col + 1), "opening brace should be on its own line")
-            elif not allman and col == len(line) - len(line.lstrip()) and stripped in ("{", "{\x01") and number > 0:
-                prev = _previous_code_line(lines, number)
-                tail = lines[prev][-24:] if prev is not None else ""
-                if prev is not None and _opens_block(tail) and not _not_block(tail):
-                    yield Violation(Range.of(number, col, number, col + 1),
-                                    "opening brace should be at the end of the previous line")
-        # (the regex only on the few lines that start with a keyword: once per line, it was a
-        # quarter of the check)
+                yield Violation(Range.of(number, col, number, col + 1), "opening brace should be on its own line")
+            continued = _CONTINUED_AFTER_BRACE.match(line)
+            if continued:
+                yield Violation(Range.of(number, continued.start(1), number, continued.end(1)),
+                                "'else'/'catch' should start a new line")
+            continue
+        # K&R and 1TBS find fault with a brace only when it is alone on its line (after code, it
+        # is where they want it)
+        stripped = line.strip()
+        if stripped in _LONE_BRACES and number > 0:
+            col = len(line) - len(line.lstrip())
+            prev = _previous_code_line(lines, number)
+            tail = lines[prev][-24:] if prev is not None else ""
+            if prev is not None and _opens_block(tail) and not _not_block(tail):
+                yield Violation(Range.of(number, col, number, col + 1),
+                                "opening brace should be at the end of the previous line")
         continuation = _CONTINUATION_KEYWORD.match(line) if stripped.startswith(_CONTINUATION_WORDS) else None
         if continuation:
             prev = _previous_code_line(lines, number)
-            prev_ends_with_brace = prev is not None and lines[prev].rstrip().endswith("}")
-            if not allman and prev is not None and prev_ends_with_brace and lines[prev].strip() == "}":
+            if prev is not None and lines[prev].strip() == "}":
                 keyword = continuation.group(1)  # the keyword itself, not its line
                 yield Violation(Range.of(number, continuation.start(1), number, continuation.end(1)),
                                 f"'{keyword}' should follow the closing brace on the same line")
-        continued = re.match(r"^\s*\}\s*(else|catch|finally)\b", line) if allman else None
-        if continued:
-            yield Violation(Range.of(number, continued.start(1), number, continued.end(1)),
-                            "'else'/'catch' should start a new line")
     if style == "1TBS":
         yield from _braceless_bodies(src)
+
+
+def _lines_containing(text: str, words: tuple[str, ...]) -> list[int]:
+    """The numbers of the lines of `text` that hold one of `words` (each once, in order): each word
+    is searched in the whole text by `str.find`, and an occurrence's line counted from the last."""
+    positions = []
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            positions.append(at)
+            at = text.find(word, at + 1)
+    positions.sort()
+    out: list[int] = []
+    number, counted_to = 0, 0
+    for position in positions:
+        number += text.count("\n", counted_to, position)
+        counted_to = position
+        if not out or out[-1] != number:
+            out.append(number)
+    return out
 
 
 def _columns_of(line: str, char: str) -> Iterator[int]:
@@ -282,17 +341,30 @@ def operator_spacing(src: Source, spacing: bool) -> Iterable[Violation]:
     if not view.supports("operator"):
         raise NotApplicable(f"heedful cannot see operators in {src.profile.display_name}")
     data = src.data
+    size = len(data)
     for node in view.nodes("operator"):
-        token = src.node_text(node)
-        if not token or token[0].isalpha() or "\n" in token:
+        # decided on the bytes, each span read once: the token is decoded only for a message
+        start, end = node.start_byte, node.end_byte
+        token = data[start:end]
+        if not token or b"\n" in token:
             continue
-        before = data[node.start_byte - 1:node.start_byte] if node.start_byte > 0 else b" "
-        after = data[node.end_byte:node.end_byte + 1] or b" "
-        spaced_before, spaced_after = before in (b" ", b"\t", b"\n", b"\r"), after in (b" ", b"\t", b"\n", b"\r")
+        if token[0] < 0x80:
+            if token[:1].isalpha():
+                continue
+        elif src.node_text(node)[0].isalpha():
+            continue
+        before = data[start - 1] if start > 0 else _SPACE
+        after = data[end] if end < size else _SPACE
+        spaced_before, spaced_after = before in _SPACING, after in _SPACING
         if spacing and not (spaced_before and spaced_after):
-            yield Violation(src.node_range(node), f"missing space around '{token}'")
-        elif not spacing and (spaced_before or spaced_after) and not (before == b"\n" or after in (b"\n", b"\r")):
-            yield Violation(src.node_range(node), f"unexpected space around '{token}'")
+            yield Violation(src.node_range(node), f"missing space around '{src.node_text(node)}'")
+        elif not spacing and (spaced_before or spaced_after) and not (before == _NEWLINE or after in _LINE_END):
+            yield Violation(src.node_range(node), f"unexpected space around '{src.node_text(node)}'")
+
+
+_SPACE, _NEWLINE = ord(" "), ord("\n")
+_SPACING = frozenset(b" \t\n\r")  # the bytes that space an operator
+_LINE_END = frozenset(b"\n\r")
 
 
 @constraint_type(
@@ -311,12 +383,29 @@ def trailing_whitespace(src: Source) -> Iterable[Violation]:
     Why it matters:
     Trailing whitespace pollutes diffs; formatters and linters remove or flag it.
     """
-    inside_strings: set[int] = set()
-    for node in src.view.nodes("string"):
-        inside_strings.update(range(node.start_point[0], node.end_point[0]))
-    for number, line in enumerate(src.lines):
+    lines = src.lines
+    if not lines:
+        return
+    text = src.text
+    if "\r" in text:
+        candidates: Iterable[int] = range(len(lines))  # lines end at `\r\n` or `\r`: each is looked at
+    else:
+        # a line with trailing whitespace ends in " \n" or "\t\n", or is the last line: found by
+        # `str.find` over the whole text (in C), where stripping every line took a call each
+        candidates = _lines_containing(text, (" \n", "\t\n"))
+        if not candidates or candidates[-1] != len(lines) - 1:
+            candidates.append(len(lines) - 1)
+    inside_strings: set[int] | None = None  # lines that continue inside a string, once needed
+    for number in candidates:
+        line = lines[number]
         stripped = line.rstrip(" \t")
-        if len(stripped) != len(line) and number not in inside_strings:
+        if len(stripped) == len(line):
+            continue
+        if inside_strings is None:
+            inside_strings = set()
+            for node in src.view.nodes("string"):
+                inside_strings.update(range(node.start_point[0], node.end_point[0]))
+        if number not in inside_strings:
             yield Violation(Range.of(number, len(stripped), number, len(line)), "trailing whitespace")
 
 
@@ -339,17 +428,21 @@ def quote_style(src: Source, quote: str) -> Iterable[Violation]:
     Consistent quoting is a formatter default (black, prettier) and a VeriCode instruction.
     """
     wanted, other = ("'", '"') if quote == "single" else ('"', "'")
-    docstrings = {(d.start_byte, d.end_byte) for d in src.view.docstrings}
+    wanted_byte, other_byte = wanted.encode(), other.encode()
+    docstrings: set[tuple[int, int]] | None = None  # their spans, once a string might need it
+    data = src.data
     for node in src.view.nodes("string"):
-        if (node.start_byte, node.end_byte) in docstrings:
+        # decided on the bytes, each span read once (quotes and prefixes are ASCII): most strings
+        # use the wanted quote and are done after one comparison
+        start, end = node.start_byte, node.end_byte
+        body = data[start:end].lstrip(b"fFrRbBuU")
+        if body[:1] != other_byte or body.startswith(other_byte * 3) or wanted_byte in body[1:-1]:
             continue
-        text = src.node_text(node)
-        body = text.lstrip("fFrRbBuU")
-        if not body or body[0] != other or body.startswith(other * 3):
+        if docstrings is None:
+            docstrings = {(d.start_byte, d.end_byte) for d in src.view.docstrings}
+        if (start, end) in docstrings:
             continue
-        if wanted in body[1:-1]:
-            continue
-        if other == '"' and _needs_double_quotes(src, node, body):
+        if other == '"' and _needs_double_quotes(src, node, src.node_text(node).lstrip("fFrRbBuU")):
             continue
         # asked last, of the strings that would be reported: `node.parent` descends from the root
         parent = node.parent
