@@ -1,6 +1,6 @@
 """The language-server processes a replay talks to: a few, shared, started on demand.
 
-Starting `heedful serve` costs about a second of CPU (most of it importing lsprotocol's types).
+Starting `heedful serve` costs about half a second of CPU (most of it importing lsprotocol's types).
 One process per conversation would make that dominate short conversations, and with
 `--concurrency 8` on a small machine the starts would compete for the cores for seconds before the
 first answer is judged. A server is built to serve many documents at once (an editor opens a
@@ -9,7 +9,10 @@ takes milliseconds, an answer hundreds of them), so one process serves up to
 CONVERSATIONS_PER_SERVER conversations at once; the pool starts another only when every live one
 serves that many, keeps at most one process per core, and gives each new conversation the least
 busy one. (Two servers where one keeps up cost a second start-up on the same cores: at
-`--concurrency 8` on 2 cores, most of the start-up time of the run.) A conversation still has its own workspace directory and its
+`--concurrency 8` on 2 cores, most of the start-up time of the run. Measured again with the
+second server started in the background once the first served, taking the conversations that
+started later: 5.59 s against 5.41 s for one server, medians of 4 interleaved runs of
+benchmarks/replay_speed.py's 32 conversations.) A conversation still has its own workspace directory and its
 own documents (their uris, texts, constraints and edit markers are per document), which it
 closes when it ends; nothing of one conversation reaches another's verdicts. A process that died
 is dropped and replaced by a new one on demand.
