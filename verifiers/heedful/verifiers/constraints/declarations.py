@@ -21,12 +21,6 @@ _VISIBILITY = re.compile(r"\b(public|internal|protected|private|fileprivate)\b")
 _RANK = {"public": 0, "internal": 1, "protected": 2, "fileprivate": 3, "private": 3}
 
 
-def _container(src: Source, node: Node) -> Node:
-    """The class or module a declaration belongs to."""
-    owner = src.view.enclosing_class(node)
-    return owner if owner is not None else src.root
-
-
 @constraint_type(
     id="declarations.constants_at_top",
     instruction="Declare all constants together at the top of the file (or class).",
@@ -61,10 +55,8 @@ def constants_at_top(src: Source) -> Iterable[Violation]:
         first = first_function.get(key)
         if first is None or start < first:
             first_function[key] = start
-    nodes = [name.node for name in constants]
-    name_spans = [(name.start, name.end) for name in constants]
-    in_functions = view.function_index.innermost_positions(nodes, name_spans)
-    for name, in_function, owner in zip(constants, in_functions, classes.innermost_positions(nodes, name_spans)):
+    in_functions = view.function_index.innermost_of_names(constants)
+    for name, in_function, owner in zip(constants, in_functions, classes.innermost_of_names(constants)):
         if in_function >= 0:
             yield Violation(name.range, f"constant '{name.text}' is declared inside a function")
             continue
@@ -139,7 +131,7 @@ def top_of_scope(src: Source) -> Iterable[Violation]:
     functions = view.function_index
     names_by_function: dict[tuple[int, int], list[Name]] = {}
     starts, ends = functions.starts, functions.ends
-    owners = functions.innermost_positions([name.node for name in names], [(name.start, name.end) for name in names])
+    owners = functions.innermost_of_names(names)
     for name, owner in zip(names, owners):
         if owner >= 0:
             names_by_function.setdefault((starts[owner], ends[owner]), []).append(name)
@@ -164,7 +156,7 @@ def top_of_scope(src: Source) -> Iterable[Violation]:
     if not late:
         return
     loops = view.index(view.loops())
-    positions = loops.innermost_positions([name.node for name in late], [(name.start, name.end) for name in late])
+    positions = loops.innermost_of_names(late)
     body_starts: dict[int, int | None] = {}
     for name, position in zip(late, positions):
         if not _in_loop_header(name.end, position, loops, body_starts):

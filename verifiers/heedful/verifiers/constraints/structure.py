@@ -241,7 +241,7 @@ def no_intermediate_variables(src: Source) -> Iterable[Violation]:
         # for their parent
         walrus_names = {child.id for binding in view.nodes(INLINE_BINDING) if binding.type == "named_expression"
                         for child in binding.children}
-    positions = loops.innermost_positions([name.node for name in inside], [(name.start, name.end) for name in inside])
+    positions = loops.innermost_of_names(inside)
     for name, position in zip(inside, positions):
         if position >= 0 and is_loop_variable(name, position, loops, parts, walrus_names):
             continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from operator import attrgetter
@@ -815,6 +815,10 @@ class IntervalIndex:
                     i = parent[at]
             append(i)
         return out
+
+    def innermost_of_names(self, names: Sequence[Name]) -> list[int]:
+        """`innermost_positions` of names, by the spans their records hold."""
+        return self.innermost_positions([name.node for name in names], [(name.start, name.end) for name in names])
 
     def contains_spans(self, spans: Iterable[tuple[int, int]]) -> list[bool]:
         """`contains` of many nodes at once, by their byte spans alone: is each inside (or equal
