@@ -292,6 +292,19 @@ class ReplayEngine:
     # -- running ----------------------------------------------------------------------------------
 
     def run(self) -> RunOutcome:
+        # One event loop for the whole run, and the first server's process started before
+        # anything else: it imports for about half a second before it can serve, while this
+        # process reads the dataset, opens the log and probes the endpoint (the loop is idle
+        # meanwhile, so a Ctrl-C there interrupts as before). Every path out stops it.
+        with asyncio.Runner() as runner:
+            self.pool = ServerPool(self.settings.debounce_ms, self.settings.server_command)
+            try:
+                runner.run(self.pool.spawn(1))
+                return self._run_checked(runner)
+            finally:
+                runner.run(self.pool.close())
+
+    def _run_checked(self, runner: asyncio.Runner) -> RunOutcome:
         conversations, dataset_errors = self._load()
         if self.upstream is not None:
             self.upstream.check_dataset(conversations)  # before anything runs
@@ -311,11 +324,12 @@ class ReplayEngine:
         lock = RunLock(self.run_dir)  # one run per directory: a second one would play (and bill) it all again
         lock.acquire(wait=self.settings.wait_for_lock, on_wait=self.warn)
         try:
-            return self._run_locked(conversations, dataset_errors)
+            return self._run_locked(runner, conversations, dataset_errors)
         finally:
             lock.release()
 
-    def _run_locked(self, conversations: list[Conversation], dataset_errors: list[str]) -> RunOutcome:
+    def _run_locked(self, runner: asyncio.Runner, conversations: list[Conversation],
+                    dataset_errors: list[str]) -> RunOutcome:
         log = self._open_log(len(conversations))
         logged = {r.get("error") for r in log.records if r.get("record") == "dataset_error"} if log else set()
         for error in dataset_errors:  # malformed lines stay in the run, once each (results.py counts them)
@@ -346,7 +360,7 @@ class ReplayEngine:
         self._failed_rounds = 0
         self._interrupted: int | None = None
         try:
-            asyncio.run(self._run_all(todo, previous, outcome))
+            runner.run(self._run_all(todo, previous, outcome))
         except asyncio.CancelledError:
             if self._interrupted is None:
                 raise
@@ -398,7 +412,6 @@ class ReplayEngine:
                                                      thread_name_prefix="heedful-replay"))
         progress = _progress(len(todo), self.settings.progress)
         semaphore = asyncio.Semaphore(self.settings.concurrency)
-        self.pool = ServerPool(self.settings.debounce_ms, self.settings.server_command)
         assert self.writer is not None
         self._commits = GroupCommit(self.writer)
 

@@ -21,6 +21,8 @@ from typing import Any, Self
 from heedful.server.server import plain
 from heedful.verifiers.errors import HeedfulError
 from lsprotocol import types
+from pygls.client import logger as _pygls_client_logger
+from pygls.io_ import run_async
 from pygls.lsp.client import LanguageClient
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCResponseMessage
@@ -118,6 +120,41 @@ def server_command() -> list[str]:
     return [sys.executable, "-P", "-m", "heedful", "serve"]
 
 
+async def spawn_server(command: list[str], workspace: str) -> asyncio.subprocess.Process:
+    """Start a server process, and only that: it imports for about half a second before it reads
+    anything, so a replay spawns it first and sets itself up meanwhile (server_pool.ServerPool.spawn);
+    ServerSession talks to it from then on."""
+    return await asyncio.create_subprocess_exec(*command, stdin=asyncio.subprocess.PIPE,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                                                cwd=workspace)
+
+
+async def stop_unused(process: asyncio.subprocess.Process) -> None:
+    """Stop a spawned server that never served (its run failed before its first conversation):
+    killed, since asking it to shut down would wait out its start-up."""
+    if process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+    await process.wait()
+
+
+class _Client(LanguageClient):
+    """pygls's client, on a process spawned before it. Building a client (its converter) takes
+    10-35 ms, which the server's start now overlaps instead of waiting for."""
+
+    def attach(self, server: asyncio.subprocess.Process) -> None:
+        """What pygls's `start_io` does once it has created the process (pygls 2.1, client.py)."""
+        if server.stdout is None or server.stdin is None:
+            raise RuntimeError("the server process has no stdin or stdout pipe")
+        self.protocol.set_writer(server.stdin)
+        connection = asyncio.create_task(run_async(stop_event=self._stop_event, reader=server.stdout,
+                                                   protocol=self.protocol, logger=_pygls_client_logger,
+                                                   error_handler=self.report_server_error))
+        notify_exit = asyncio.create_task(self._server_exit())
+        self._server = server
+        self._async_tasks.extend([connection, notify_exit])
+
+
 class ServerStartError(HeedfulError):
     """The server process died before it answered `initialize`; the message carries its stderr."""
 
@@ -128,15 +165,18 @@ STDERR_LINES_KEPT = 40
 class ServerSession:
     """One `heedful serve` process, one workspace, the documents a conversation edits."""
 
-    def __init__(self, workspace: str, debounce_ms: int = 0, command: list[str] | None = None) -> None:
+    def __init__(self, workspace: str, debounce_ms: int = 0, command: list[str] | None = None,
+                 process: asyncio.subprocess.Process | None = None) -> None:
+        """`process`: the server, already spawned (spawn_server, with this command and workspace)."""
         self.workspace = os.path.abspath(workspace)
         self.debounce_ms = debounce_ms
         self.command = command or server_command()
+        self._process = process
         # the last lines the server wrote to stderr: read all the time (a full pipe would block
         # the server), shown when it dies
         self.stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES_KEPT)
         self._stderr_reader: asyncio.Task | None = None
-        self.client = LanguageClient("heedful-replay", "1", protocol_cls=_PlainJsonProtocol)
+        self.client = _Client("heedful-replay", "1", protocol_cls=_PlainJsonProtocol)
         self.documents: dict[str, _Document] = {}
 
         # Plain functions, not coroutines: pygls calls them as it reads each message, so what the
@@ -164,9 +204,10 @@ class ServerSession:
             self.messages.append(params.message)
 
     async def __aenter__(self) -> Self:
-        await self.client.start_io(*self.command, cwd=self.workspace)
-        process = self.client._server
-        if process is not None and process.stderr is not None:
+        process = self._process or await spawn_server(self.command, self.workspace)
+        self._process = None
+        self.client.attach(process)
+        if process.stderr is not None:
             self._stderr_reader = asyncio.create_task(self._read_stderr(process.stderr))
         try:
             await asyncio.wait_for(self.client.initialize_async(types.InitializeParams(

@@ -27,7 +27,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 
-from .lsp_session import ServerSession
+from .lsp_session import ServerSession, server_command, spawn_server, stop_unused
 
 CONVERSATIONS_PER_SERVER = 8
 
@@ -40,6 +40,7 @@ class ServerPool:
         self.size = max(1, size or os.cpu_count() or 1)
         self.per_server = max(1, per_server)
         self.sessions: dict[ServerSession, int] = {}  # live sessions -> conversations using them
+        self.spawned: list[asyncio.subprocess.Process] = []  # started by `spawn`, not yet in a session
         self.starting = asyncio.Lock()
         self.root = tempfile.mkdtemp(prefix="heedful-replay-root-")  # a neutral workspace root: no heedful.toml
 
@@ -47,13 +48,25 @@ class ServerPool:
         """How many servers `conversations` at once need."""
         return min(self.size, max(1, -(-conversations // self.per_server)))
 
+    async def spawn(self, count: int = 1) -> None:
+        """Start `count` server processes, and only that: each imports for about half a second
+        before it reads `initialize`, so a run spawns its first server before it reads its dataset,
+        opens its log and probes the model's endpoint, and `prestart` finds it (nearly) ready.
+        A process that cannot be spawned is left out: `prestart` starts another and reports why."""
+        for _ in range(count):
+            with contextlib.suppress(OSError):
+                self.spawned.append(await spawn_server(self.command or server_command(), self.root))
+
     async def prestart(self, conversations: int) -> None:
         """Start the servers `conversations` at once need, side by side (not one after the other
-        as conversations ask); a server that fails to start is left out, and the conversation that
-        needs it reports why."""
-        count = self.servers_for(conversations)
-        async def start() -> None:
-            session = ServerSession(self.root, self.debounce_ms, self.command)
+        as conversations ask), on the spawned processes first; a server that fails to start is
+        left out, and the conversation that needs it reports why."""
+        wanted = max(0, min(self.servers_for(conversations), self.size) - len(self.sessions))
+        spawned, unused, self.spawned = self.spawned[:wanted], self.spawned[wanted:], []
+        await asyncio.gather(*(stop_unused(process) for process in unused))  # more than the run needs
+
+        async def start(process: asyncio.subprocess.Process | None) -> None:
+            session = ServerSession(self.root, self.debounce_ms, self.command, process=process)
             try:
                 await session.__aenter__()
             except Exception:  # noqa: BLE001 - reported by _acquire when a conversation asks
@@ -61,7 +74,8 @@ class ServerPool:
                 return
             self.sessions[session] = 0
 
-        await asyncio.gather(*(start() for _ in range(min(count, self.size) - len(self.sessions))))
+        await asyncio.gather(*(start(process) for process in spawned),
+                             *(start(None) for _ in range(wanted - len(spawned))))
 
     async def _acquire(self) -> ServerSession:
         async with self.starting:
@@ -99,7 +113,8 @@ class ServerPool:
 
     async def close(self) -> None:
         sessions, self.sessions = list(self.sessions), {}
-        await asyncio.gather(*(_stop(s) for s in sessions))
+        spawned, self.spawned = self.spawned, []
+        await asyncio.gather(*(_stop(s) for s in sessions), *(stop_unused(p) for p in spawned))
         shutil.rmtree(self.root, ignore_errors=True)
 
 

@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
-
-import regex
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConstraintParamError, HeedfulError
+
+if TYPE_CHECKING:
+    import regex
 
 _TYPE_NAMES = {"int", "float", "str", "bool", "list[str]", "regex", "dict"}
 # Makes the error for a bad value of one parameter (naming the type and the key) from what is wrong.
@@ -99,6 +100,8 @@ class ParamSpec:
         if self.type == "regex":
             if len(value) > MAX_PATTERN_CHARS:
                 raise bad(f"is a regular expression of {len(value)} characters (at most {MAX_PATTERN_CHARS})")
+            import regex  # here: the module costs ~10 ms to import, and most runs name no pattern
+
             try:
                 compile_pattern(value)
             except regex.error as exc:
@@ -196,6 +199,8 @@ class PatternTooSlow(HeedfulError):
 @lru_cache(maxsize=512)
 def compile_pattern(pattern: str) -> regex.Pattern:
     """A spec's pattern, compiled once (raises `regex.error` when it is not valid)."""
+    import regex
+
     return regex.compile(pattern, regex.VERSION0)
 
 
