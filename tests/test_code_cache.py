@@ -56,7 +56,10 @@ def test_a_server_starts_with_a_cold_a_warm_and_a_corrupt_cache(tmp_path: Path):
     assert len(files) == 1
     entries = len(load(str(files[0])))
     assert entries > 300  # lsprotocol's classes
+    written = files[0].stat().st_mtime_ns
     assert start().returncode == 0 and len(load(str(files[0]))) == entries  # nothing new to compile
+    # and the warm start did not write the file again for the variant scripts it compiled
+    assert files[0].stat().st_mtime_ns == written
     files[0].write_bytes(b"not marshal")
     started = start()
     assert started.returncode == 0, started.stderr.decode()
@@ -121,3 +124,30 @@ def test_the_file_is_named_by_the_installed_attrs_without_reading_its_metadata()
                               "default_cache()\nprint('importlib.metadata' in sys.modules)"],
                              capture_output=True, text=True, timeout=60)
     assert started.stdout.strip() == "False", started.stderr
+
+
+def test_a_variant_of_a_known_script_is_not_written_at_exit_but_a_new_one_or_many_are(tmp_path: Path):
+    """A script whose file the table holds under another text (attrs's `__hash__` holds a value
+    of the process's string hashing) is compiled, not written back at exit: the next process
+    would not ask for it. A script of a new file is written at exit; many variants (a changed
+    dependency) are written by the start's `save(variants=True)`."""
+    path = str(tmp_path / "codes.marshal")
+    first = CodeCache(path)
+    first.compile("def __hash__(self):\n    return hash((1, self.x))\n", "<attrs generated hash demo.P>", "exec")
+    first.save()
+    written = os.stat(path).st_mtime_ns
+
+    warm = CodeCache(path)
+    warm.compile("def __hash__(self):\n    return hash((2, self.x))\n", "<attrs generated hash demo.P>", "exec")
+    assert (warm.new, warm.variants) == (0, 1)
+    warm.save()  # at exit
+    assert os.stat(path).st_mtime_ns == written
+    warm.save(minimum_new=1, variants=True)  # a start that counts them
+    assert len(load(path)) == 1 and os.stat(path).st_mtime_ns != written  # the variant replaced the old text
+
+    again = CodeCache(path)
+    again.compile(SCRIPT, "<attrs generated init demo.New>", "exec")
+    assert (again.new, again.variants) == (1, 0)
+    again.save()
+    assert len(load(path)) == 1  # what this process used: the new class's script
+    assert again.compile(SCRIPT, "<attrs generated init demo.New>", "exec") is not None and again.new == 0

@@ -89,13 +89,21 @@ EXEC_MODULES = ("dataclasses",)
 class CodeCache:
     """The table of compiled scripts, loaded from `path`. What is written back is what this
     process used: a script that differs at every start (attrs's `__hash__` script holds a value
-    of the run's string hashing) would otherwise make the file grow with every start."""
+    of the run's string hashing) would otherwise make the file grow with every start.
+
+    Such a script is also why a warm start misses one script or two, every time, so a miss of a
+    script whose file (its class) the table already holds under another text counts as a
+    variant, not as new: writing 1.4 MB at every server's exit to keep a script that the next
+    process will not ask for again cost more (about 10 ms) than compiling the few variants does.
+    A cold start, or one after a dependency changed its classes, misses many and is written."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.codes: dict[CodeKey, Any] = load(path)
+        self.files = {code.co_filename for code in self.codes.values()}
         self.used: set[CodeKey] = set()
-        self.new = 0  # compiled in this process, not found in the file
+        self.new = 0  # compiled in this process, of a file the table did not hold
+        self.variants = 0  # compiled in this process, of a file the table holds with another text
 
     def compile(self, source: Any, filename: Any, mode: Any, *args: Any, **kwargs: Any) -> Any:
         if args or kwargs or not isinstance(source, str) or not isinstance(filename, str):
@@ -104,7 +112,12 @@ class CodeCache:
         code = self.codes.get(key)
         if code is None:
             code = self.codes[key] = compile(source, filename, mode)
-            self.new += 1
+            # (dataclasses names every script `<string>`: a new one of those is new)
+            if filename in self.files and filename != "<string>":
+                self.variants += 1
+            else:
+                self.new += 1
+                self.files.add(filename)
         self.used.add(key)
         return code
 
@@ -125,11 +138,14 @@ class CodeCache:
                     continue
                 setattr(module, attribute, function)
 
-    def save(self, minimum_new: int = 1) -> None:
-        """Write what this process used, if at least `minimum_new` scripts were compiled anew."""
-        if self.new >= minimum_new:
+    def save(self, minimum_new: int = 1, variants: bool = False) -> None:
+        """Write what this process used, if at least `minimum_new` scripts were compiled anew
+        (with `variants`, counting the new texts of files the table held too: a start that
+        missed many of those follows a change of lsprotocol's classes, and they will be asked
+        for again)."""
+        if self.new + (self.variants if variants else 0) >= minimum_new:
             save(self.path, {key: self.codes[key] for key in self.used})
-            self.new = 0
+            self.new = self.variants = 0
 
 
 def default_cache() -> CodeCache | None:

@@ -34,8 +34,9 @@ def run_serve(args: argparse.Namespace) -> int:
     server = create_server()
     if code_cache is not None:
         # a cold cache is written now (a server that is killed never reaches its exit); a warm
-        # one misses a script or two per start, written at exit, off the start-up's path
-        code_cache.save(minimum_new=COLD_CACHE_MISSES)
+        # one misses a variant script or two per start (CodeCache), and what is new after the
+        # start (a check's records) is written at exit, off the start-up's path
+        code_cache.save(minimum_new=COLD_CACHE_MISSES, variants=True)
     tune_garbage_collector()
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
