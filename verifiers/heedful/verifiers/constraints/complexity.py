@@ -246,9 +246,10 @@ def max_branches(src: Source, max: int) -> Iterable[Violation]:
     branch_nodes = view.conditionals("if") + view.loops() + view.nodes("case") + view.nodes("catch")
     if_nodes = set(view.conditionals("if"))
     counts: dict[int, int] = {}
-    for node in branch_nodes:
-        owner = view.enclosing_function(node)
-        if owner is None:
+    index = view.function_index
+    owners = index.innermost_positions(branch_nodes, [node.byte_range for node in branch_nodes])
+    for node, position in zip(branch_nodes, owners):
+        if position < 0:
             continue
         weight = 1
         # all alternatives: after Python's `elif` clauses the `else` is a later `alternative` child
@@ -257,7 +258,8 @@ def max_branches(src: Source, max: int) -> Iterable[Violation]:
             alternatives = _else_without_field(node)
         if any(_is_plain_else(alternative, if_nodes) for alternative in alternatives):
             weight += 1  # a plain `else` is a branch of its own
-        counts[owner.start_byte] = counts.get(owner.start_byte, 0) + weight
+        owner_start = index.starts[position]
+        counts[owner_start] = counts.get(owner_start, 0) + weight
     for fn in view.functions:
         count = counts.get(fn.node.start_byte, 0)
         if count > max:

@@ -181,21 +181,23 @@ def statement_patterns(profile: LanguageProfile) -> str:
 def statement_counts(src: Source) -> dict[tuple[int, int], int]:
     """Statements per named function (by byte span), nested blocks included, nested functions'
     statements counted for those functions only."""
-    counts: dict[tuple[int, int], int] = {}
     view = src.view
+    index = view.function_index
+    spans = view.spans("statement")
+    # each statement's function in one call (IntervalIndex.innermost_positions); each function's
+    # body looked up once per span, as two nodes of one span hold the same statements
+    counts: dict[tuple[int, int], int] = {}
     body_starts: dict[tuple[int, int], int] = {}
-    keys: dict[int, tuple[int, int]] = {}  # owner id -> its span: built once per function, not per statement
-    for node in view.nodes("statement"):
-        owner = view.enclosing_function(node)
-        if owner is None:
+    starts, ends = index.starts, index.ends
+    for (start, _), position in zip(spans, index.innermost_positions(view.nodes("statement"), spans)):
+        if position < 0:
             continue
-        key = keys.get(owner.id)
-        if key is None:
-            key = keys[owner.id] = (owner.start_byte, owner.end_byte)
-            if key not in body_starts:
-                body = src.profile.function_body(owner)
-                body_starts[key] = body.start_byte if body is not None else owner.end_byte
-        if node.start_byte >= body_starts[key]:  # not a parameter declaration in the signature
+        key = (starts[position], ends[position])
+        body_start = body_starts.get(key)
+        if body_start is None:
+            body = src.profile.function_body(index.nodes[position])
+            body_start = body_starts[key] = body.start_byte if body is not None else key[1]
+        if start >= body_start:  # not a parameter declaration in the signature
             counts[key] = counts.get(key, 0) + 1
     return counts
 
@@ -246,11 +248,12 @@ def max_locals(src: Source, max: int, count_parameters: bool) -> Iterable[Violat
     """
     _require_functions(src)
     view = src.view
+    index = view.function_index
     locals_by_fn: dict[int, set[str]] = {}
-    for name in view.names("variable") + view.names("constant"):
-        owner = view.enclosing_function(name.node)
-        if owner is not None:
-            locals_by_fn.setdefault(owner.start_byte, set()).add(name.text)
+    names = view.names("variable") + view.names("constant")
+    for name, position in zip(names, index.innermost_of_names(names)):
+        if position >= 0:
+            locals_by_fn.setdefault(index.starts[position], set()).add(name.text)
     for fn in view.functions:
         names = set(locals_by_fn.get(fn.node.start_byte, set()))
         if count_parameters:
