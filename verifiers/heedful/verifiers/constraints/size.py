@@ -250,8 +250,8 @@ def max_locals(src: Source, max: int, count_parameters: bool) -> Iterable[Violat
     view = src.view
     index = view.function_index
     locals_by_fn: dict[int, set[str]] = {}
-    names = view.names("variable") + view.names("constant")
-    for name, position in zip(names, index.innermost_of_names(names)):
+    bound = view.names("variable") + view.names("constant")
+    for name, position in zip(bound, index.innermost_of_names(bound)):
         if position >= 0:
             locals_by_fn.setdefault(index.starts[position], set()).add(name.text)
     for fn in view.functions:
