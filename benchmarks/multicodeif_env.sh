@@ -32,6 +32,13 @@ requirements=(
 )
 stamp="$venv/.heedful-requirements"
 wanted="$(printf '%s\n' "${requirements[@]}")"
+# One caller at a time (the test suite's workers ask for it side by side): the others wait here,
+# then find it ready, instead of two pip installs writing the same environment.
+mkdir -p "$venv"
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$venv/.heedful-lock"
+  flock 9
+fi
 if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
   echo "multicodeif_env: $venv is ready"
   exit 0

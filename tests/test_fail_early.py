@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -31,16 +30,10 @@ def _openai(dataset: Path | str, out: Path, base_url: str, *extra: str) -> list[
             "--out", str(out), "--quiet", "--no-report", *extra]
 
 
-def _dead_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-
-
-def test_a_dead_endpoint_is_one_clear_error_before_the_first_conversation(tmp_path):
+def test_a_dead_endpoint_is_one_clear_error_before_the_first_conversation(tmp_path, dead_url):
     dataset = write_dataset(tmp_path / "d.jsonl", "c", 3)
     started = time.monotonic()
-    result = _heedful(*_openai(dataset, tmp_path / "run", _dead_url()))
+    result = _heedful(*_openai(dataset, tmp_path / "run", dead_url))
     assert result.returncode == 2, result.stderr
     assert "cannot reach" in result.stderr and "before the first conversation" in result.stderr
     assert "Traceback" not in result.stderr

@@ -169,15 +169,11 @@ def test_client_errors_fail_at_once_with_the_server_message(status, name, hint):
     assert len(server.requests) == 1
 
 
-def test_a_dead_endpoint_cannot_be_reached():
-    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    assistant = OpenAIAssistant("test-model", base_url=f"http://127.0.0.1:{port}/v1", retries=2,
-                                backoff_base=0.001, backoff_cap=0.01)
+def test_a_dead_endpoint_cannot_be_reached(dead_url):
+    assistant = OpenAIAssistant("test-model", base_url=dead_url, retries=2, backoff_base=0.001, backoff_cap=0.01)
     with pytest.raises(AssistantError) as caught:
         assistant.answer(_prompt())
-    assert str(caught.value).startswith(f"cannot reach http://127.0.0.1:{port}/v1 after 3 attempts: ")
+    assert str(caught.value).startswith(f"cannot reach {dead_url} after 3 attempts: ")
     assert "refused" in str(caught.value).lower()
 
 

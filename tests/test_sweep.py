@@ -122,13 +122,8 @@ def test_a_bad_sweep_file_is_an_error_naming_the_file_and_entry(tmp_path, text, 
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_dead_endpoint_fails_the_sweep_before_any_cell(tmp_path):
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
-    sweep = write_sweep(tmp_path, dead, dead)
+def test_a_dead_endpoint_fails_the_sweep_before_any_cell(tmp_path, dead_url):
+    sweep = write_sweep(tmp_path, dead_url, dead_url)
     started = time.monotonic()
     result = _run("sweep", str(sweep), "--quiet")
     assert result.returncode == 2
