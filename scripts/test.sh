@@ -19,7 +19,7 @@ if ! bash scripts/install-tools.sh; then
 fi
 # In parallel (pytest-xdist), HEEDFUL_TEST_WORKERS workers (default 4): much of the suite's time is
 # waiting on subprocesses (language servers, editors, a browser, aider/codex), so more workers than
-# cores pays. On 2 cores: 20-24 minutes on one worker, 9-10 on four (CPU 180%), 11 on six (the
+# cores pays. On 2 cores: 20-24 minutes on one worker, 9-11 on four (CPU 180%; three is the same), 11 on six (the
 # machine is then saturated and every test slower). How the files are shared out (whole files,
 # the long ones first) is pyproject.toml's addopts. Arguments given to this script come last and
 # win (`-n 0` runs serially); a plain `pytest tests/test_x.py` stays serial, with no workers to start.
