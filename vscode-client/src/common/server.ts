@@ -234,6 +234,13 @@ export class HeedfulClient implements vscode.Disposable {
         this.clientDisposables = [];
         if (client !== undefined) {
             try {
+                if (client.state === State.Starting) {
+                    // A start under way (the client's own restart after a crash): `stop` refuses a
+                    // starting client, which then went on starting beside the next one and held its
+                    // commands ("command 'heedful.copyFeedback' already exists", the next start
+                    // failed). Let it finish (or fail) first, for a bounded time, then stop it.
+                    await Promise.race([client.start().catch(() => undefined), delay(STARTING_WAIT_MS)]);
+                }
                 await client.stop(2000);
             } catch (error) {
                 traceWarn(`stopping the server: ${error instanceof Error ? error.message : String(error)}`);
@@ -338,4 +345,11 @@ function tapAppend(channel: vscode.LogOutputChannel, tap: (text: string) => void
             return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
         },
     });
+}
+
+/** How long a restart waits for a start under way before it stops that client anyway. */
+const STARTING_WAIT_MS = 15_000;
+
+function delay(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
 }
