@@ -119,6 +119,9 @@ def test_the_file_is_named_by_the_installed_attrs_without_reading_its_metadata()
     cache = default_cache()
     assert cache is not None and f"-attrs-{importlib.metadata.version('attrs')}.marshal" in cache.path
     assert installed_version(os, "no-such-distribution") == "unknown"
+    import types
+
+    assert installed_version(types.ModuleType("built_in_like"), "attrs") == "unknown"  # no __file__: no guess
     started = subprocess.run([sys.executable, "-c", "import sys, attr\n"
                               "from heedful.server.code_cache import default_cache\n"
                               "default_cache()\nprint('importlib.metadata' in sys.modules)"],

@@ -160,10 +160,12 @@ def installed_version(package: Any, distribution: str) -> str:
     """The version of `distribution`, from the name of its `.dist-info` folder beside `package`.
     Not `attr.__version__`: that imports importlib.metadata and reads the metadata file, about 10 ms
     of every server start, for what one directory listing tells."""
-    folder = os.path.dirname(os.path.dirname(getattr(package, "__file__", None) or ""))
+    location: str | None = getattr(package, "__file__", None)
+    if not location:
+        return "unknown"
     prefix = f"{distribution}-"
     with contextlib.suppress(OSError):
-        for entry in os.listdir(folder or "."):
+        for entry in os.listdir(os.path.dirname(os.path.dirname(location))):
             if entry.startswith(prefix) and entry.endswith(".dist-info"):
                 return entry[len(prefix):-len(".dist-info")]
     return "unknown"
