@@ -10,6 +10,10 @@
    each answer (a model's latency). Wall time at `--concurrency 1` and `--concurrency 8` over the
    same conversations, each run from its start (its servers started, its log written: the same
    work), and the speed-up. Target (issue 15): at least 7x.
+   The test server runs in a process of its own, as a model's endpoint always does: in the
+   benchmark's own process its handler threads (eight at once at `--concurrency 8`, one at 1)
+   would take the interpreter's lock from the engine being measured, which no real endpoint
+   does. `--endpoint-in-process` measures the old way, for comparison.
 
 Each figure is printed beside its target, met or NOT met; `--json FILE` writes them all.
 `--quick` is the smoke run CI makes (tests/test_replay_speed_smoke.py): a few conversations and a
@@ -22,12 +26,17 @@ short delay, so the script never rots; its figures mean nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -96,23 +105,70 @@ def overhead(directory: str, conversations: int, turns: int) -> dict:
             "verdict_median_ms": round(statistics.median(r["timings"]["verdict_ms"] for r in rounds), 2)}
 
 
-def concurrency(directory: str, conversations: int, turns: int, delay_ms: int) -> dict:
-    path, _ = dataset(directory, conversations, turns)
+def respond(request: dict) -> str:
+    """The test server's answer: the module at the version the conversation's length gives."""
+    return f"Here it is.\n\ncalc.py\n```python\n{module(len(request['messages']))}```\n"
 
-    def respond(request: dict) -> str:
-        return f"Here it is.\n\ncalc.py\n```python\n{module(len(request['messages']))}```\n"
 
-    walls = {}
+def serve_endpoint(delay_ms: float) -> None:
+    """The test server, in this process (the benchmark starts it so, in a process of its own):
+    prints its base URL, serves until SIGTERM or until its standard input closes (the benchmark
+    gone)."""
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    threading.Thread(target=lambda: (sys.stdin.read(), stopped.set()), daemon=True).start()
     with FakeOpenAIServer(responder=respond, delay=delay_ms / 1000) as server:
+        print(server.base_url, flush=True)
+        stopped.wait()
+
+
+@contextlib.contextmanager
+def endpoint(delay_ms: float, in_process: bool) -> Iterator[str]:
+    """The test server's base URL, the server running in its own process (or in this one)."""
+    if in_process:
+        with FakeOpenAIServer(responder=respond, delay=delay_ms / 1000) as server:
+            yield server.base_url
+        return
+    process = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve-endpoint",
+                                "--delay-ms", str(delay_ms)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        if not url.startswith("http://"):
+            process.kill()
+            _, errors = process.communicate(timeout=30)
+            raise SystemExit(f"replay_speed.py: the test server did not start (exit {process.returncode}): "
+                             f"{(errors or url).strip()[-2000:]}")
+        yield url
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def concurrency(directory: str, conversations: int, turns: int, delay_ms: int,
+                in_process: bool = False) -> dict:
+    path, _ = dataset(directory, conversations, turns)
+    walls = {}
+    with endpoint(delay_ms, in_process) as base_url:
         for workers in (1, 8):
             run_dir = os.path.join(directory, f"concurrency-{workers}")
-            assistant = OpenAIAssistant(model="bench", base_url=server.base_url, retries=0)
+            assistant = OpenAIAssistant(model="bench", base_url=base_url, retries=0)
             started = time.perf_counter()
             outcome = ReplayEngine(path, assistant, run_dir,
                                    ReplaySettings(progress=False, concurrency=workers)).run()
             walls[workers] = time.perf_counter() - started
             assert not outcome.failed, outcome.failed
     return {"conversations": conversations, "rounds": conversations * turns, "delay_ms": delay_ms,
+            "endpoint": "this process" if in_process else "its own process",
             "wall_1_s": round(walls[1], 2), "wall_8_s": round(walls[8], 2),
             "speedup": round(walls[1] / walls[8], 2)}
 
@@ -124,8 +180,14 @@ def main() -> None:
     parser.add_argument("--delay-ms", type=int, default=200)
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run (4 conversations of 2 turns, 20 ms per answer): the figures mean nothing")
+    parser.add_argument("--endpoint-in-process", action="store_true",
+                        help="run the test server in the benchmark's process (threads), as before issue 15's last stop")
     parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--serve-endpoint", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_endpoint:
+        serve_endpoint(args.delay_ms)
+        return
     if args.quick:
         args.conversations, args.turns, args.delay_ms = 4, 2, 20
     with tempfile.TemporaryDirectory(prefix="heedful-replay-bench-") as directory:
@@ -136,11 +198,11 @@ def main() -> None:
         print(f"overhead per round (recorded assistant, {first['rounds']} rounds): median {first['median_ms']} ms, "
               f"p95 {first['p95_ms']} ms (of which server verdicts median {first['verdict_median_ms']} ms); "
               f"run wall {first['wall_s']} s  [target: median < {OVERHEAD_TARGET_MS:g} ms: {_met(first['met'])}]")
-        second = concurrency(directory, args.conversations, args.turns, args.delay_ms)
+        second = concurrency(directory, args.conversations, args.turns, args.delay_ms, args.endpoint_in_process)
         second["target"] = SPEEDUP_TARGET
         second["met"] = second["speedup"] >= SPEEDUP_TARGET
         print(f"concurrency ({second['conversations']} conversations, {second['rounds']} rounds, "
-              f"{second['delay_ms']} ms per answer): 1 worker {second['wall_1_s']} s, 8 workers "
+              f"{second['delay_ms']} ms per answer, test server in {second['endpoint']}): 1 worker {second['wall_1_s']} s, 8 workers "
               f"{second['wall_8_s']} s, speed-up {second['speedup']}x  "
               f"[target (issue 15): >= {SPEEDUP_TARGET:g}x: {_met(second['met'])}]")
         load_end = os.getloadavg()[0]

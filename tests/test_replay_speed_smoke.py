@@ -20,7 +20,7 @@ def test_replay_speed_benchmark_quick_run_prints_and_writes_every_figure(tmp_pat
     assert run.returncode == 0, run.stderr
     text = run.stdout
     for expected in ("overhead per round (recorded assistant, 8 rounds): median", "[target: median < 25 ms:",
-                     "concurrency (4 conversations, 8 rounds, 20 ms per answer): 1 worker",
+                     "concurrency (4 conversations, 8 rounds, 20 ms per answer, test server in its own process): 1 worker",
                      "[target (issue 15): >= 7x:", "load average at start"):
         assert expected in text, f"{expected!r} missing from:\n{text}"
     figures = json.loads(out.read_text(encoding="utf-8"))
@@ -29,4 +29,5 @@ def test_replay_speed_benchmark_quick_run_prints_and_writes_every_figure(tmp_pat
     assert isinstance(figures["overhead"]["met"], bool) and figures["overhead"]["target_ms"] == 25
     concurrency = figures["concurrency"]
     assert concurrency["rounds"] == 8 and concurrency["wall_1_s"] > 0 and concurrency["wall_8_s"] > 0
+    assert concurrency["endpoint"] == "its own process"
     assert concurrency["speedup"] > 0 and concurrency["target"] == 7 and isinstance(concurrency["met"], bool)

@@ -141,6 +141,7 @@ class CommandAssistant:
 
     name = "command"
     caches_model_calls = True  # --cache is the proxy's (the tool must still run to edit the files)
+    edits_workspace = True  # its next turn waits for this one's verdicts (ReplayEngine._asks_ahead)
 
     def __init__(self, command: str | None = None, settle_ms: int = 500, timeout: float = 300,
                  env: dict[str, str] | None = None, stdin: str | None = None, preset: str | None = None,

@@ -29,7 +29,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from heedful.server.scope import ScopeError, ScopeRequest, resolve_scope, symbols_by_file
@@ -407,8 +407,9 @@ class ReplayEngine:
     async def _run_all(self, todo: list[Conversation], previous: dict[str, list[RoundRecord]],
                        outcome: RunOutcome) -> None:
         loop = asyncio.get_running_loop()
-        # assistants are blocking (HTTP, subprocesses): one worker thread per concurrent conversation
-        loop.set_default_executor(ThreadPoolExecutor(max_workers=self.settings.concurrency + 2,
+        # assistants are blocking (HTTP, subprocesses): a worker thread per concurrent conversation
+        # for its answer, and one more for the one asked ahead (_ask_ahead) while it writes files
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=2 * self.settings.concurrency + 2,
                                                      thread_name_prefix="heedful-replay"))
         progress = _progress(len(todo), self.settings.progress)
         semaphore = asyncio.Semaphore(self.settings.concurrency)
@@ -484,15 +485,24 @@ class ReplayEngine:
         state = ConversationState.start(conversation, rounds, self.protocol.system_prompt)
         workspace = tempfile.mkdtemp(prefix="heedful-replay-")
         played = 0
-        question: _Question | None = None
+        question: _Question | None = None  # the round under way
+        ahead: _Question | None = None  # the next round's, asked before this one's verdicts (_ask_ahead)
+        taken: _Taken | None = None  # the round's answer, once applied
         try:
             _write_files(workspace, state.files, {})
             step = self._next_round(conversation, state.done)
             if step is not None:
                 # the first question goes to the assistant now, while this conversation gets its
                 # server and opens its documents: nothing the server does changes the prompt, and
-                # the server still sees the editor's messages in the editor's order
+                # the server still sees the editor's messages in the editor's order. An answer back
+                # before the server is ready is applied (the workspace needs no server), and the
+                # next question goes out with it (_ask_ahead): the start-up then costs no round.
                 question = self._question(conversation, state, workspace, *step)
+                first: set[asyncio.Future[Any]] = {question.answer, asyncio.shield(self._servers_ready)}
+                await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+                if question.answer.done() and not self._servers_ready.done():
+                    taken = await self._take(conversation, state, workspace, question)
+                    ahead = self._ask_ahead(conversation, state, workspace, question, taken)
             await asyncio.shield(self._servers_ready)
             async with self.pool.session() as session:
                 documents = _Documents(session, conversation, workspace)
@@ -509,22 +519,65 @@ class ReplayEngine:
                                                  honour_suppressions=self.settings.honour_assistant_suppressions)
                 while step is not None:
                     question = question or self._question(conversation, state, workspace, *step)
-                    record = await self._round(conversation, state, documents, workspace, question)
-                    question = None
+                    if question.turn >= 1 and question.feedback == 0:
+                        # the server takes the turn's constraints (and re-checks) while the model thinks
+                        await documents.set_constraints(_constraints_up_to(conversation, question.turn))
+                    if taken is None:
+                        taken = await self._take(conversation, state, workspace, question)
+                        ahead = self._ask_ahead(conversation, state, workspace, question, taken)
+                    record = await self._round(conversation, state, documents, question, taken)
+                    question, taken = None, None
                     await self._record(record.to_json())
                     state.absorb(record)
                     played += 1
                     progress.set_postfix_str(f"{conversation.id} turn {record.turn}", refresh=False)
                     step = self._next_round(conversation, state.done)
+                    question, ahead = ahead, None
+                    if question is not None and (question.turn, question.feedback) != step:
+                        # asked ahead only where the verdicts cannot change the next round: a
+                        # mismatch is a bug of ours, so the round is asked again, not misplayed
+                        await question.settle()
+                        question = None
+                    if question is not None:
+                        # its round begins now: the time it was with the assistant during the
+                        # round before is that round's, not this one's
+                        question.created = max(question.created, time.perf_counter())
                 documents.close_all()
             await self._record(record_json(ConversationEnd(conversation.id, len(state.done), state.dropped)))
         finally:
             try:
-                if question is not None:
-                    await question.settle()
+                for pending in (question, ahead):
+                    if pending is not None:
+                        await pending.settle()
             finally:
                 shutil.rmtree(workspace, ignore_errors=True)
         return played
+
+    @property
+    def _asks_ahead(self) -> bool:
+        """Whether the next round's question may go out before this round's verdicts are in: in
+        static mode the next round is the next turn whatever the verdicts say (in dynamic mode
+        they decide on a feedback round, whose message quotes them), and its prompt is the chat
+        and the files so far, which the answer alone determines. Not for an assistant that edits
+        the workspace itself (a `command` tool): it would be editing the files of the round being
+        judged. What the server sees, and in what order, is the same either way; only the model
+        no longer waits for heedful's checks."""
+        return self.settings.mode == "static" and not getattr(self.assistant, "edits_workspace", False)
+
+    def _ask_ahead(self, conversation: Conversation, state: ConversationState, workspace: str,
+                   question: _Question, taken: _Taken) -> _Question | None:
+        """The next round's question, asked now (on the chat and files this round's answer makes,
+        as `ConversationState.absorb` will make them), or None where it must wait for the verdicts."""
+        if not self._asks_ahead:
+            return None
+        step = self._next_round(conversation, state.done + [DoneRound(question.turn, question.feedback, False)])
+        if step is None:
+            return None
+        messages = state.messages
+        if taken.answer is not None:
+            messages = messages + [Message("user", question.message), Message("assistant", taken.answer.text)]
+        return self._question(conversation, replace(state, messages=messages, files=dict(taken.after or state.files)),
+                              workspace, *step)
 
     def _question(self, conversation: Conversation, state: ConversationState, workspace: str, turn: int,
                   feedback: int) -> _Question:
@@ -543,16 +596,11 @@ class ReplayEngine:
         answer, error = await self._ask(prompt)
         return answer, error, (time.perf_counter() - started) * 1000
 
-    async def _round(self, conversation: Conversation, state: ConversationState, documents: _Documents,
-                     workspace: str, question: _Question) -> RoundRecord:
-        """One round: the message, the assistant's answer, the edit it makes, the verdicts."""
-        turn, feedback, message, round_started = question.turn, question.feedback, question.message, question.created
-        turn_obj = conversation.turns[turn - 1] if turn >= 1 else None
-        if turn >= 1 and feedback == 0:
-            # the server takes the turn's constraints (and re-checks) while the model thinks
-            await documents.set_constraints(_constraints_up_to(conversation, turn))
+    async def _take(self, conversation: Conversation, state: ConversationState, workspace: str,
+                    question: _Question) -> _Taken:
+        """The round's answer, applied: the edit it makes, and the files after it, on disk. Needs
+        no server, so the first round's can be taken while the server starts."""
         answer, assistant_error, assistant_ms = await question.answer
-
         apply_started = time.perf_counter()
         before = dict(state.files)
         edit, after = self._apply(conversation, workspace, answer, assistant_error, before)
@@ -560,7 +608,16 @@ class ReplayEngine:
             # on disk as the editor saves it (unless a tool wrote the files itself); in a worker
             # thread, since a write can wait on the disk, and the other conversations with it
             await asyncio.get_running_loop().run_in_executor(None, _write_files, workspace, after, before)
-        apply_ms = (time.perf_counter() - apply_started) * 1000
+        return _Taken(answer, assistant_error, assistant_ms, before, edit, after,
+                      (time.perf_counter() - apply_started) * 1000)
+
+    async def _round(self, conversation: Conversation, state: ConversationState, documents: _Documents,
+                     question: _Question, taken: _Taken) -> RoundRecord:
+        """One round, its answer taken (_take): the edit goes to the server, and the verdicts."""
+        turn, feedback, message, round_started = question.turn, question.feedback, question.message, question.created
+        turn_obj = conversation.turns[turn - 1] if turn >= 1 else None
+        answer, assistant_error, assistant_ms = taken.answer, taken.assistant_error, taken.assistant_ms
+        before, edit, after, apply_ms = taken.before, taken.edit, taken.after, taken.apply_ms
 
         verdict_started = time.perf_counter()
         views, statuses, scope_error = await self._show_edit(documents, conversation, turn, message, before, edit,
@@ -766,7 +823,9 @@ class _Question:
     turn: int
     feedback: int
     message: str
-    created: float  # perf_counter when the round began (its round_ms counts from here)
+    # perf_counter when the round began (its round_ms counts from here): when its question went
+    # out, or, for one asked ahead, when the round before it was recorded
+    created: float
     answer: asyncio.Future[tuple[Answer | None, str | None, float]]  # (answer, why none, assistant ms)
 
     async def settle(self) -> None:
@@ -782,6 +841,19 @@ class _Question:
             self.answer.cancel()
         elif not self.answer.cancelled():
             self.answer.exception()  # retrieved: the conversation's own fault is what gets reported
+
+
+@dataclass
+class _Taken:
+    """A round's answer once applied (ReplayEngine._take): what the round shows the server."""
+
+    answer: Answer | None
+    assistant_error: str | None
+    assistant_ms: float
+    before: dict[str, str]
+    edit: Edit
+    after: dict[str, str]
+    apply_ms: float
 
 
 # -- documents of one conversation, as the editor holds them ------------------------------------

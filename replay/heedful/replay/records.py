@@ -267,6 +267,8 @@ class Timings:
     apply_ms: float = 0.0
     verdict_ms: float = 0.0
     exec_ms: float = 0.0
+    # from the round's question going out (or, asked ahead, from the end of the round before it)
+    # to its record; assistant_ms may start earlier than round_ms (docs/replay.md, Rounds)
     round_ms: float = 0.0
 
     def to_json(self) -> dict[str, Any]:

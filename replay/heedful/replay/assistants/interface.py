@@ -60,6 +60,11 @@ class Answer:
 
 
 class Assistant(Protocol):
+    """An assistant kind. Two optional class attributes tell the engine how to drive it:
+    `caches_model_calls` (True: `--cache` is its own business, as a tool's model proxy caches) and
+    `edits_workspace` (True: it edits the workspace's files itself, so its next turn is not asked
+    while this turn's files are being judged; ReplayEngine._asks_ahead)."""
+
     name: str
 
     def config(self) -> dict[str, Any]:
