@@ -3,11 +3,14 @@ same code objects as compiling, written atomically, and a broken file never stop
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from heedful.replay.lsp_session import ServerSession
 from heedful.server.code_cache import CodeCache, load
 
 SCRIPT = "def __init__(self, x):\n    self.x = x\n"
@@ -154,3 +157,28 @@ def test_a_variant_of_a_known_script_is_not_written_at_exit_but_a_new_one_or_man
     again.save()
     assert len(load(path)) == 1  # what this process used: the new class's script
     assert again.compile(SCRIPT, "<attrs generated init demo.New>", "exec") is not None and again.new == 0
+
+
+def test_a_server_ending_its_session_writes_what_its_checks_compiled_and_exits_with_status_0(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The server ends its process at once once the session is over (commands.end_process): the
+    exit handlers still run, so the scripts its checks compiled after the start (pygls's converter
+    hooks for the messages it sent) are written, and the exit status is the session's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    started = subprocess.run([sys.executable, "-P", "-m", "heedful", "serve"], stdin=subprocess.DEVNULL,
+                             capture_output=True, cwd=tmp_path, timeout=120)
+    assert started.returncode == 0, started.stderr.decode()
+    (table,) = (tmp_path / "cache" / "heedful").glob("generated-code-*.marshal")
+    at_start = len(load(str(table)))
+
+    async def session() -> int | None:
+        serving = ServerSession(str(tmp_path))
+        async with serving:
+            uri = serving.open("calc.py", "def addTwo(a, b):\n    return a + b\n", "python")
+            await serving.set_constraints(uri, [{"type": "naming.case", "role": "function", "case": "snake_case"}])
+            snapshot = await serving.snapshot(uri)
+            assert any("addTwo" in d.message for d in snapshot.diagnostics)
+        return serving.client._server.returncode  # type: ignore[union-attr]
+
+    assert asyncio.run(session()) == 0
+    assert len(load(str(table))) > at_start
