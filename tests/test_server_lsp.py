@@ -183,6 +183,21 @@ async def test_set_constraints_asks_a_pulling_client_to_pull_again(client: Langu
     assert refreshed == bool(pulls(client) and refresh and refresh.refresh_support)
 
 
+async def test_set_constraints_for_a_document_not_open_rechecks_no_other_and_holds_when_it_opens(
+        client: LanguageClient):
+    uri = open_file(client, "app.py", CODE)
+    await diagnostics_for(client, uri, 1)
+    await status_for(client, uri, 1)
+    checked = len([s for s in client.statuses if s["uri"] == uri])  # type: ignore[attr-defined]
+    later = (client.workspace / "later.py").as_uri()  # type: ignore[attr-defined]
+    await client.protocol.send_request_async("heedful/setConstraints", {
+        "uri": later, "constraints": [{"type": "structure.forbidden_loop", "loop_type": "for"}]})
+    await asyncio.sleep(0.5)  # a re-check of app.py takes milliseconds: none came
+    assert len([s for s in client.statuses if s["uri"] == uri]) == checked  # type: ignore[attr-defined]
+    open_file(client, "later.py", "def load(a):\n    for x in a:\n        pass\n")
+    assert "structure.forbidden_loop" in {d.code for d in await diagnostics_for(client, later, 1)}
+
+
 async def test_set_constraints_rejects_bad_constraints_with_a_clear_error(client: LanguageClient):
     with pytest.raises(Exception, match=r"constraints\[0\].*parameter 'max'"):
         await client.protocol.send_request_async("heedful/setConstraints", {

@@ -44,7 +44,9 @@ def register(server: HeedfulServer) -> None:
         uri = request.uri
         ls.constraints.set_session(constraints, uri=uri, glob=request.glob, mode=request.mode,
                                    retire=tuple(request.retire))
-        ls.recheck([ls.states[uri]] if uri in ls.states else list(ls.states.values()))
+        # a document's constraints change only that document (one not open yet gets them when it
+        # opens); a glob's may change any open one
+        ls.recheck(([ls.states[uri]] if uri in ls.states else []) if uri is not None else list(ls.states.values()))
         return to_json(SetConstraintsResult(constraints=len(constraints), uri=uri,
                                             glob=request.glob if uri is None else None))
 
