@@ -498,8 +498,10 @@ class ReplayEngine:
                 # before the server is ready is applied (the workspace needs no server), and the
                 # next question goes out with it (_ask_ahead): the start-up then costs no round.
                 question = self._question(conversation, state, workspace, *step)
-                first: set[asyncio.Future[Any]] = {question.answer, asyncio.shield(self._servers_ready)}
+                ready: asyncio.Future[Any] = asyncio.shield(self._servers_ready)
+                first: set[asyncio.Future[Any]] = {question.answer, ready}
                 await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+                ready.cancel()  # no longer waited for here (the start itself goes on; awaited below)
                 if question.answer.done() and not self._servers_ready.done():
                     taken = await self._take(conversation, state, workspace, question)
                     ahead = self._ask_ahead(conversation, state, workspace, question, taken)
