@@ -29,12 +29,10 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 
@@ -46,7 +44,7 @@ from heedful.replay.engine import ReplayEngine, ReplaySettings
 from heedful.replay.openai_assistant import OpenAIAssistant
 from heedful.replay.runlog import read_log
 
-from tests.fake_openai import FakeOpenAIServer
+from tests.fake_openai import FakeOpenAIServer, serve_printing_url
 
 OVERHEAD_TARGET_MS = 25.0  # median overhead per round
 SPEEDUP_TARGET = 7.0  # --concurrency 8 over --concurrency 1 (issue 15)
@@ -111,15 +109,9 @@ def respond(request: dict) -> str:
 
 
 def serve_endpoint(delay_ms: float) -> None:
-    """The test server, in this process (the benchmark starts it so, in a process of its own):
-    prints its base URL, serves until SIGTERM or until its standard input closes (the benchmark
-    gone)."""
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    threading.Thread(target=lambda: (sys.stdin.read(), stopped.set()), daemon=True).start()
-    with FakeOpenAIServer(responder=respond, delay=delay_ms / 1000) as server:
-        print(server.base_url, flush=True)
-        stopped.wait()
+    """The test server with this benchmark's answers, as the benchmark starts it in a process of
+    its own: its base URL on the first line of stdout, serving until the benchmark ends."""
+    serve_printing_url(FakeOpenAIServer(responder=respond, delay=delay_ms / 1000), until_stdin_closes=True)
 
 
 @contextlib.contextmanager
@@ -181,7 +173,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run (4 conversations of 2 turns, 20 ms per answer): the figures mean nothing")
     parser.add_argument("--endpoint-in-process", action="store_true",
-                        help="run the test server in the benchmark's process (threads), as before issue 15's last stop")
+                        help="run the test server in the benchmark's process (threads), for comparison")
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--serve-endpoint", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -23,6 +23,7 @@ import argparse
 import json
 import signal
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -288,11 +289,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay-ms", type=float, default=0.0, help="latency before each answer")
     parser.add_argument("--model", default=None, help="the model reported (default: the one requested)")
     options = parser.parse_args(argv)
+    serve_printing_url(FakeOpenAIServer(delay=options.delay_ms / 1000, model=options.model, host=options.host,
+                                        port=options.port))
+
+
+def serve_printing_url(server: FakeOpenAIServer, until_stdin_closes: bool = False) -> None:
+    """Run `server` as a script does: its base URL on the first line of stdout, then serve until
+    SIGINT or SIGTERM (or, with `until_stdin_closes`, until standard input ends: the parent that
+    started it with a pipe is gone, however it ended)."""
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
-    with FakeOpenAIServer(delay=options.delay_ms / 1000, model=options.model, host=options.host,
-                          port=options.port) as server:
+    if until_stdin_closes:
+        threading.Thread(target=lambda: (sys.stdin.read(), stopped.set()), daemon=True).start()
+    with server:
         print(server.base_url, flush=True)
         while not stopped.wait(0.5):
             pass

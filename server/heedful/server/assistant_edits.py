@@ -44,9 +44,10 @@ def register(server: HeedfulServer) -> None:
         uri = request.uri
         ls.constraints.set_session(constraints, uri=uri, glob=request.glob, mode=request.mode,
                                    retire=tuple(request.retire))
-        # a document's constraints change only that document (one not open yet gets them when it
-        # opens); a glob's may change any open one
-        ls.recheck(([ls.states[uri]] if uri in ls.states else []) if uri is not None else list(ls.states.values()))
+        if uri is None:  # a glob's constraints may change any open document
+            ls.recheck(list(ls.states.values()))
+        elif uri in ls.states:  # a document's change only it (one not open gets them at didOpen)
+            ls.recheck([ls.states[uri]])
         return to_json(SetConstraintsResult(constraints=len(constraints), uri=uri,
                                             glob=request.glob if uri is None else None))
 
